@@ -1,0 +1,31 @@
+import { InvalidKeyError } from "../errors/InvalidKeyError";
+
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** The longest key, in UTF-8 bytes, that S3 accepts; every storage enforces it so keys stay portable. */
+export const MAX_KEY_BYTES = 1024;
+
+/**
+ * Returns `key` unchanged when it is a safe relative key; throws `InvalidKeyError` for an empty key, an
+ * absolute path, a backslash, NUL or control characters, `.`/`..`/empty segments, a trailing slash,
+ * or more than 1024 UTF-8 bytes. Nothing that passes can address anything outside a storage's root.
+ */
+export function validateKey(key: unknown, storage?: string | null): string {
+  const fail = (why: string) =>
+    new InvalidKeyError(`Invalid key ${JSON.stringify(key)}: ${why}.`, {
+      key: typeof key === "string" ? key : null,
+      storage,
+    });
+  if (typeof key !== "string") throw fail("a key must be a string");
+  if (key.length === 0) throw fail("a key must not be empty");
+  if (CONTROL.test(key)) throw fail("NUL and control characters are not allowed");
+  if (key.includes("\\")) throw fail("backslashes are not allowed; use '/' between directories");
+  if (key.startsWith("/")) throw fail("absolute paths are not allowed; keys are relative to the storage");
+  if (key.endsWith("/")) throw fail("a key names a file, so it must not end with '/'");
+  for (const segment of key.split("/")) {
+    if (segment === "") throw fail("empty path segments ('//') are not allowed");
+    if (segment === "." || segment === "..") throw fail("'.' and '..' segments are not allowed");
+  }
+  if (Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES) throw fail(`keys are limited to ${MAX_KEY_BYTES} UTF-8 bytes`);
+  return key;
+}

@@ -1,0 +1,301 @@
+import type { Readable } from "node:stream";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { guessContentType, isUnsafeInline } from "../content/guessContentType";
+import { toDriverBody } from "../content/toDriverBody";
+import { FileNotFoundError } from "../errors/FileNotFoundError";
+import { isFileStorageError } from "../errors/FileStorageError";
+import { InvalidKeyError } from "../errors/InvalidKeyError";
+import { type StorageOperation, StorageOperationError } from "../errors/StorageOperationError";
+import { getAlternativeName, keyLength, splitKey } from "../keys/getAlternativeName";
+import { getValidName } from "../keys/getValidName";
+import { validateKey } from "../keys/validateKey";
+import type {
+  ByteRange,
+  DriverBody,
+  FileContent,
+  ListResult,
+  ObjectStat,
+  StorageDriver,
+  StorageSaveOptions,
+  UrlOptions,
+} from "../types";
+
+/** Options every storage understands, whatever its driver. */
+export interface StorageOptions {
+  /**
+   * Replace an existing object when saving under a taken key (default false: a new name is chosen,
+   * as Django does; overwriting silently loses data).
+   */
+  fileOverwrite?: boolean;
+  /**
+   * Serve html, svg and xml inline (default false: they are stored and served with
+   * `Content-Disposition: attachment`, so an upload cannot run script on your origin).
+   */
+  allowUnsafeInline?: boolean;
+}
+
+/**
+ * The facade every storage is: it owns key policy (validation, valid and available names), content
+ * normalisation and error wrapping, and hands raw bytes to its driver. Subclasses (`S3Storage`,
+ * `FileSystemStorage`, `InMemoryStorage`) only choose the driver.
+ */
+export class Storage {
+  /** The name this storage is registered under (set by `storages.configure`), for messages. */
+  name: string | null = null;
+  readonly #driver: StorageDriver;
+  readonly #fileOverwrite: boolean;
+  readonly #allowUnsafeInline: boolean;
+  #ready: Promise<void> | null = null;
+
+  constructor(driver: StorageDriver, options: StorageOptions = {}) {
+    this.#driver = driver;
+    this.#fileOverwrite = options.fileOverwrite ?? false;
+    this.#allowUnsafeInline = options.allowUnsafeInline ?? false;
+  }
+
+  /** The backend behind this storage. */
+  get driver(): StorageDriver {
+    return this.#driver;
+  }
+
+  /** Whether saving under a taken key replaces the object (the `fileOverwrite` option). */
+  get fileOverwrite(): boolean {
+    return this.#fileOverwrite;
+  }
+
+  #label(): string {
+    return this.name ? `storage "${this.name}"` : `${this.#driver.kind} storage`;
+  }
+
+  #key(key: string): string {
+    return validateKey(key, this.name);
+  }
+
+  async #run<T>(operation: StorageOperation, key: string | null, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw this.#wrap(operation, key, error);
+    }
+  }
+
+  #wrap(operation: StorageOperation, key: string | null, error: unknown): Error {
+    if (isFileStorageError(error)) return error;
+    if ((error as Error)?.name === "AbortError") return error as Error;
+    const what = key === null ? "" : ` ${JSON.stringify(key)}`;
+    const reason = error instanceof Error ? error.message : String(error);
+    return new StorageOperationError(operation, `Could not ${operation}${what} on ${this.#label()}: ${reason}`, {
+      key,
+      storage: this.name,
+      cause: error,
+    });
+  }
+
+  #notFound(key: string): FileNotFoundError {
+    return new FileNotFoundError(`No file ${JSON.stringify(key)} in ${this.#label()}.`, { key, storage: this.name });
+  }
+
+  /**
+   * Stores `content` under `name` (or an available variant of it) and resolves with the key actually
+   * used. Throws `InvalidKeyError` for a bad name, `StorageOperationError` for unsupported content or
+   * when the backend fails; on failure or abort nothing is left behind.
+   */
+  async save(name: string, content: FileContent, options: StorageSaveOptions = {}): Promise<string> {
+    const key = this.#key(name);
+    const maxLength = options.maxLength;
+    let info: Awaited<ReturnType<typeof toDriverBody>>;
+    try {
+      info = await toDriverBody(content);
+    } catch (error) {
+      throw new StorageOperationError("save", `Cannot save ${JSON.stringify(key)}: ${(error as Error).message}`, {
+        key,
+        storage: this.name,
+        cause: error,
+      });
+    }
+    const overwrite = options.overwrite ?? this.#fileOverwrite;
+    let first = key;
+    if (maxLength !== undefined && keyLength(key) > maxLength) {
+      if (overwrite) {
+        throw new InvalidKeyError(`Key ${JSON.stringify(key)} is longer than ${maxLength} characters.`, {
+          key,
+          storage: this.name,
+        });
+      }
+      first = getAlternativeName(key, maxLength);
+    }
+    const contentType = options.contentType ?? info.contentType ?? guessContentType(first);
+    const contentDisposition =
+      options.contentDisposition !== undefined
+        ? options.contentDisposition
+        : !this.#allowUnsafeInline && isUnsafeInline(contentType)
+          ? "attachment"
+          : null;
+    const body = withProgress(info.body, options.onProgress);
+    const result = await this.#run("save", key, () =>
+      this.#driver.write(first, body, {
+        contentType,
+        contentDisposition,
+        overwrite,
+        alternativeKey: (taken) => getAlternativeName(taken, maxLength),
+        signal: options.signal,
+      }),
+    );
+    if (body.kind === "buffer") options.onProgress?.(result.size);
+    return result.key;
+  }
+
+  /** Resolves with a stream of the object's bytes (or of `range`); throws `FileNotFoundError` when missing. */
+  async open(name: string, range?: ByteRange): Promise<Readable> {
+    const key = this.#key(name);
+    checkRange(range, key, this.name);
+    const stream = await this.#run("read", key, () => this.#driver.open(key, range));
+    if (stream === null) throw this.#notFound(key);
+    return stream;
+  }
+
+  /** Resolves with the object's bytes (or those of the inclusive `range`); throws `FileNotFoundError`. */
+  async read(name: string, range?: ByteRange): Promise<Buffer> {
+    const stream = await this.open(name, range);
+    const key = name;
+    return this.#run("read", key, async () => {
+      const parts: Buffer[] = [];
+      for await (const chunk of stream) parts.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+      return Buffer.concat(parts);
+    });
+  }
+
+  /** Resolves with size, content type, modification time and ETag in one request; throws `FileNotFoundError`. */
+  async stat(name: string): Promise<ObjectStat> {
+    const key = this.#key(name);
+    const stat = await this.#run("stat", key, () => this.#driver.stat(key));
+    if (stat === null) throw this.#notFound(key);
+    return stat;
+  }
+
+  /** Resolves with the object's size in bytes (the original size, even when stored compressed). */
+  async size(name: string): Promise<number> {
+    return (await this.stat(name)).size;
+  }
+
+  /** Resolves with the object's last modification time. */
+  async getModifiedTime(name: string): Promise<Date> {
+    return (await this.stat(name)).lastModified;
+  }
+
+  /** Resolves with true when the object exists, false when it does not; other failures throw. */
+  async exists(name: string): Promise<boolean> {
+    const key = this.#key(name);
+    return (await this.#run("exists", key, () => this.#driver.stat(key))) !== null;
+  }
+
+  /** Deletes the object; deleting a missing object is not an error. */
+  async delete(name: string): Promise<void> {
+    const key = this.#key(name);
+    await this.#run("delete", key, () => this.#driver.delete(key));
+  }
+
+  /** Lists the immediate directories and files under `prefix` ("" for the root), both relative to it. */
+  async listdir(prefix = ""): Promise<ListResult> {
+    const normalized = prefix.replace(/\/+$/, "");
+    if (normalized !== "") this.#key(normalized);
+    const dir = normalized === "" ? "" : `${normalized}/`;
+    return this.#run("list", dir, () => this.#driver.list(dir));
+  }
+
+  /**
+   * Returns the URL of `name` synchronously, without touching the network: public, presigned, CDN or
+   * signed-local, depending on the storage. Throws `StorageConfigError` when a signed URL needs
+   * credentials that `storages.ready()` has not resolved yet.
+   */
+  url(name: string, options: UrlOptions = {}): string {
+    const key = this.#key(name);
+    try {
+      return this.#driver.url(key, options);
+    } catch (error) {
+      throw this.#wrap("url", key, error);
+    }
+  }
+
+  /** The local path of `name`, for storages on disk; throws `StorageConfigError` elsewhere. */
+  path(name: string): string {
+    const key = this.#key(name);
+    if (!this.#driver.path) {
+      throw new StorageOperationError("read", `${this.#label()} has no local paths (it is ${this.#driver.kind}).`, {
+        key,
+        storage: this.name,
+      });
+    }
+    return this.#driver.path(key);
+  }
+
+  /** Reduces a user filename to a safe basename (Django's `get_valid_name`). */
+  getValidName(filename: string): string {
+    return getValidName(filename);
+  }
+
+  /**
+   * Cleans the last segment of `filename` with `getValidName` and keeps its directory, refusing `..`
+   * (Django's `generate_filename`). Throws `InvalidKeyError`.
+   */
+  generateFilename(filename: string): string {
+    const [dir] = splitKey(filename.replace(/\\/g, "/"));
+    const cleaned = `${dir}${this.getValidName(filename)}`;
+    return this.#key(cleaned);
+  }
+
+  /**
+   * Resolves with `name` when it is free, else with `name` plus `_` and 7 random characters, truncated
+   * to `maxLength` (Django's `get_available_name`). `save()` does not need it: it writes conditionally.
+   */
+  async getAvailableName(name: string, maxLength?: number): Promise<string> {
+    let candidate = this.#key(name);
+    if (maxLength !== undefined && keyLength(candidate) > maxLength) candidate = getAlternativeName(candidate, maxLength);
+    while (await this.exists(candidate)) candidate = getAlternativeName(name, maxLength);
+    return candidate;
+  }
+
+  /** Resolves credentials and anything else `url()` needs; makes no request to the object store. */
+  ready(): Promise<void> {
+    this.#ready ??= this.#run("url", null, async () => this.#driver.ready?.()).catch((error) => {
+      this.#ready = null;
+      throw error;
+    });
+    return this.#ready;
+  }
+
+  /** Releases the driver's sockets and timers. */
+  async close(): Promise<void> {
+    await this.#driver.close?.();
+  }
+}
+
+function checkRange(range: ByteRange | undefined, key: string, storage: string | null): void {
+  if (range === undefined) return;
+  const ok =
+    Number.isInteger(range.start) &&
+    range.start >= 0 &&
+    (range.end === undefined || (Number.isInteger(range.end) && range.end >= range.start));
+  if (!ok) {
+    throw new InvalidKeyError(
+      `Invalid byte range ${JSON.stringify(range)} for ${JSON.stringify(key)}: start and end are inclusive ` +
+        "non-negative integers with start <= end.",
+      { key, storage },
+    );
+  }
+}
+
+function withProgress(body: DriverBody, onProgress?: (bytes: number) => void): DriverBody {
+  if (!onProgress || body.kind === "buffer") return body;
+  let sent = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      sent += chunk.length;
+      onProgress(sent);
+      callback(null, chunk);
+    },
+  });
+  pipeline(body.stream, counter).catch((error) => counter.destroy(error));
+  return { kind: "stream", stream: counter, length: body.length };
+}

@@ -1,0 +1,136 @@
+import { StorageConfigError } from "../errors/StorageConfigError";
+import { InMemoryStorage } from "./InMemoryStorage";
+import type { Storage } from "./Storage";
+
+/** What `onCleanupError` handlers receive beside the error. */
+export interface CleanupFailure {
+  storage: Storage;
+  key: string;
+  reason: "replaced" | "removed" | "rolled-back";
+}
+
+/** Called when an object could not be deleted after commit or rollback (after retries). */
+export type CleanupErrorHandler = (error: unknown, failure: CleanupFailure) => void;
+
+const warnCleanupError: CleanupErrorHandler = (error, { storage, key, reason }) => {
+  console.warn(
+    `[typeorm-storages] could not delete ${reason} file ${JSON.stringify(key)} from storage "${storage.name}":`,
+    error,
+  );
+};
+
+/** A storage, or a factory that builds it on first use. */
+export type StorageEntry = Storage | (() => Storage);
+
+/** What `storages.configure()` takes: storage names mapped to storages or factories. */
+export type StoragesConfig = Record<string, StorageEntry>;
+
+/**
+ * Storage names to storages, built lazily and cached (Django's `StorageHandler`, Rails' registry).
+ * Decorators and `FieldFile`s look storages up here at each use, so `configure()` and `fake()` take
+ * effect for entities declared before them.
+ */
+export class StorageRegistry {
+  #config: StoragesConfig = {};
+  #built = new Map<string, Storage>();
+  #fakes = new Map<string, Storage>();
+  #cleanupErrorHandler: CleanupErrorHandler = warnCleanupError;
+
+  /** Replaces the whole configuration; storages built before are forgotten (not closed). */
+  configure(config: StoragesConfig): void {
+    if (typeof config !== "object" || config === null) {
+      throw new StorageConfigError("storages.configure() takes an object of { name: Storage | () => Storage }.");
+    }
+    this.#config = { ...config };
+    this.#built.clear();
+  }
+
+  /** The configured names, fakes included. */
+  names(): string[] {
+    return [...new Set([...Object.keys(this.#config), ...this.#fakes.keys()])];
+  }
+
+  /** True when `name` is configured or faked. */
+  has(name: string): boolean {
+    return this.#fakes.has(name) || Object.hasOwn(this.#config, name);
+  }
+
+  /** Returns the storage named `name`, building it on first use; throws `StorageConfigError` listing the names. */
+  get(name: string): Storage {
+    const fake = this.#fakes.get(name);
+    if (fake) return fake;
+    const cached = this.#built.get(name);
+    if (cached) return cached;
+    if (!Object.hasOwn(this.#config, name)) {
+      const known = Object.keys(this.#config);
+      throw new StorageConfigError(
+        `No storage named "${name}" is configured. ` +
+          (known.length
+            ? `Configured storages: ${known.map((n) => `"${n}"`).join(", ")}.`
+            : "No storages are configured: call storages.configure(storagesFromEnv()) at startup.") +
+          (name === "private"
+            ? " @PrivateFileColumn needs a storage named \"private\"; it never falls back to a public one."
+            : ""),
+        { storage: name },
+      );
+    }
+    const entry = this.#config[name];
+    let storage: Storage;
+    try {
+      storage = typeof entry === "function" ? entry() : entry;
+    } catch (error) {
+      throw new StorageConfigError(`Could not build storage "${name}": ${(error as Error).message}`, {
+        storage: name,
+        cause: error,
+      });
+    }
+    storage.name ??= name;
+    this.#built.set(name, storage);
+    return storage;
+  }
+
+  /** Builds every configured storage and resolves credentials; makes no request to any object store. */
+  async ready(): Promise<void> {
+    await Promise.all(this.names().map((name) => this.get(name).ready()));
+  }
+
+  /** Swaps `name` for a fresh in-memory storage until `restore()`, and returns it. */
+  fake(name = "default"): Storage {
+    const fake = new InMemoryStorage();
+    fake.name = name;
+    this.#fakes.set(name, fake);
+    return fake;
+  }
+
+  /** Undoes `fake()` for `name`, or for every faked storage. */
+  restore(name?: string): void {
+    if (name === undefined) this.#fakes.clear();
+    else this.#fakes.delete(name);
+  }
+
+  /**
+   * Sets the handler for objects that could not be deleted after a commit or rollback (the save itself
+   * succeeded; the default handler logs with `console.warn`). Returns the previous handler.
+   */
+  onCleanupError(handler: CleanupErrorHandler): CleanupErrorHandler {
+    const previous = this.#cleanupErrorHandler;
+    this.#cleanupErrorHandler = handler;
+    return previous;
+  }
+
+  /** @internal Reports a cleanup failure to the handler; never throws. */
+  reportCleanupError(error: unknown, failure: CleanupFailure): void {
+    try {
+      this.#cleanupErrorHandler(error, failure);
+    } catch {
+      // a broken handler must not turn a committed save into a failure
+    }
+  }
+
+  /** Closes every built storage (sockets, timers) and forgets them. */
+  async close(): Promise<void> {
+    const all = [...this.#built.values(), ...this.#fakes.values()];
+    this.#built.clear();
+    await Promise.all(all.map((s) => s.close()));
+  }
+}

@@ -1,0 +1,123 @@
+import type { Readable } from "node:stream";
+
+/** What `stat()` reports about a stored object. `size` is always the original (uncompressed) byte count. */
+export interface ObjectStat {
+  size: number;
+  contentType: string | null;
+  lastModified: Date;
+  etag: string | null;
+}
+
+/** An inclusive byte range, like HTTP `Range: bytes=start-end`; `end` defaults to the last byte. */
+export interface ByteRange {
+  start: number;
+  end?: number;
+}
+
+/** What `listdir(prefix)` returns: immediate sub-"directories" and files, both relative to the prefix. */
+export interface ListResult {
+  directories: string[];
+  files: string[];
+}
+
+/** Options for `url()` / `generateUrl()`: all synchronous, none touches the network. */
+export interface UrlOptions {
+  /** Seconds until a signed URL expires (defaults to the storage's `querystringExpire`). */
+  expiresIn?: number;
+  /** Ask the browser to download the file under this name (`Content-Disposition: attachment`). */
+  download?: string;
+  /** Override the `Content-Type` the file is served with. */
+  contentType?: string;
+}
+
+/** A multer-style file object (`multer.memoryStorage()` gives `buffer`, `diskStorage()` gives `path`). */
+export interface MulterFileLike {
+  originalname?: string;
+  mimetype?: string;
+  size?: number;
+  buffer?: Buffer;
+  path?: string;
+}
+
+/** Everything `save()` accepts as content. Use `fromPath(path)` for a file on local disk. */
+export type FileContent =
+  | Buffer
+  | Uint8Array
+  | string
+  | Readable
+  | ReadableStream<Uint8Array>
+  | Blob
+  | MulterFileLike
+  | LocalFileContent;
+
+/** Content read from a local path; made by `fromPath()`. */
+export interface LocalFileContent {
+  readonly kind: "local-file";
+  readonly path: string;
+}
+
+/** Per-call options of `Storage.save()`. */
+export interface StorageSaveOptions {
+  /** Content type; guessed from the key when absent. */
+  contentType?: string;
+  /** Replace an existing object under the same key (defaults to the storage's `fileOverwrite`). */
+  overwrite?: boolean;
+  /** Longest key allowed; an alternative name is truncated to fit. */
+  maxLength?: number;
+  /** Aborts the upload; nothing is left behind. */
+  signal?: AbortSignal;
+  /** Called with the number of bytes sent so far. */
+  onProgress?: (bytesSent: number) => void;
+  /** `Content-Disposition` to store; `null` for none. Defaults to `attachment` for html, svg and xml. */
+  contentDisposition?: string | null;
+}
+
+/**
+ * The body handed to a driver: a whole buffer, or a stream with its length when known.
+ * The facade converts every `FileContent` into one of these.
+ */
+export type DriverBody = { kind: "buffer"; buffer: Buffer } | { kind: "stream"; stream: Readable; length: number | null };
+
+/** Options a driver receives for a write. */
+export interface DriverWriteOptions {
+  contentType: string;
+  /** `Content-Disposition` to store with the object (html/svg/xml get `attachment`), if any. */
+  contentDisposition: string | null;
+  overwrite: boolean;
+  /**
+   * Without overwrite: called when `key` turned out to be taken at write time; returns another
+   * candidate key (pure, no I/O). The driver retries with it and returns the key it finally used.
+   */
+  alternativeKey: (takenKey: string) => string;
+  signal?: AbortSignal;
+  onProgress?: (bytesSent: number) => void;
+}
+
+/** What a driver reports after a write. */
+export interface DriverWriteResult {
+  key: string;
+  size: number;
+}
+
+/**
+ * The byte-moving backend behind a `Storage`. Drivers throw raw errors; the facade names and wraps
+ * them. Not-found is reported by value: `stat`/`open` return `null`, `delete` of a missing key is a no-op.
+ */
+export interface StorageDriver {
+  /** Short backend name for messages: "s3", "filesystem", "memory". */
+  readonly kind: string;
+  write(key: string, body: DriverBody, options: DriverWriteOptions): Promise<DriverWriteResult>;
+  open(key: string, range?: ByteRange): Promise<Readable | null>;
+  stat(key: string): Promise<ObjectStat | null>;
+  delete(key: string): Promise<void>;
+  /** `prefix` is "" or ends with "/". */
+  list(prefix: string): Promise<ListResult>;
+  /** Synchronous; never touches the network. */
+  url(key: string, options: UrlOptions): string;
+  /** Resolves anything `url()` needs ahead (credentials); makes no request to the object store. */
+  ready?(): Promise<void>;
+  /** Local filesystem path of a key, for drivers that have one. */
+  path?(key: string): string;
+  /** Releases sockets and timers. */
+  close?(): Promise<void>;
+}
