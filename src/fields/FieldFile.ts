@@ -1,0 +1,230 @@
+import type { Readable } from "node:stream";
+import type { EntityManager } from "typeorm";
+import { EmptyFileFieldError } from "../errors/EmptyFileFieldError";
+import { StorageConfigError } from "../errors/StorageConfigError";
+import { validateKey } from "../keys/validateKey";
+import type { Storage } from "../storage/Storage";
+import type { ByteRange, FileContent, ObjectStat, UrlOptions } from "../types";
+import { managerFor } from "./dataSources";
+import type { FileFieldDefinition } from "./FileFieldDefinition";
+import { slotOf } from "./fileFieldState";
+import { generateKey } from "./generateKey";
+import { clearPending, markPending } from "./pendingUploads";
+import { resolveStorage } from "./resolveStorage";
+
+/** Options of `FieldFile.save()`. */
+export interface FieldFileSaveOptions {
+  /** Persist the entity after the upload (default true), through `manager.save(entity)`. */
+  save?: boolean;
+  /**
+   * The EntityManager to persist with. Inside `dataSource.transaction(em => ...)` pass `em`: otherwise
+   * the row is written on another connection, outside your transaction (and may wait on its locks).
+   */
+  manager?: EntityManager;
+  /** Content type to store; guessed from the name (or taken from a multer file / Blob) otherwise. */
+  contentType?: string;
+  /** Aborts the upload; a multipart upload is aborted on the server and nothing is left. */
+  signal?: AbortSignal;
+  /** Called with the number of bytes sent so far. */
+  onProgress?: (bytesSent: number) => void;
+}
+
+/** Options of `FieldFile.delete()`. */
+export interface FieldFileDeleteOptions {
+  /** Persist the cleared column (default true); the object is deleted after the transaction commits. */
+  save?: boolean;
+  manager?: EntityManager;
+}
+
+/**
+ * The lazy file a `@FileColumn` property always reads as: a key (`name`) in a storage, bound to its
+ * entity. Nothing touches the storage until a method asks; `url` is synchronous. Empty when the
+ * column is null or "": then reads and URLs throw `EmptyFileFieldError`.
+ */
+export class FieldFile {
+  readonly #name: string | null;
+  readonly #entity: object | null;
+  readonly #field: FileFieldDefinition | null;
+  readonly #storage: Storage | null;
+
+  /**
+   * A standalone FieldFile (no entity) pointing at `name` in `storage`; entities create bound ones.
+   * `name` "" is empty, like null.
+   */
+  constructor(name: string | null, storage: Storage | FileFieldDefinition, entity: object | null = null) {
+    this.#name = name === "" ? null : name;
+    if ("propertyName" in storage) {
+      this.#field = storage;
+      this.#storage = null;
+    } else {
+      this.#field = null;
+      this.#storage = storage;
+    }
+    this.#entity = entity;
+  }
+
+  get [Symbol.toStringTag](): string {
+    return "FieldFile";
+  }
+
+  /** The key in the storage, or null when the field is empty. */
+  get name(): string | null {
+    return this.#name;
+  }
+
+  /** The storage this field uses, resolved now (throws `StorageConfigError` for an unknown name). */
+  get storage(): Storage {
+    return this.#storage ?? resolveStorage((this.#field as FileFieldDefinition).storage);
+  }
+
+  /** True when the field holds no file. */
+  get isEmpty(): boolean {
+    return this.#name === null;
+  }
+
+  /** The file's URL, synchronously (public, presigned, CDN or signed local). Throws `EmptyFileFieldError`. */
+  get url(): string {
+    return this.storage.url(this.#require());
+  }
+
+  /** A URL with a chosen expiry or response overrides, synchronously. Throws `EmptyFileFieldError`. */
+  generateUrl(options: UrlOptions = {}): string {
+    return this.storage.url(this.#require(), options);
+  }
+
+  /** Resolves with the size in bytes. */
+  async size(): Promise<number> {
+    return this.storage.size(this.#require());
+  }
+
+  /** Resolves with size, content type, modification time and ETag (one request). */
+  async stat(): Promise<ObjectStat> {
+    return this.storage.stat(this.#require());
+  }
+
+  /** Resolves with the bytes, or those of the inclusive `range`. Throws `FileNotFoundError` when missing. */
+  async read(range?: ByteRange): Promise<Buffer> {
+    return this.storage.read(this.#require(), range);
+  }
+
+  /** Resolves with a stream of the bytes. */
+  async open(range?: ByteRange): Promise<Readable> {
+    return this.storage.open(this.#require(), range);
+  }
+
+  /** Yields the bytes in chunks of `chunkSize` (the last may be shorter), streaming, never the whole file. */
+  async *chunks(chunkSize = 64 * 1024): AsyncGenerator<Buffer> {
+    if (!Number.isInteger(chunkSize) || chunkSize <= 0) throw new RangeError("chunkSize must be a positive integer");
+    const stream = await this.open();
+    let pending: Buffer[] = [];
+    let length = 0;
+    for await (const piece of stream) {
+      let chunk: Buffer = Buffer.isBuffer(piece) ? piece : Buffer.from(piece);
+      while (length + chunk.length >= chunkSize) {
+        const take = chunkSize - length;
+        pending.push(chunk.subarray(0, take));
+        yield Buffer.concat(pending);
+        chunk = chunk.subarray(take);
+        pending = [];
+        length = 0;
+      }
+      if (chunk.length) {
+        pending.push(chunk);
+        length += chunk.length;
+      }
+    }
+    if (length) yield Buffer.concat(pending);
+  }
+
+  /** Resolves with true when the object exists (false for an empty field). */
+  async exists(): Promise<boolean> {
+    return this.#name === null ? false : this.storage.exists(this.#name);
+  }
+
+  /**
+   * Uploads `content` under a key built from `filename` and the field's `uploadTo`, points the field
+   * at it and, unless `save: false`, persists the entity (inserting a new one). Resolves with the key.
+   * The upload happens before the row is written; if persisting fails or its transaction rolls back,
+   * the new object is deleted and the field keeps its previous value.
+   */
+  async save(filename: string, content: FileContent, options: FieldFileSaveOptions = {}): Promise<string> {
+    const { entity, field } = this.#bound("save");
+    const storage = this.storage;
+    const manager = options.save === false ? undefined : managerFor(entity, options.manager);
+    const key = await generateKey(field, storage, entity, filename);
+    const saved = await storage.save(key, content, {
+      maxLength: field.maxLength,
+      contentType: options.contentType,
+      signal: options.signal,
+      onProgress: options.onProgress,
+    });
+    markPending(storage, saved);
+    const slot = slotOf(entity, field.propertyName);
+    const previous = slot.raw;
+    (entity as Record<string, unknown>)[field.propertyName] = saved;
+    if (manager) {
+      try {
+        await manager.save(entity);
+      } catch (error) {
+        slotOf(entity, field.propertyName).raw = previous;
+        slotOf(entity, field.propertyName).file = null;
+        await storage.delete(saved).catch(() => undefined);
+        clearPending(storage, saved);
+        throw error;
+      }
+    }
+    return saved;
+  }
+
+  /**
+   * Clears the field and, unless `save: false`, persists the entity; the object itself is deleted
+   * after the transaction commits (unless the field has `keepFiles`). Does nothing on an empty field.
+   */
+  async delete(options: FieldFileDeleteOptions = {}): Promise<void> {
+    if (this.#name === null) return;
+    const { entity, field } = this.#bound("delete");
+    const manager = options.save === false ? undefined : managerFor(entity, options.manager);
+    (entity as Record<string, unknown>)[field.propertyName] = null;
+    if (manager) await manager.save(entity);
+  }
+
+  /**
+   * Points the field at an existing key (validated, no I/O), or clears it with `null`. The previous
+   * object is deleted after the next committed save, as for any replaced file.
+   */
+  assign(key: string | null): void {
+    const { entity, field } = this.#bound("assign");
+    if (key !== null && key !== "") validateKey(key, this.#storage?.name ?? null);
+    (entity as Record<string, unknown>)[field.propertyName] = key === "" ? null : key;
+  }
+
+  /** `{ name, url }` for JSON responses, or null when empty. */
+  toJSON(): { name: string; url: string } | null {
+    return this.#name === null ? null : { name: this.#name, url: this.url };
+  }
+
+  /** The key, or "" when empty. */
+  toString(): string {
+    return this.#name ?? "";
+  }
+
+  #require(): string {
+    if (this.#name === null) {
+      const where = this.#field ? ` ${this.#field.target.name}.${this.#field.propertyName}` : "";
+      throw new EmptyFileFieldError(`The file field${where} has no file associated with it.`, {
+        storage: typeof this.#field?.storage === "string" ? this.#field.storage : (this.#storage?.name ?? null),
+      });
+    }
+    return this.#name;
+  }
+
+  #bound(what: string): { entity: object; field: FileFieldDefinition } {
+    if (!this.#entity || !this.#field) {
+      throw new StorageConfigError(
+        `FieldFile.${what}() needs a FieldFile read from an entity property (entity.file.${what}(...)); ` +
+          "a standalone FieldFile has no row to update.",
+      );
+    }
+    return { entity: this.#entity, field: this.#field };
+  }
+}

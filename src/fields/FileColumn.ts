@@ -1,0 +1,72 @@
+import { Column, type ColumnOptions } from "typeorm";
+import { StorageConfigError } from "../errors/StorageConfigError";
+import { FileColumnTransformer } from "./FileColumnTransformer";
+import type { FileFieldDefinition, StorageReference, UploadTo } from "./FileFieldDefinition";
+import { registerFileField } from "./fileFields";
+import { installFileAccessor } from "./installFileAccessor";
+
+/** Options of `@FileColumn` / `@PrivateFileColumn`; any other TypeORM column option passes through. */
+export interface FileColumnOptions<Entity = any>
+  extends Omit<ColumnOptions, "type" | "length" | "nullable" | "transformer" | "default"> {
+  /** The storage: a registered name (default "default"), a Storage, or a function returning one. */
+  storage?: StorageReference;
+  /** Where uploads go: a strftime template (`"documents/%Y/%m/"`, UTC) or `(entity, filename) => key`. */
+  uploadTo?: UploadTo<Entity>;
+  /** Longest key, and the varchar length of the column (default 255). */
+  maxLength?: number;
+  /** Default true. With false an empty field is stored as "" (Django's convention). */
+  nullable?: boolean;
+  /** Keep replaced and removed files instead of deleting them after commit (default false). */
+  keepFiles?: boolean;
+}
+
+/** @internal Shared by both decorators. */
+export function fileColumn(storage: StorageReference, options: FileColumnOptions, isPrivate: boolean): PropertyDecorator {
+  const { storage: _ignored, uploadTo = "", maxLength = 255, nullable = true, keepFiles = false, ...column } = options;
+  if (!Number.isInteger(maxLength) || maxLength < 1) {
+    throw new StorageConfigError(`maxLength must be a positive integer, not ${JSON.stringify(maxLength)}.`);
+  }
+  return (target: object, propertyKey: string | symbol) => {
+    if (typeof propertyKey !== "string") {
+      throw new StorageConfigError("File columns must be declared on string-named properties.");
+    }
+    const field: FileFieldDefinition = Object.freeze({
+      target: target.constructor,
+      propertyName: propertyKey,
+      storage,
+      uploadTo,
+      maxLength,
+      nullable,
+      keepFiles,
+      isPrivate,
+    });
+    registerFileField(field);
+    Column({
+      ...column,
+      type: "varchar",
+      length: maxLength,
+      nullable,
+      ...(nullable ? {} : { default: "" }),
+      transformer: new FileColumnTransformer(nullable),
+    })(target, propertyKey);
+    installFileAccessor(target, field);
+  };
+}
+
+/**
+ * Declares a file property stored as a varchar key column. `storage` is a storage name (default
+ * "default"), a Storage, or a function returning one, resolved at each use. Reading the property
+ * always yields a `FieldFile`.
+ */
+export function FileColumn(options?: FileColumnOptions): PropertyDecorator;
+export function FileColumn(storage: StorageReference, options?: FileColumnOptions): PropertyDecorator;
+export function FileColumn(
+  storageOrOptions?: StorageReference | FileColumnOptions,
+  options: FileColumnOptions = {},
+): PropertyDecorator {
+  const isOptions =
+    typeof storageOrOptions === "object" && storageOrOptions !== null && !("driver" in storageOrOptions);
+  const opts = isOptions ? (storageOrOptions as FileColumnOptions) : options;
+  const storage = isOptions || storageOrOptions === undefined ? (opts.storage ?? "default") : storageOrOptions;
+  return fileColumn(storage as StorageReference, opts, false);
+}

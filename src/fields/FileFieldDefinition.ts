@@ -1,0 +1,19 @@
+import type { Storage } from "../storage/Storage";
+
+/** Where a field's storage comes from: a registered name, an instance, or a function returning one. */
+export type StorageReference = string | Storage | (() => Storage);
+
+/** Builds a key from the entity and the cleaned filename, or a strftime-like template (`%Y/%m/%d/`). */
+export type UploadTo<Entity = any> = string | ((entity: Entity, filename: string) => string | Promise<string>);
+
+/** The registered description of one file field, as the decorators record it. */
+export interface FileFieldDefinition {
+  readonly target: Function;
+  readonly propertyName: string;
+  readonly storage: StorageReference;
+  readonly uploadTo: UploadTo;
+  readonly maxLength: number;
+  readonly nullable: boolean;
+  readonly keepFiles: boolean;
+  readonly isPrivate: boolean;
+}

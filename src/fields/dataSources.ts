@@ -1,0 +1,76 @@
+import { DataSource, type EntityManager } from "typeorm";
+import { StorageConfigError } from "../errors/StorageConfigError";
+import { patchFileColumns } from "./patchFileColumns";
+
+const live = new Set<DataSource>();
+const boundTo = new WeakMap<object, DataSource>();
+const PATCHED = Symbol.for("typeorm-storages:datasource-tracking");
+
+/*
+ * TypeORM keeps no list of DataSources and gives a subscriber no reference to its own DataSource,
+ * yet `await new Doc().file.save(...)` must find the one DataSource that can insert a Doc, as
+ * Django's `instance.save()` does. So `initialize()`/`destroy()` are wrapped once, when the
+ * subscriber module loads (which is before any DataSource that lists it can initialize), to keep a
+ * set of live DataSources. Nothing else about them changes.
+ */
+export function trackDataSources(): void {
+  const proto = DataSource.prototype as unknown as Record<PropertyKey, any>;
+  if (proto[PATCHED]) return;
+  const initialize = proto.initialize;
+  const destroy = proto.destroy;
+  proto.initialize = async function (this: DataSource, ...args: unknown[]) {
+    const result = await initialize.apply(this, args);
+    live.add(this);
+    patchFileColumns(this);
+    return result;
+  };
+  proto.destroy = async function (this: DataSource, ...args: unknown[]) {
+    live.delete(this);
+    return destroy.apply(this, args);
+  };
+  proto[PATCHED] = true;
+}
+
+/** Remembers which DataSource loaded or saved `entity` (the subscriber calls this). */
+export function bindEntity(entity: object, dataSource: DataSource): void {
+  boundTo.set(entity, dataSource);
+  live.add(dataSource);
+}
+
+/** True when `dataSource` has a `FileFieldSubscriber` registered. */
+export function hasFileFieldSubscriber(dataSource: DataSource): boolean {
+  return dataSource.subscribers.some((s) => (s as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] === "FileFieldSubscriber");
+}
+
+/**
+ * The manager `FieldFile.save()/delete()` persist through: the one given, else the DataSource that
+ * loaded or saved the entity, else the one initialized DataSource that knows the entity's class and
+ * has a `FileFieldSubscriber`. Throws `StorageConfigError` naming the fix when that is not one.
+ */
+export function managerFor(entity: object, given: EntityManager | undefined): EntityManager {
+  const className = entity.constructor?.name ?? "entity";
+  const missingSubscriber = (ds: DataSource) =>
+    new StorageConfigError(
+      `The DataSource that persists ${className} has no FileFieldSubscriber, so uploads would never be ` +
+        "cleaned up on rollback and replaced files never deleted. Add it: " +
+        "new DataSource({ ..., subscribers: [FileFieldSubscriber] }).",
+      { cause: { dataSource: ds.options.type } },
+    );
+  if (given) {
+    if (!hasFileFieldSubscriber(given.connection)) throw missingSubscriber(given.connection);
+    return given;
+  }
+  const bound = boundTo.get(entity);
+  if (bound?.isInitialized) return bound.manager;
+  const candidates = [...live].filter((ds) => ds.isInitialized && ds.hasMetadata(entity.constructor));
+  const withSubscriber = candidates.filter(hasFileFieldSubscriber);
+  if (withSubscriber.length === 1) return withSubscriber[0].manager;
+  if (withSubscriber.length === 0 && candidates.length > 0) throw missingSubscriber(candidates[0]);
+  throw new StorageConfigError(
+    withSubscriber.length === 0
+      ? `No initialized DataSource knows ${className}: initialize it first (with FileFieldSubscriber in its ` +
+          "subscribers), or pass { manager } to save()/delete()."
+      : `${withSubscriber.length} initialized DataSources know ${className}: pass { manager } to save()/delete() ` +
+          "to say which one persists it.",
+  );
+}

@@ -1,0 +1,10 @@
+import { Storage } from "../storage/Storage";
+import { storages } from "../storage/storages";
+import type { StorageReference } from "./FileFieldDefinition";
+
+/** The storage a field refers to, looked up now (so `storages.configure`/`fake` take effect). */
+export function resolveStorage(reference: StorageReference): Storage {
+  if (typeof reference === "string") return storages.get(reference);
+  if (reference instanceof Storage) return reference;
+  return reference();
+}

@@ -1,0 +1,18 @@
+import { Column, Entity, PrimaryGeneratedColumn } from "typeorm";
+import { FieldFile, FileColumn, PrivateFileColumn } from "../../src";
+
+@Entity()
+export class Document {
+  @PrimaryGeneratedColumn() id!: number;
+  @Column({ default: "" }) title!: string;
+  @Column({ default: 0 }) ownerId!: number;
+  @FileColumn({ uploadTo: "documents/%Y/%m/" }) attachment!: FieldFile;
+  @PrivateFileColumn({ uploadTo: (doc: Document, filename) => `users/${doc.ownerId}/${filename}` })
+  contract!: FieldFile;
+}
+
+@Entity()
+export class Avatar {
+  @PrimaryGeneratedColumn() id!: number;
+  @FileColumn({ nullable: false, keepFiles: true, maxLength: 40 }) image!: FieldFile;
+}

@@ -1,0 +1,344 @@
+import { randomBytes } from "node:crypto";
+import { Readable } from "node:stream";
+import type { DataSource } from "typeorm";
+import {
+  EmptyFileFieldError,
+  FieldFile,
+  FileFieldSubscriber,
+  InMemoryStorage,
+  InvalidKeyError,
+  StorageConfigError,
+  storages,
+} from "../../src";
+import { DB, openDataSource } from "../support/dataSource";
+import { Avatar, Document } from "./entities";
+
+let ds: DataSource;
+let media: InMemoryStorage;
+let secret: InMemoryStorage;
+
+const ym = () => {
+  const now = new Date();
+  return `${now.getUTCFullYear()}/${String(now.getUTCMonth() + 1).padStart(2, "0")}`;
+};
+
+beforeAll(async () => {
+  ds = await openDataSource([Document, Avatar], [FileFieldSubscriber]);
+});
+
+afterAll(async () => {
+  await ds?.destroy();
+});
+
+beforeEach(() => {
+  media = new InMemoryStorage({ baseUrl: "/media/" });
+  secret = new InMemoryStorage({ baseUrl: "/private-media/" });
+  storages.configure({ default: media, private: secret });
+});
+
+const docs = () => ds.getRepository(Document);
+
+async function savedDocument(content = "first version"): Promise<Document> {
+  const doc = Object.assign(new Document(), { title: "t", ownerId: 7 });
+  await doc.attachment.save("report.pdf", Buffer.from(content));
+  return doc;
+}
+
+describe(`file fields on ${DB}`, () => {
+  it("reads an empty FieldFile from a new entity, which refuses bytes and URLs", async () => {
+    const doc = new Document();
+    expect(doc.attachment).toBeInstanceOf(FieldFile);
+    expect(doc.attachment.name).toBeNull();
+    expect(doc.attachment.isEmpty).toBe(true);
+    expect(() => doc.attachment.url).toThrow(EmptyFileFieldError);
+    await expect(doc.attachment.read()).rejects.toBeInstanceOf(EmptyFileFieldError);
+    await expect(doc.attachment.size()).rejects.toThrow(/Document\.attachment has no file/);
+    expect(await doc.attachment.exists()).toBe(false);
+    await expect(doc.attachment.delete()).resolves.toBeUndefined();
+    expect(doc.attachment.toJSON()).toBeNull();
+  });
+
+  it("uploads, then inserts the row, and loads the key back as a FieldFile", async () => {
+    const doc = await savedDocument("hello");
+    expect(doc.id).toEqual(expect.any(Number));
+    expect(doc.attachment.name).toBe(`documents/${ym()}/report.pdf`);
+    expect(doc.attachment.url).toBe(`/media/documents/${ym()}/report.pdf`);
+    expect(await media.exists(doc.attachment.name as string)).toBe(true);
+
+    const loaded = await docs().findOneByOrFail({ id: doc.id });
+    expect(loaded.attachment).toBeInstanceOf(FieldFile);
+    expect(loaded.attachment.name).toBe(doc.attachment.name);
+    expect(await loaded.attachment.size()).toBe(5);
+    expect((await loaded.attachment.read()).toString()).toBe("hello");
+    expect((await loaded.attachment.read({ start: 1, end: 3 })).toString()).toBe("ell");
+    const chunks: string[] = [];
+    for await (const chunk of loaded.attachment.chunks(2)) chunks.push(chunk.toString());
+    expect(chunks).toEqual(["he", "ll", "o"]);
+    expect((await loaded.attachment.stat()).contentType).toBe("application/pdf");
+  });
+
+  it("builds private keys with the uploadTo function and the cleaned filename", async () => {
+    const doc = Object.assign(new Document(), { ownerId: 42 });
+    await doc.contract.save("../../My Contract (final).pdf", Buffer.from("%PDF"));
+    expect(doc.contract.name).toBe("users/42/My_Contract_final.pdf");
+    expect(await secret.exists("users/42/My_Contract_final.pdf")).toBe(true);
+    expect(await media.exists("users/42/My_Contract_final.pdf")).toBe(false);
+  });
+
+  it("gives a second upload of the same name a new key instead of overwriting", async () => {
+    const a = await savedDocument("a");
+    const b = await savedDocument("b");
+    expect(b.attachment.name).not.toBe(a.attachment.name);
+    expect((await a.attachment.read()).toString()).toBe("a");
+    expect((await b.attachment.read()).toString()).toBe("b");
+  });
+
+  it("accepts streams of unknown length", async () => {
+    const doc = Object.assign(new Document(), { ownerId: 1 });
+    await doc.attachment.save("s.bin", Readable.from([Buffer.from("ab"), Buffer.from("cd")]));
+    expect(await doc.attachment.size()).toBe(4);
+  });
+
+  it("leaves the column alone when the property was never set", async () => {
+    const doc = await savedDocument();
+    const key = doc.attachment.name;
+    await docs().save(Object.assign(new Document(), { id: doc.id, title: "renamed" }));
+    const again = Object.assign(new Document(), { id: doc.id, title: "renamed" });
+    await docs().save(again);
+    again.title = "renamed";
+    await docs().save(again);
+    const loaded = await docs().findOneByOrFail({ id: doc.id });
+    expect(loaded.title).toBe("renamed");
+    expect(loaded.attachment.name).toBe(key);
+    expect(await media.exists(key as string)).toBe(true);
+  });
+
+  it("leaves the column alone when it was not selected", async () => {
+    const doc = await savedDocument();
+    const key = doc.attachment.name;
+    const partial = await docs().findOneOrFail({ where: { id: doc.id }, select: { id: true, title: true } });
+    expect(partial.attachment.isEmpty).toBe(true);
+    partial.title = "partial";
+    await docs().save(partial);
+    const loaded = await docs().findOneByOrFail({ id: doc.id });
+    expect(loaded.title).toBe("partial");
+    expect(loaded.attachment.name).toBe(key);
+    expect(await media.exists(key as string)).toBe(true);
+  });
+
+  it("issues no UPDATE when a loaded entity is saved unchanged", async () => {
+    const doc = await savedDocument();
+    const loaded = await docs().findOneByOrFail({ id: doc.id });
+    const queries: string[] = [];
+    const runner = ds.createQueryRunner();
+    const spy = jest.spyOn(ds.driver, "createQueryRunner").mockImplementation(() => {
+      const original = runner.query.bind(runner);
+      runner.query = (async (sql: string, ...rest: unknown[]) => {
+        queries.push(sql);
+        return (original as any)(sql, ...rest);
+      }) as typeof runner.query;
+      return runner;
+    });
+    try {
+      await docs().save(loaded);
+    } finally {
+      spy.mockRestore();
+      await runner.release();
+    }
+    expect(queries.filter((q) => /^\s*UPDATE/i.test(q))).toEqual([]);
+  });
+
+  it("deletes a replaced file after commit, and keeps it with keepFiles", async () => {
+    const doc = await savedDocument("old");
+    const oldKey = doc.attachment.name as string;
+    await doc.attachment.save("report.pdf", Buffer.from("new"));
+    expect(doc.attachment.name).not.toBe(oldKey);
+    expect(await media.exists(oldKey)).toBe(false);
+    expect((await (await docs().findOneByOrFail({ id: doc.id })).attachment.read()).toString()).toBe("new");
+
+    const avatar = new Avatar();
+    await avatar.image.save("a.png", Buffer.from("1"));
+    const first = avatar.image.name as string;
+    await avatar.image.save("a.png", Buffer.from("2"));
+    expect(await media.exists(first)).toBe(true);
+  });
+
+  it("clears the column and deletes the object after commit on delete()", async () => {
+    const doc = await savedDocument();
+    const key = doc.attachment.name as string;
+    const loaded = await docs().findOneByOrFail({ id: doc.id });
+    await loaded.attachment.delete();
+    expect(loaded.attachment.isEmpty).toBe(true);
+    expect((await docs().findOneByOrFail({ id: doc.id })).attachment.name).toBeNull();
+    expect(await media.exists(key)).toBe(false);
+  });
+
+  it("deletes the objects of a removed row after commit", async () => {
+    const doc = await savedDocument();
+    await doc.contract.save("c.pdf", Buffer.from("c"));
+    const keys = [doc.attachment.name as string, doc.contract.name as string];
+    await docs().remove(await docs().findOneByOrFail({ id: doc.id }));
+    expect(await media.exists(keys[0])).toBe(false);
+    expect(await secret.exists(keys[1])).toBe(false);
+  });
+
+  it("deletes the new upload and restores the field when its transaction rolls back", async () => {
+    const doc = await savedDocument("kept");
+    const oldKey = doc.attachment.name as string;
+    let newKey = "";
+    await expect(
+      ds.transaction(async (em) => {
+        newKey = await doc.attachment.save("report.pdf", Buffer.from("new"), { manager: em });
+        expect(await media.exists(newKey)).toBe(true);
+        expect(await media.exists(oldKey)).toBe(true); // deletions wait for the commit
+        throw new Error("boom");
+      }),
+    ).rejects.toThrow("boom");
+    expect(await media.exists(newKey)).toBe(false);
+    expect(await media.exists(oldKey)).toBe(true);
+    expect((await docs().findOneByOrFail({ id: doc.id })).attachment.name).toBe(oldKey);
+  });
+
+  it("never deletes an assigned existing key on rollback", async () => {
+    await media.save("shared/logo.png", Buffer.from("logo"));
+    const doc = Object.assign(new Document(), { ownerId: 1 });
+    await expect(
+      ds.transaction(async (em) => {
+        doc.attachment.assign("shared/logo.png");
+        await em.save(doc);
+        throw new Error("boom");
+      }),
+    ).rejects.toThrow("boom");
+    expect(await media.exists("shared/logo.png")).toBe(true);
+  });
+
+  it("keeps deletions until the outermost commit and undoes only the rolled-back savepoint", async () => {
+    const doc = await savedDocument("v1");
+    const v1 = doc.attachment.name as string;
+    const other = await savedDocument("other");
+    const runner = ds.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      const v2 = await doc.attachment.save("report.pdf", Buffer.from("v2"), { manager: runner.manager });
+      await runner.startTransaction();
+      const inner = await other.attachment.save("inner.pdf", Buffer.from("inner"), { manager: runner.manager });
+      await runner.rollbackTransaction();
+      expect(await media.exists(inner)).toBe(false);
+      expect(await media.exists(v2)).toBe(true);
+      expect(await media.exists(v1)).toBe(true);
+      await runner.commitTransaction();
+      expect(await media.exists(v1)).toBe(false);
+      expect(await media.exists(v2)).toBe(true);
+    } finally {
+      await runner.release();
+    }
+  });
+
+  it("deletes the upload and keeps the previous value when the row cannot be written", async () => {
+    const doc = await savedDocument();
+    const previous = doc.attachment.name;
+    const before = (await media.listdir(`documents/${ym()}`)).files.length;
+    const failing = jest.spyOn(ds.manager, "save").mockRejectedValueOnce(new Error("db down"));
+    try {
+      await expect(doc.attachment.save("report.pdf", Buffer.from("x"), { manager: ds.manager })).rejects.toThrow(
+        "db down",
+      );
+    } finally {
+      failing.mockRestore();
+    }
+    expect(doc.attachment.name).toBe(previous);
+    expect((await media.listdir(`documents/${ym()}`)).files.length).toBe(before);
+  });
+
+  it("refuses an uploadTo result that escapes, before uploading anything", async () => {
+    const doc = Object.assign(new Document(), { ownerId: "../../etc" as unknown as number });
+    await expect(doc.contract.save("x.pdf", Buffer.from("x"))).rejects.toBeInstanceOf(InvalidKeyError);
+    expect(await secret.listdir("")).toEqual({ directories: [], files: [] });
+  });
+
+  it("uploads without persisting on save: false, and persists with the next save", async () => {
+    const doc = Object.assign(new Document(), { ownerId: 3 });
+    const key = await doc.attachment.save("later.txt", "later", { save: false });
+    expect(doc.id).toBeUndefined();
+    await docs().save(doc);
+    expect((await docs().findOneByOrFail({ id: doc.id })).attachment.name).toBe(key);
+  });
+
+  it("serialises loaded file fields through toJSON", async () => {
+    const doc = await savedDocument();
+    const loaded = await docs().findOneByOrFail({ id: doc.id });
+    const json = JSON.parse(JSON.stringify(loaded));
+    expect(json.attachment).toEqual({ name: doc.attachment.name, url: `/media/${doc.attachment.name}` });
+    expect(json.contract).toBeNull();
+    expect(Object.keys(loaded)).toContain("attachment");
+  });
+
+  it("points a field at an existing key, or clears it, with assign() and no I/O", async () => {
+    const doc = await savedDocument();
+    const spy = jest.spyOn(media, "exists");
+    doc.attachment.assign("elsewhere/file.txt");
+    expect(doc.attachment.name).toBe("elsewhere/file.txt");
+    expect(() => doc.attachment.assign("../x")).toThrow(InvalidKeyError);
+    doc.attachment.assign(null);
+    expect(doc.attachment.isEmpty).toBe(true);
+    expect(spy).not.toHaveBeenCalled();
+  });
+
+  it("stores an empty non-nullable field as '' and reads it as empty", async () => {
+    const avatar = await ds.getRepository(Avatar).save(new Avatar());
+    const raw = await ds.getRepository(Avatar).createQueryBuilder("a").where("a.id = :id", { id: avatar.id }).getRawOne();
+    expect(raw.a_image).toBe("");
+    const loaded = await ds.getRepository(Avatar).findOneByOrFail({ id: avatar.id });
+    expect(loaded.image.isEmpty).toBe(true);
+  });
+
+  it("names the configured storages when a field's storage is missing, and never falls back for private", async () => {
+    storages.configure({ default: media });
+    const doc = Object.assign(new Document(), { ownerId: 1 });
+    const error = await doc.contract.save("c.pdf", Buffer.from("c")).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageConfigError);
+    expect((error as Error).message).toMatch(/No storage named "private".*"default".*never falls back/s);
+  });
+
+  it("reports a failed deletion to onCleanupError without failing the committed save", async () => {
+    const doc = await savedDocument();
+    const oldKey = doc.attachment.name as string;
+    const failures: string[] = [];
+    const previous = storages.onCleanupError((error, failure) => failures.push(`${failure.reason}:${failure.key}:${(error as Error).message}`));
+    const del = jest.spyOn(media, "delete").mockRejectedValue(new Error("S3 down"));
+    let attempts = 0;
+    try {
+      await doc.attachment.save("report.pdf", Buffer.from("n"));
+      attempts = del.mock.calls.length;
+    } finally {
+      del.mockRestore();
+      storages.onCleanupError(previous);
+    }
+    expect(failures).toEqual([`replaced:${oldKey}:S3 down`]);
+    expect(attempts).toBe(3);
+    expect(await media.exists(oldKey)).toBe(true);
+  });
+
+  it("works with storages.fake() for entities declared before it", async () => {
+    const fake = storages.fake("default");
+    try {
+      const doc = await savedDocument("faked");
+      expect((await fake.read(doc.attachment.name as string)).toString()).toBe("faked");
+      expect(await media.exists(doc.attachment.name as string)).toBe(false);
+    } finally {
+      storages.restore();
+    }
+  });
+
+  it("handles many files in one transaction", async () => {
+    const bytes = randomBytes(32);
+    await ds.transaction(async (em) => {
+      for (let i = 0; i < 5; i++) {
+        const doc = Object.assign(new Document(), { ownerId: i });
+        await doc.attachment.save(`f${i}.bin`, bytes, { manager: em });
+      }
+    });
+    expect((await media.listdir(`documents/${ym()}`)).files.filter((f) => /^f\d\.bin$/.test(f)).length).toBe(5);
+  });
+});
