@@ -21,7 +21,11 @@ export interface FileColumnOptions<Entity = any>
 }
 
 /** @internal Shared by both decorators. */
-export function fileColumn(storage: StorageReference, options: FileColumnOptions, isPrivate: boolean): PropertyDecorator {
+export function fileColumn(
+  storage: StorageReference,
+  options: FileColumnOptions,
+  isPrivate: boolean,
+): PropertyDecorator {
   const { storage: _ignored, uploadTo = "", maxLength = 255, nullable = true, keepFiles = false, ...column } = options;
   if (!Number.isInteger(maxLength) || maxLength < 1) {
     throw new StorageConfigError(`maxLength must be a positive integer, not ${JSON.stringify(maxLength)}.`);

@@ -16,10 +16,10 @@ import type { Storage } from "../storage/Storage";
 import { type CleanupTask, runCleanup } from "./cleanup";
 import { bindEntity, trackDataSources } from "./dataSources";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
-import { getFileFields } from "./fileFields";
 import { readRaw } from "./fileFieldState";
-import { clearPending, isPending } from "./pendingUploads";
+import { getFileFields } from "./fileFields";
 import { patchFileColumns } from "./patchFileColumns";
+import { clearPending, isPending } from "./pendingUploads";
 import { resolveStorage } from "./resolveStorage";
 
 trackDataSources();
@@ -80,7 +80,7 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
       patchFileColumns(event.dataSource);
       bindEntity(entity, event.dataSource);
     }
-    let pending: Promise<unknown>[] | null = null;
+    const pending: Promise<unknown>[] = [];
     for (const field of fields) {
       if (!readRaw(entity, field.propertyName)) continue;
       let storage: Storage;
@@ -90,9 +90,9 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
         continue; // an unconfigured storage must not break loading; url() will say what is missing
       }
       if (readyStorages.has(storage)) continue;
-      (pending ??= []).push(storage.ready().then(() => readyStorages.add(storage)));
+      pending.push(storage.ready().then(() => readyStorages.add(storage)));
     }
-    if (pending) return Promise.all(pending).then(() => undefined);
+    if (pending.length) return Promise.all(pending).then(() => undefined);
   }
 
   beforeInsert(event: InsertEvent<object>): void {
@@ -109,7 +109,14 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
 
   afterUpdate(event: UpdateEvent<object>): Promise<void> {
     const written = new Set(event.updatedColumns.map((column) => column.propertyName));
-    return this.#record(event.queryRunner, event.dataSource, event.entity as object, event.databaseEntity, "save", written);
+    return this.#record(
+      event.queryRunner,
+      event.dataSource,
+      event.entity as object,
+      event.databaseEntity,
+      "save",
+      written,
+    );
   }
 
   afterRemove(event: RemoveEvent<object>): Promise<void> {
@@ -172,7 +179,8 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
       if (newName === oldName && kind === "save") continue;
       if (newName === null && oldName === null) continue;
       const storage = resolveStorage(field.storage);
-      if (newName !== null && isPending(storage, newName)) uploads.push({ storage, key: newName, reason: "rolled-back" });
+      if (newName !== null && isPending(storage, newName))
+        uploads.push({ storage, key: newName, reason: "rolled-back" });
       if (oldName !== null && !field.keepFiles) {
         deletions.push({ storage, key: oldName, reason: kind === "remove" ? "removed" : "replaced" });
       }

@@ -39,7 +39,9 @@ export function bindEntity(entity: object, dataSource: DataSource): void {
 
 /** True when `dataSource` has a `FileFieldSubscriber` registered. */
 export function hasFileFieldSubscriber(dataSource: DataSource): boolean {
-  return dataSource.subscribers.some((s) => (s as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] === "FileFieldSubscriber");
+  return dataSource.subscribers.some(
+    (s) => (s as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] === "FileFieldSubscriber",
+  );
 }
 
 /**

@@ -6,7 +6,10 @@ const resolved = new WeakMap<Function, readonly FileFieldDefinition[]>();
 /** Records a file field; called by the decorators only. */
 export function registerFileField(definition: FileFieldDefinition): void {
   let fields = own.get(definition.target);
-  if (!fields) own.set(definition.target, (fields = new Map()));
+  if (!fields) {
+    fields = new Map();
+    own.set(definition.target, fields);
+  }
   fields.set(definition.propertyName, definition);
 }
 

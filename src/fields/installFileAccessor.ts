@@ -1,5 +1,5 @@
-import type { FileFieldDefinition } from "./FileFieldDefinition";
 import { FieldFile } from "./FieldFile";
+import type { FileFieldDefinition } from "./FileFieldDefinition";
 import { slotOf, toRaw } from "./fileFieldState";
 
 /*

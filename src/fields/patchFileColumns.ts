@@ -30,7 +30,9 @@ function patchColumn(column: ColumnMetadata): void {
   column.getEntityValue = (entity: any, transform = false) => {
     if (entity === null || entity === undefined) return entity;
     const own = Object.getOwnPropertyDescriptor(entity, propertyName);
-    const hasAccessor = own ? typeof own.get === "function" : propertyName in entity && !Object.hasOwn(entity, propertyName);
+    const hasAccessor = own
+      ? typeof own.get === "function"
+      : propertyName in entity && !Object.hasOwn(entity, propertyName);
     if (!hasAccessor) return original(entity, transform);
     const raw = readRaw(entity, propertyName);
     return transform ? transformer.to(raw) : raw;

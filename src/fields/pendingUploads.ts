@@ -10,7 +10,10 @@ const pending = new WeakMap<Storage, Set<string>>();
 /** Records a fresh upload that no committed row references yet. */
 export function markPending(storage: Storage, key: string): void {
   let keys = pending.get(storage);
-  if (!keys) pending.set(storage, (keys = new Set()));
+  if (!keys) {
+    keys = new Set();
+    pending.set(storage, keys);
+  }
   keys.add(key);
 }
 

@@ -1,5 +1,6 @@
 import { InvalidKeyError } from "../errors/InvalidKeyError";
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** The longest key, in UTF-8 bytes, that S3 accepts; every storage enforces it so keys stay portable. */

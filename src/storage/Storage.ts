@@ -251,7 +251,8 @@ export class Storage {
    */
   async getAvailableName(name: string, maxLength?: number): Promise<string> {
     let candidate = this.#key(name);
-    if (maxLength !== undefined && keyLength(candidate) > maxLength) candidate = getAlternativeName(candidate, maxLength);
+    if (maxLength !== undefined && keyLength(candidate) > maxLength)
+      candidate = getAlternativeName(candidate, maxLength);
     while (await this.exists(candidate)) candidate = getAlternativeName(name, maxLength);
     return candidate;
   }

@@ -69,7 +69,7 @@ export class StorageRegistry {
             ? `Configured storages: ${known.map((n) => `"${n}"`).join(", ")}.`
             : "No storages are configured: call storages.configure(storagesFromEnv()) at startup.") +
           (name === "private"
-            ? " @PrivateFileColumn needs a storage named \"private\"; it never falls back to a public one."
+            ? ' @PrivateFileColumn needs a storage named "private"; it never falls back to a public one.'
             : ""),
         { storage: name },
       );

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from "typeorm";
-import { FieldFile, FileColumn, PrivateFileColumn } from "../../src";
+import { type FieldFile, FileColumn, PrivateFileColumn } from "../../src";
 
 @Entity()
 export class Document {

@@ -287,7 +287,11 @@ describe(`file fields on ${DB}`, () => {
 
   it("stores an empty non-nullable field as '' and reads it as empty", async () => {
     const avatar = await ds.getRepository(Avatar).save(new Avatar());
-    const raw = await ds.getRepository(Avatar).createQueryBuilder("a").where("a.id = :id", { id: avatar.id }).getRawOne();
+    const raw = await ds
+      .getRepository(Avatar)
+      .createQueryBuilder("a")
+      .where("a.id = :id", { id: avatar.id })
+      .getRawOne();
     expect(raw.a_image).toBe("");
     const loaded = await ds.getRepository(Avatar).findOneByOrFail({ id: avatar.id });
     expect(loaded.image.isEmpty).toBe(true);
@@ -305,7 +309,9 @@ describe(`file fields on ${DB}`, () => {
     const doc = await savedDocument();
     const oldKey = doc.attachment.name as string;
     const failures: string[] = [];
-    const previous = storages.onCleanupError((error, failure) => failures.push(`${failure.reason}:${failure.key}:${(error as Error).message}`));
+    const previous = storages.onCleanupError((error, failure) =>
+      failures.push(`${failure.reason}:${failure.key}:${(error as Error).message}`),
+    );
     const del = jest.spyOn(media, "delete").mockRejectedValue(new Error("S3 down"));
     let attempts = 0;
     try {

@@ -1,0 +1,67 @@
+import { type DataSource, Like } from "typeorm";
+import { FileFieldSubscriber, type S3Storage, storages } from "../../src";
+import { DB, openDataSource } from "../support/dataSource";
+import { countRequests, createTestBucket, deleteTestBucket, makeS3Storage } from "../support/s3";
+import { Avatar, Document } from "./entities";
+
+let ds: DataSource;
+let bucket: string;
+let media: S3Storage;
+let secret: S3Storage;
+
+beforeAll(async () => {
+  bucket = await createTestBucket("entities");
+  media = makeS3Storage(bucket, "default", { location: "media", querystringAuth: false });
+  secret = makeS3Storage(bucket, "default", { location: "private" });
+  storages.configure({ default: media, private: secret });
+  ds = await openDataSource([Document, Avatar], [FileFieldSubscriber]);
+});
+
+afterAll(async () => {
+  await ds?.destroy();
+  await storages.close();
+  await deleteTestBucket(bucket);
+});
+
+describe(`file fields on S3 and ${DB}`, () => {
+  it("uploads, persists, reads back, replaces and deletes through a real S3 server", async () => {
+    const doc = Object.assign(new Document(), { ownerId: 9 });
+    await doc.contract.save("contract.pdf", Buffer.from("%PDF-1.7 private"));
+    expect(doc.contract.name).toBe("users/9/contract.pdf");
+    expect(doc.contract.url).toMatch(/\/private\/users\/9\/contract\.pdf\?.*X-Amz-Signature=/);
+    const loaded = await ds.getRepository(Document).findOneByOrFail({ id: doc.id });
+    expect((await loaded.contract.read()).toString()).toBe("%PDF-1.7 private");
+    expect(await loaded.contract.size()).toBe(16);
+    const response = await fetch(loaded.contract.url);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe("%PDF-1.7 private");
+
+    await loaded.contract.save("contract.pdf", Buffer.from("v2"));
+    expect(await secret.exists("users/9/contract.pdf")).toBe(false);
+    await loaded.contract.delete();
+    expect(await secret.listdir("users/9")).toEqual({ directories: [], files: [] });
+  });
+
+  it("loads 1,000 rows and renders every URL without a single S3 request", async () => {
+    const repo = ds.getRepository(Document);
+    for (let start = 0; start < 1000; start += 100) {
+      const rows = Array.from({ length: 100 }, (_, i) => ({ title: `bulk-${start + i}`, ownerId: start + i }));
+      await repo.createQueryBuilder().insert().values(rows).updateEntity(false).execute();
+    }
+    await repo
+      .createQueryBuilder()
+      .update()
+      .set({ attachment: () => "'documents/2026/11/a.png'", contract: () => "'users/1/c.pdf'" } as never)
+      .where("title LIKE 'bulk-%'")
+      .execute();
+    await storages.ready();
+    const publicCount = countRequests(media.client);
+    const privateCount = countRequests(secret.client);
+    const loaded = await repo.find({ where: { title: Like("bulk-%") } });
+    const urls = loaded.flatMap((d) => [d.attachment.url, d.contract.url, JSON.stringify(d)]);
+    expect(loaded).toHaveLength(1000);
+    expect(urls[0]).toMatch(/\/media\/documents\/2026\/11\/a\.png$/);
+    expect(urls[1]).toMatch(/X-Amz-Signature=/);
+    expect(publicCount.count + privateCount.count).toBe(0);
+  });
+});

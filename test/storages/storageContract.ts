@@ -1,0 +1,207 @@
+import { createHash, randomBytes } from "node:crypto";
+import { Readable } from "node:stream";
+import { FileNotFoundError } from "../../src/errors/FileNotFoundError";
+import { InvalidKeyError } from "../../src/errors/InvalidKeyError";
+import { StorageOperationError } from "../../src/errors/StorageOperationError";
+import type { Storage } from "../../src/storage/Storage";
+
+export interface ContractOptions {
+  /** Skip cases the backend cannot honour, each with the reason printed in the test name. */
+  skip?: Partial<Record<"contentTypeRoundTrip", string>>;
+}
+
+const md5 = (b: Buffer) => createHash("md5").update(b).digest("hex");
+
+/** A stream of `size` pseudo-random bytes in `chunk`-sized pieces, with no declared length. */
+export function generatedStream(size: number, chunk = 64 * 1024): { stream: Readable; digest: () => string } {
+  const hash = createHash("md5");
+  let left = size;
+  const stream = new Readable({
+    read() {
+      if (left <= 0) return this.push(null);
+      const n = Math.min(chunk, left);
+      left -= n;
+      const part = randomBytes(n);
+      hash.update(part);
+      this.push(part);
+    },
+  });
+  return { stream, digest: () => hash.digest("hex") };
+}
+
+/**
+ * The behaviour every storage must share (Rails' shared service tests): run it once per backend.
+ * Each case uses its own random prefix, so backends may be shared between files.
+ */
+export function describeStorageContract(
+  label: string,
+  makeStorage: () => Promise<Storage> | Storage,
+  options: ContractOptions = {},
+): void {
+  describe(`${label} storage contract`, () => {
+    let storage: Storage;
+    let prefix: string;
+
+    beforeAll(async () => {
+      storage = await makeStorage();
+      await storage.ready();
+    });
+
+    beforeEach(() => {
+      prefix = `contract-${randomBytes(4).toString("hex")}`;
+    });
+
+    it("saves a buffer and reads the same bytes back", async () => {
+      const bytes = randomBytes(1000);
+      const key = await storage.save(`${prefix}/a.bin`, bytes);
+      expect(key).toBe(`${prefix}/a.bin`);
+      expect(md5(await storage.read(key))).toBe(md5(bytes));
+    });
+
+    it("saves strings, Uint8Arrays, Blobs and web streams", async () => {
+      const k1 = await storage.save(`${prefix}/s.txt`, "héllo");
+      const k2 = await storage.save(`${prefix}/u.bin`, new Uint8Array([1, 2, 3]));
+      const k3 = await storage.save(`${prefix}/b.txt`, new Blob(["blob"]));
+      const k4 = await storage.save(`${prefix}/w.txt`, new Blob(["web"]).stream());
+      expect((await storage.read(k1)).toString()).toBe("héllo");
+      expect([...(await storage.read(k2))]).toEqual([1, 2, 3]);
+      expect((await storage.read(k3)).toString()).toBe("blob");
+      expect((await storage.read(k4)).toString()).toBe("web");
+    });
+
+    it("saves a stream of unknown length and reports its exact size", async () => {
+      const { stream, digest } = generatedStream(300_000, 7_000);
+      const key = await storage.save(`${prefix}/stream.bin`, stream);
+      expect(await storage.size(key)).toBe(300_000);
+      expect(md5(await storage.read(key))).toBe(digest());
+    });
+
+    it("reports progress while saving a stream", async () => {
+      const seen: number[] = [];
+      const { stream } = generatedStream(200_000, 50_000);
+      await storage.save(`${prefix}/progress.bin`, stream, { onProgress: (n) => seen.push(n) });
+      expect(seen.at(-1)).toBe(200_000);
+      expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    });
+
+    it("never overwrites by default: a taken name gets a 7-character suffix", async () => {
+      const first = await storage.save(`${prefix}/same.txt`, "one");
+      const second = await storage.save(`${prefix}/same.txt`, "two");
+      expect(first).toBe(`${prefix}/same.txt`);
+      expect(second).toMatch(new RegExp(`^${prefix}/same_[A-Za-z0-9]{7}\\.txt$`));
+      expect((await storage.read(first)).toString()).toBe("one");
+      expect((await storage.read(second)).toString()).toBe("two");
+    });
+
+    it("overwrites only when asked", async () => {
+      const key = await storage.save(`${prefix}/o.txt`, "one");
+      expect(await storage.save(key, "two", { overwrite: true })).toBe(key);
+      expect((await storage.read(key)).toString()).toBe("two");
+    });
+
+    it("truncates an alternative name to maxLength and refuses when nothing is left", async () => {
+      const long = `${prefix}/${"x".repeat(40)}.txt`;
+      await storage.save(long, "1");
+      const alt = await storage.save(long, "2", { maxLength: long.length });
+      expect([...alt].length).toBeLessThanOrEqual(long.length);
+      expect(alt).not.toBe(long);
+      await expect(storage.save(long, "3", { maxLength: prefix.length + 6 })).rejects.toBeInstanceOf(InvalidKeyError);
+    });
+
+    it("reads inclusive byte ranges", async () => {
+      const key = await storage.save(`${prefix}/r.txt`, "0123456789");
+      expect((await storage.read(key, { start: 2, end: 5 })).toString()).toBe("2345");
+      expect((await storage.read(key, { start: 7 })).toString()).toBe("789");
+    });
+
+    it("stats size, content type, modification time and etag in one call", async () => {
+      const before = Date.now() - 2000;
+      const key = await storage.save(`${prefix}/page.json`, '{"a":1}');
+      const stat = await storage.stat(key);
+      expect(stat.size).toBe(7);
+      if (!options.skip?.contentTypeRoundTrip) expect(stat.contentType).toBe("application/json");
+      expect(stat.lastModified.getTime()).toBeGreaterThanOrEqual(before - 1000);
+      expect(typeof stat.etag).toBe("string");
+      expect((await storage.getModifiedTime(key)).getTime()).toBe(stat.lastModified.getTime());
+    });
+
+    it("follows the not-found triad: exists is false, delete is a no-op, reads throw FileNotFoundError", async () => {
+      const key = `${prefix}/missing.txt`;
+      expect(await storage.exists(key)).toBe(false);
+      await expect(storage.delete(key)).resolves.toBeUndefined();
+      for (const attempt of [() => storage.read(key), () => storage.size(key), () => storage.stat(key)]) {
+        const error = await attempt().then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(FileNotFoundError);
+        expect(error).toMatchObject({ code: "FILE_NOT_FOUND", key });
+      }
+    });
+
+    it("deletes what it saved", async () => {
+      const key = await storage.save(`${prefix}/d.txt`, "x");
+      expect(await storage.exists(key)).toBe(true);
+      await storage.delete(key);
+      expect(await storage.exists(key)).toBe(false);
+    });
+
+    it("lists directories and files relative to a prefix", async () => {
+      await storage.save(`${prefix}/l/one.txt`, "1");
+      await storage.save(`${prefix}/l/two.txt`, "2");
+      await storage.save(`${prefix}/l/sub/three.txt`, "3");
+      const listing = await storage.listdir(`${prefix}/l`);
+      expect(listing.files.sort()).toEqual(["one.txt", "two.txt"]);
+      expect(listing.directories).toEqual(["sub"]);
+      expect(await storage.listdir(`${prefix}/nothing-here`)).toEqual({ directories: [], files: [] });
+    });
+
+    it("keeps unusual but valid keys intact", async () => {
+      for (const name of ["with space.txt", "ünïcödé/日本語 ファイル.txt", "plus+sign.txt", "a+b c%20d.txt"]) {
+        const key = await storage.save(`${prefix}/${name}`, name);
+        expect(key).toBe(`${prefix}/${name}`);
+        expect((await storage.read(key)).toString()).toBe(name);
+      }
+    });
+
+    it("refuses keys that could escape the storage, before any I/O", async () => {
+      for (const bad of ["../x", "a/../../x", "/abs", "a\\b", "nul\u0000", "ctl\u001b", "a//b", "", "dir/"]) {
+        await expect(storage.save(bad, "x")).rejects.toBeInstanceOf(InvalidKeyError);
+        await expect(storage.exists(bad)).rejects.toBeInstanceOf(InvalidKeyError);
+        expect(() => storage.url(bad)).toThrow(InvalidKeyError);
+      }
+    });
+
+    it("builds a URL synchronously", async () => {
+      const key = await storage.save(`${prefix}/u r l.txt`, "x");
+      const url = storage.url(key);
+      expect(typeof url).toBe("string");
+      expect(url).toContain("u%20r%20l.txt");
+    });
+
+    it("aborts a save on signal and leaves nothing behind", async () => {
+      const controller = new AbortController();
+      const { stream } = generatedStream(5_000_000, 64 * 1024);
+      let sent = 0;
+      const saving = storage.save(`${prefix}/aborted.bin`, stream, {
+        signal: controller.signal,
+        onProgress: (n) => {
+          sent = n;
+          if (n > 200_000) controller.abort();
+        },
+      });
+      await expect(saving).rejects.toThrow();
+      expect(sent).toBeGreaterThan(0);
+      expect(await storage.exists(`${prefix}/aborted.bin`)).toBe(false);
+      expect((await storage.listdir(prefix)).files).toEqual([]);
+    });
+
+    it("rejects unsupported content with a typed error and writes nothing", async () => {
+      const error = await storage.save(`${prefix}/bad.txt`, 42 as never).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StorageOperationError);
+      expect(error).toMatchObject({ operation: "save", cause: expect.any(TypeError) });
+      expect((error as Error).message).toMatch(/Unsupported content/);
+      expect(await storage.exists(`${prefix}/bad.txt`)).toBe(false);
+    });
+  });
+}

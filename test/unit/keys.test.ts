@@ -1,0 +1,104 @@
+import { getValidName, InMemoryStorage, InvalidKeyError, validateKey } from "../../src";
+import { getAlternativeName, splitKey } from "../../src/keys/getAlternativeName";
+
+/** Filenames an attacker or a careless client may send. */
+const HOSTILE = [
+  "../../etc/passwd",
+  "..\\..\\windows\\system32\\config",
+  "/etc/shadow",
+  "C:\\boot.ini",
+  "a/../../b.txt",
+  "nul\u0000byte.txt",
+  "bell\u0007.txt",
+  "new\nline.txt",
+  "tab\tname.txt",
+  "..",
+  ".",
+  "....//....//x",
+  "%2e%2e%2fescape.txt",
+  "ünïcödé 日本語.pdf",
+  "‮fdp.exe",
+  "<script>alert(1)</script>.html",
+  `${"a".repeat(5000)}.txt`,
+  " spaced  out .txt ",
+  "CON",
+  "emoji 😀.png",
+];
+
+describe("getValidName", () => {
+  it("cleans or refuses every hostile filename, and nothing it returns can escape", () => {
+    for (const name of HOSTILE) {
+      let cleaned: string;
+      try {
+        cleaned = getValidName(name);
+      } catch (error) {
+        expect(error).toBeInstanceOf(InvalidKeyError);
+        continue;
+      }
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting none survive
+      expect(cleaned).not.toMatch(/[/\\\u0000-\u001f\u007f]/);
+      expect(cleaned).not.toBe("..");
+      expect(cleaned).not.toBe(".");
+      expect(() => validateKey(cleaned.slice(0, 200))).not.toThrow();
+    }
+  });
+
+  it("keeps letters, digits, dashes, underscores and dots, as Django does", () => {
+    expect(getValidName("../../My Report (final).pdf")).toBe("My_Report_final.pdf");
+    expect(getValidName("C:\\Users\\me\\photo.JPG")).toBe("photo.JPG");
+    expect(getValidName("ünïcödé 日本語.pdf")).toBe("ünïcödé_日本語.pdf");
+    expect(getValidName("<script>alert(1)</script>.html")).toBe("script.html");
+    expect(() => getValidName("..")).toThrow(/Could not derive a valid file name/);
+    expect(() => getValidName("///")).toThrow(InvalidKeyError);
+  });
+});
+
+describe("validateKey", () => {
+  it("refuses traversal, absolute paths, backslashes, control characters and overlong keys", () => {
+    const refused = [
+      "",
+      "../x",
+      "a/../b",
+      "./a",
+      "/a",
+      "a\\b",
+      "a\u0000",
+      "a\u001fb",
+      "a\u007f",
+      "a//b",
+      "a/",
+      `${"é".repeat(513)}`,
+    ];
+    for (const key of refused) expect(() => validateKey(key)).toThrow(InvalidKeyError);
+    expect(() => validateKey(42)).toThrow(/must be a string/);
+  });
+
+  it("accepts ordinary nested keys with unicode and punctuation", () => {
+    for (const key of ["a.txt", "a/b/c.pdf", "ünï/日本語 ファイル.txt", "x+y z%20.txt", "..hidden/...dots"]) {
+      expect(validateKey(key)).toBe(key);
+    }
+  });
+});
+
+describe("alternative and available names", () => {
+  it("appends an underscore and 7 random characters before the extension", () => {
+    expect(getAlternativeName("dir/report.pdf")).toMatch(/^dir\/report_[A-Za-z0-9]{7}\.pdf$/);
+    expect(getAlternativeName("noext")).toMatch(/^noext_[A-Za-z0-9]{7}$/);
+    expect(splitKey("a/b/.env")).toEqual(["a/b/", ".env", ""]);
+  });
+
+  it("truncates the stem to fit maxLength, and fails clearly when nothing is left", () => {
+    const alt = getAlternativeName(`d/${"x".repeat(50)}.txt`, 30);
+    expect([...alt].length).toBe(30);
+    expect(() => getAlternativeName("dir/long-enough.txt", 12)).toThrow(/raise the field's maxLength/);
+  });
+
+  it("getAvailableName returns a free name (Django's get_available_name)", async () => {
+    const storage = new InMemoryStorage();
+    expect(await storage.getAvailableName("a/b.txt")).toBe("a/b.txt");
+    await storage.save("a/b.txt", "x");
+    expect(await storage.getAvailableName("a/b.txt")).toMatch(/^a\/b_[A-Za-z0-9]{7}\.txt$/);
+    expect(storage.generateFilename("up/2026/My File.txt")).toBe("up/2026/My_File.txt");
+    expect(() => storage.generateFilename("up/../../etc/passwd")).toThrow(InvalidKeyError);
+  });
+});

@@ -1,0 +1,78 @@
+import { InMemoryStorage, StorageConfigError, StorageRegistry } from "../../src";
+import { strftime } from "../../src/fields/strftime";
+
+describe("StorageRegistry", () => {
+  it("builds factories lazily, once, and names the storage", () => {
+    const registry = new StorageRegistry();
+    let built = 0;
+    registry.configure({
+      default: () => {
+        built++;
+        return new InMemoryStorage();
+      },
+    });
+    expect(built).toBe(0);
+    const a = registry.get("default");
+    expect(registry.get("default")).toBe(a);
+    expect(built).toBe(1);
+    expect(a.name).toBe("default");
+  });
+
+  it("lists the configured names when asked for an unknown one", () => {
+    const registry = new StorageRegistry();
+    registry.configure({ default: new InMemoryStorage(), staticfiles: new InMemoryStorage() });
+    expect(() => registry.get("media")).toThrow(StorageConfigError);
+    expect(() => registry.get("media")).toThrow('Configured storages: "default", "staticfiles".');
+    expect(() => new StorageRegistry().get("default")).toThrow(/call storages.configure\(storagesFromEnv\(\)\)/);
+  });
+
+  it("wraps a failing factory in StorageConfigError with the cause", () => {
+    const registry = new StorageRegistry();
+    const cause = new Error("no bucket");
+    registry.configure({
+      default: () => {
+        throw cause;
+      },
+    });
+    const error = (() => {
+      try {
+        registry.get("default");
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(StorageConfigError);
+    expect(error).toMatchObject({ storage: "default", cause });
+  });
+
+  it("fakes a storage with memory until restore()", async () => {
+    const registry = new StorageRegistry();
+    const real = new InMemoryStorage();
+    registry.configure({ default: real });
+    const fake = registry.fake("default");
+    expect(registry.get("default")).toBe(fake);
+    await fake.save("a.txt", "x");
+    expect(await real.exists("a.txt")).toBe(false);
+    registry.restore();
+    expect(registry.get("default")).toBe(real);
+  });
+
+  it("ready() builds every storage", async () => {
+    const registry = new StorageRegistry();
+    let built = 0;
+    const make = () => {
+      built++;
+      return new InMemoryStorage();
+    };
+    registry.configure({ a: make, b: make });
+    await registry.ready();
+    expect(built).toBe(2);
+  });
+});
+
+describe("strftime for uploadTo", () => {
+  it("expands Django's tokens in UTC", () => {
+    const date = new Date(Date.UTC(2026, 0, 5, 7, 8, 9));
+    expect(strftime("docs/%Y/%m/%d/%H%M%S/%%/", date)).toBe("docs/2026/01/05/070809/%/");
+  });
+});
