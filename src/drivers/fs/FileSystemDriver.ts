@@ -1,0 +1,258 @@
+import type { BigIntStats, Dirent } from "node:fs";
+import { chmod, type FileHandle, lstat, open, readdir, rename, unlink } from "node:fs/promises";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import { guessContentType } from "../../content/guessContentType";
+import { StorageConfigError } from "../../errors/StorageConfigError";
+import { encodeKeyPath } from "../../http/encodeKeyPath";
+import type { UrlSigner } from "../../http/UrlSigner";
+import type {
+  ByteRange,
+  DriverBody,
+  DriverWriteOptions,
+  DriverWriteResult,
+  ListResult,
+  ObjectStat,
+  StorageDriver,
+  UrlOptions,
+} from "../../types";
+import { claimName, createTempFile, TEMP_FILE, writeBody } from "./atomicWrite";
+import { isMissing, SafeRoot } from "./SafeRoot";
+
+/** Settings of the file-system driver, already checked by `FileSystemStorage`. */
+export interface FileSystemDriverOptions {
+  /** Root directory; created on the first write. */
+  location: string;
+  /** URL prefix ending with `/`: absolute (`https://cdn.example/media/`) or path-only (`/media/`). */
+  baseUrl: string;
+  /** Signs URLs; required when `querystringAuth` is on, and for `download`/`contentType` overrides. */
+  signer: UrlSigner | null;
+  querystringAuth: boolean;
+  /** Default lifetime of a signed URL, in seconds. */
+  querystringExpire: number;
+  /** Mode given to every saved file (`chmod`), like Django's `FILE_UPLOAD_PERMISSIONS`. */
+  filePermissions?: number;
+  /** Mode given to every directory it creates, like Django's `FILE_UPLOAD_DIRECTORY_PERMISSIONS`. */
+  directoryPermissions?: number;
+}
+
+/** A file opened for reading: its metadata, taken from the open descriptor, and a way to stream it. */
+export interface OpenedFile {
+  stat: ObjectStat;
+  /** A stream of the file (or of the inclusive `range`); it closes the descriptor when done. */
+  stream(range?: ByteRange): Readable;
+  /** Closes the descriptor without reading (HEAD, 304, 416). */
+  close(): Promise<void>;
+}
+
+/**
+ * Stores objects as files under `location`; every path goes through `SafeRoot`, which refuses
+ * anything outside it, symlinks included. A write goes to a temp file in the target directory, so a
+ * reader never sees half a file: with overwrite it is renamed into place; without, it is hard-linked
+ * to the final name, an atomic create that fails with `EEXIST` when another writer got there first,
+ * so a race never overwrites and the body is never read twice. Deleting a file also removes the
+ * directories it leaves empty (Django keeps them): listings then match S3 and memory, where
+ * "directories" exist only as key prefixes.
+ */
+export class FileSystemDriver implements StorageDriver {
+  readonly kind = "filesystem";
+  readonly baseUrl: string;
+  /** The path part of `baseUrl`, which `serveFiles` matches and signatures cover. */
+  readonly basePath: string;
+  readonly querystringAuth: boolean;
+  readonly querystringExpire: number;
+  readonly signer: UrlSigner | null;
+  readonly #root: SafeRoot;
+  readonly #filePermissions: number | undefined;
+
+  constructor(options: FileSystemDriverOptions) {
+    this.#root = new SafeRoot(options.location, options.directoryPermissions);
+    this.baseUrl = options.baseUrl;
+    // Parsed, so a protocol-relative or not-yet-encoded base yields the path a request actually carries.
+    this.basePath = new URL(options.baseUrl, "http://localhost").pathname;
+    this.signer = options.signer;
+    this.querystringAuth = options.querystringAuth;
+    this.querystringExpire = options.querystringExpire;
+    this.#filePermissions = options.filePermissions;
+  }
+
+  /** The absolute root directory. */
+  get location(): string {
+    return this.#root.location;
+  }
+
+  /** Resolves with the key used and its size; on failure or abort the temp file is removed. */
+  async write(key: string, body: DriverBody, options: DriverWriteOptions): Promise<DriverWriteResult> {
+    let created: { dir: string; tmp: string; handle: FileHandle };
+    try {
+      options.signal?.throwIfAborted();
+      created = await this.#createTemp(key);
+    } catch (error) {
+      // The body was never read: release its source (a file descriptor, a socket).
+      if (body.kind === "stream") body.stream.destroy();
+      throw error;
+    }
+    const { dir, tmp, handle } = created;
+    let pending: string | null = tmp;
+    try {
+      const size = await writeBody(handle, body, options.signal);
+      if (this.#filePermissions !== undefined) await chmod(tmp, this.#filePermissions);
+      options.signal?.throwIfAborted();
+      let final = key;
+      if (options.overwrite) {
+        await rename(tmp, path.join(dir, path.posix.basename(final)));
+      } else {
+        for (;;) {
+          try {
+            await claimName(tmp, await this.#targetFor(final, dir, key));
+            break;
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+            final = options.alternativeKey(final);
+          }
+        }
+      }
+      pending = null;
+      return { key: final, size };
+    } finally {
+      if (pending !== null) await unlink(pending).catch(() => undefined);
+    }
+  }
+
+  /** Resolves with a stream of the file (or of the inclusive `range`), or `null` when there is none. */
+  async open(key: string, range?: ByteRange): Promise<Readable | null> {
+    const file = await this.openFile(key);
+    return file ? file.stream(range) : null;
+  }
+
+  /**
+   * Opens the file behind `key` once, for both its metadata and its bytes, so a concurrent replace
+   * cannot mix the two. Resolves with `null` when missing or not a regular file.
+   */
+  async openFile(key: string): Promise<OpenedFile | null> {
+    const real = await this.#root.existing(key);
+    if (real === null) return null;
+    let handle: FileHandle;
+    try {
+      handle = await open(real, "r");
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    }
+    try {
+      const stats = await handle.stat({ bigint: true });
+      if (!stats.isFile()) {
+        await handle.close();
+        return null;
+      }
+      return {
+        stat: toObjectStat(key, stats),
+        stream: (range) => handle.createReadStream({ start: range?.start, end: range?.end }),
+        close: () => handle.close(),
+      };
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Resolves with size, guessed content type, mtime and a weak ETag, or `null` when missing. */
+  async stat(key: string): Promise<ObjectStat | null> {
+    const file = await this.openFile(key);
+    if (file === null) return null;
+    await file.close();
+    return file.stat;
+  }
+
+  /** Removes the file and the directories it leaves empty; a missing key (or a directory) is a no-op. */
+  async delete(key: string): Promise<void> {
+    const parent = await this.#root.existingParent(key);
+    if (parent === null) return;
+    // unlink removes a symlink itself, never its target, so the last segment needs no realpath.
+    const file = path.join(parent, path.posix.basename(key));
+    try {
+      await unlink(file);
+    } catch (error) {
+      if (isMissing(error)) return;
+      // macOS reports unlink() of a directory as EPERM.
+      if ((error as NodeJS.ErrnoException).code === "EPERM" && (await isDirectory(file))) return;
+      throw error;
+    }
+    await this.#root.prune(parent);
+  }
+
+  /** Lists the immediate sub-directories and files under `prefix` ("" or ending with `/`), sorted. */
+  async list(prefix: string): Promise<ListResult> {
+    const dir = prefix === "" ? await this.#root.root(false) : await this.#root.existing(prefix.slice(0, -1));
+    if (dir === null) return { directories: [], files: [] };
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      if (isMissing(error)) return { directories: [], files: [] };
+      throw error;
+    }
+    const directories = entries.filter((e) => e.isDirectory()).map((e) => e.name);
+    const files = entries.filter((e) => e.isFile() && !TEMP_FILE.test(e.name)).map((e) => e.name);
+    return { directories: directories.sort(), files: files.sort() };
+  }
+
+  /**
+   * `baseUrl` plus the percent-encoded key; signed when `querystringAuth` is on or when a download
+   * name or content type is asked for. Throws `StorageConfigError` when that needs a missing secret.
+   */
+  url(key: string, options: UrlOptions): string {
+    const encoded = encodeKeyPath(key);
+    const href = this.baseUrl + encoded;
+    const overrides = options.download !== undefined || options.contentType !== undefined;
+    if (!this.querystringAuth && !overrides) return href;
+    if (this.signer === null) {
+      throw new StorageConfigError(
+        "URLs with a download name or content type are signed: give this FileSystemStorage a signingSecret.",
+        { key },
+      );
+    }
+    const query = this.signer.sign(this.basePath + encoded, options.expiresIn ?? this.querystringExpire, options);
+    return `${href}?${query}`;
+  }
+
+  /** The file's path under `location` (it may not exist yet); throws `PathOutsideRootError` if it would escape. */
+  path(key: string): string {
+    return this.#root.join(key);
+  }
+
+  /** Creates the temp file, retrying when a concurrent delete pruned the directory in between. */
+  async #createTemp(key: string): Promise<{ dir: string; tmp: string; handle: FileHandle }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const dir = await this.#root.parentFor(key);
+        return { dir, ...(await createTempFile(dir, key)) };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT" || attempt >= 5) throw error;
+      }
+    }
+  }
+
+  /** The final path of `final`: alternatives stay in the first key's directory; any other is resolved anew. */
+  async #targetFor(final: string, dir: string, first: string): Promise<string> {
+    const base = path.posix.basename(final);
+    if (path.posix.dirname(final) === path.posix.dirname(first)) return path.join(dir, base);
+    return path.join(await this.#root.parentFor(final), base);
+  }
+}
+
+function toObjectStat(key: string, stats: BigIntStats): ObjectStat {
+  return {
+    size: Number(stats.size),
+    contentType: guessContentType(key),
+    lastModified: new Date(Number(stats.mtimeMs)),
+    etag: `W/"${stats.size.toString(16)}-${stats.mtimeNs.toString(16)}"`,
+  };
+}
+
+function isDirectory(file: string): Promise<boolean> {
+  return lstat(file).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+}

@@ -1,0 +1,128 @@
+import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { encodeKeyPath } from "../../http/encodeKeyPath";
+import type {
+  ByteRange,
+  DriverBody,
+  DriverWriteOptions,
+  DriverWriteResult,
+  ListResult,
+  ObjectStat,
+  StorageDriver,
+} from "../../types";
+
+/** Options of the in-memory driver. */
+export interface MemoryDriverOptions {
+  /** Prefix of every URL (default `/media/`); a trailing `/` is added when missing. */
+  baseUrl?: string;
+}
+
+interface MemoryObject {
+  bytes: Buffer;
+  contentType: string;
+  contentDisposition: string | null;
+  lastModified: Date;
+  etag: string;
+}
+
+/**
+ * Keeps objects in a `Map` inside the process: for tests and `storages.fake()`. Writes are atomic
+ * (the body is consumed whole before the key is claimed), so a no-overwrite save never replaces
+ * an object, even when several race for one key.
+ */
+export class MemoryDriver implements StorageDriver {
+  readonly kind = "memory";
+  readonly #objects = new Map<string, MemoryObject>();
+  readonly #baseUrl: string;
+
+  constructor(options: MemoryDriverOptions = {}) {
+    const base = options.baseUrl ?? "/media/";
+    this.#baseUrl = base.endsWith("/") ? base : `${base}/`;
+  }
+
+  /** Resolves with the key used and the byte count; rejects with an `AbortError` when `signal` fires. */
+  async write(key: string, body: DriverBody, options: DriverWriteOptions): Promise<DriverWriteResult> {
+    options.signal?.throwIfAborted();
+    const bytes = body.kind === "buffer" ? Buffer.from(body.buffer) : await consume(body.stream, options.signal);
+    options.signal?.throwIfAborted();
+    let final = key;
+    if (!options.overwrite) {
+      while (this.#objects.has(final)) final = options.alternativeKey(final);
+    }
+    this.#objects.set(final, {
+      bytes,
+      contentType: options.contentType,
+      contentDisposition: options.contentDisposition,
+      lastModified: new Date(),
+      etag: createHash("md5").update(bytes).digest("hex"),
+    });
+    return { key: final, size: bytes.length };
+  }
+
+  /** Resolves with a stream of the object's bytes (or of the inclusive `range`), or `null` when missing. */
+  async open(key: string, range?: ByteRange): Promise<Readable | null> {
+    const object = this.#objects.get(key);
+    if (!object) return null;
+    const bytes = range ? object.bytes.subarray(range.start, (range.end ?? Number.MAX_SAFE_INTEGER) + 1) : object.bytes;
+    return Readable.from([bytes], { objectMode: false });
+  }
+
+  /** Resolves with the object's metadata, or `null` when missing. */
+  async stat(key: string): Promise<ObjectStat | null> {
+    const object = this.#objects.get(key);
+    if (!object) return null;
+    return {
+      size: object.bytes.length,
+      contentType: object.contentType,
+      lastModified: new Date(object.lastModified.getTime()),
+      etag: object.etag,
+    };
+  }
+
+  /** The `Content-Disposition` stored with the object (`attachment` for html/svg/xml), or `null`. */
+  contentDisposition(key: string): string | null {
+    return this.#objects.get(key)?.contentDisposition ?? null;
+  }
+
+  /** Removes the object; a missing key is a no-op. */
+  async delete(key: string): Promise<void> {
+    this.#objects.delete(key);
+  }
+
+  /** Lists the immediate "directories" and files under `prefix` ("" or ending with `/`), sorted. */
+  async list(prefix: string): Promise<ListResult> {
+    const directories = new Set<string>();
+    const files: string[] = [];
+    for (const key of this.#objects.keys()) {
+      if (!key.startsWith(prefix)) continue;
+      const rest = key.slice(prefix.length);
+      const slash = rest.indexOf("/");
+      if (slash === -1) files.push(rest);
+      else directories.add(rest.slice(0, slash));
+    }
+    return { directories: [...directories].sort(), files: files.sort() };
+  }
+
+  /** `baseUrl` plus the percent-encoded key; nothing serves it, so expiry and overrides are ignored. */
+  url(key: string): string {
+    return this.#baseUrl + encodeKeyPath(key);
+  }
+
+  /** Forgets every object. */
+  clear(): void {
+    this.#objects.clear();
+  }
+}
+
+async function consume(stream: Readable, signal?: AbortSignal): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  await pipeline(
+    stream,
+    async (source: AsyncIterable<Buffer | string>) => {
+      for await (const chunk of source) parts.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+    },
+    { signal },
+  );
+  return Buffer.concat(parts);
+}

@@ -1,0 +1,106 @@
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from "node:crypto";
+import type { UrlOptions } from "../types";
+import { contentDisposition } from "./contentDisposition";
+
+/** Query parameters a signature covers, in canonical (sorted) order. */
+const EXPIRES = "expires";
+const SIGNATURE = "signature";
+const DISPOSITION = "response-content-disposition";
+const CONTENT_TYPE = "response-content-type";
+
+/** Options of `UrlSigner`. */
+export interface UrlSignerOptions {
+  /** The clock, in milliseconds since the epoch (default `Date.now`); tests inject one. */
+  now?: () => number;
+}
+
+/** What `verify` concluded: the signed overrides when valid, else why not. */
+export type SignatureCheck =
+  | { valid: true; expires: number; contentDisposition: string | null; contentType: string | null }
+  | { valid: false; reason: "missing" | "invalid" | "expired" };
+
+/**
+ * Signs and verifies local file URLs: `?expires=<unix seconds>&signature=<base64url HMAC-SHA256>`.
+ * The signature covers the percent-encoded URL path, the expiry and every other query parameter
+ * (the response overrides), so changing or adding any of them invalidates it. The HMAC key object
+ * is built once; signing is a few microseconds and synchronous.
+ */
+export class UrlSigner {
+  readonly #key: KeyObject;
+  readonly #now: () => number;
+
+  /** Throws `TypeError` for an empty secret; length policy is the caller's (`FileSystemStorage` wants 32 bytes). */
+  constructor(secret: string | Buffer, options: UrlSignerOptions = {}) {
+    const bytes = typeof secret === "string" ? Buffer.from(secret, "utf8") : secret;
+    if (bytes.length === 0) throw new TypeError("The signing secret must not be empty.");
+    this.#key = createSecretKey(bytes);
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * Returns the query string (without `?`) that authorises `path` for `expiresIn` seconds, with the
+   * `download` / `contentType` overrides of `options`. Throws `RangeError` for a non-positive expiry
+   * and `TypeError` for a content type that is not a plain header value.
+   */
+  sign(path: string, expiresIn: number, options: Pick<UrlOptions, "download" | "contentType"> = {}): string {
+    if (!Number.isFinite(expiresIn) || expiresIn <= 0) {
+      throw new RangeError(`expiresIn must be a positive number of seconds, got ${expiresIn}.`);
+    }
+    const params: [string, string][] = [[EXPIRES, String(Math.floor(this.#now() / 1000) + Math.ceil(expiresIn))]];
+    if (options.download !== undefined) params.push([DISPOSITION, contentDisposition(options.download)]);
+    if (options.contentType !== undefined) {
+      if (!/^[\x21-\x7e][\x20-\x7e]*$/.test(options.contentType)) {
+        throw new TypeError(`contentType ${JSON.stringify(options.contentType)} is not a valid header value.`);
+      }
+      params.push([CONTENT_TYPE, options.contentType]);
+    }
+    const query = canonicalQuery(params);
+    return `${query}&${SIGNATURE}=${this.#mac(path, query)}`;
+  }
+
+  /**
+   * Checks the query string of a request for `path` (the canonical percent-encoded path). Returns the
+   * signed overrides when the signature is intact and unexpired; never throws. The comparison is
+   * constant-time.
+   */
+  verify(path: string, query: string): SignatureCheck {
+    const params: [string, string][] = [];
+    let signature: string | null = null;
+    for (const [name, value] of new URLSearchParams(query)) {
+      if (name === SIGNATURE) {
+        if (signature !== null) return { valid: false, reason: "invalid" };
+        signature = value;
+      } else {
+        params.push([name, value]);
+      }
+    }
+    if (signature === null) return { valid: false, reason: "missing" };
+    const names = params.map(([name]) => name);
+    if (new Set(names).size !== names.length) return { valid: false, reason: "invalid" };
+    params.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const expected = Buffer.from(this.#mac(path, canonicalQuery(params)), "base64url");
+    const given = Buffer.from(signature, "base64url");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+      return { valid: false, reason: "invalid" };
+    const get = (name: string) => params.find(([n]) => n === name)?.[1] ?? null;
+    const expiresText = get(EXPIRES);
+    if (expiresText === null || !/^\d{1,15}$/.test(expiresText)) return { valid: false, reason: "invalid" };
+    const expires = Number(expiresText);
+    if (expires * 1000 <= this.#now()) return { valid: false, reason: "expired" };
+    return { valid: true, expires, contentDisposition: get(DISPOSITION), contentType: get(CONTENT_TYPE) };
+  }
+
+  /** Seconds from now until `expires` (unix seconds), never negative. */
+  secondsUntil(expires: number): number {
+    return Math.max(0, expires - Math.floor(this.#now() / 1000));
+  }
+
+  #mac(path: string, query: string): string {
+    return createHmac("sha256", this.#key).update(`${path}\n${query}`).digest("base64url");
+  }
+}
+
+/** `name=value` pairs, both percent-encoded, joined by `&` in the order given (callers pass them sorted). */
+function canonicalQuery(params: [string, string][]): string {
+  return params.map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`).join("&");
+}

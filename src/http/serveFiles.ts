@@ -1,0 +1,165 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { posix } from "node:path";
+import { pipeline } from "node:stream";
+import { isUnsafeInline } from "../content/guessContentType";
+import { PathOutsideRootError } from "../drivers/fs/PathOutsideRootError";
+import { StorageConfigError } from "../errors/StorageConfigError";
+import { validateKey } from "../keys/validateKey";
+import { FileSystemStorage } from "../storage/FileSystemStorage";
+import { ifRangeMatches, isNotModified, toEntityTag } from "./conditionalRequest";
+import { contentDisposition } from "./contentDisposition";
+import { encodeKeyPath } from "./encodeKeyPath";
+import { parseRange } from "./parseRange";
+
+/** The request `serveFiles` reads: Node's, plus Express's `originalUrl` when mounted under a path. */
+export type ServeFilesRequest = IncomingMessage & { originalUrl?: string };
+
+/** `(req, res, next?)`: Express/Connect middleware, or a plain `node:http` handler. */
+export type ServeFilesHandler = (req: ServeFilesRequest, res: ServerResponse, next?: (error?: unknown) => void) => void;
+
+const PUBLIC_CACHE = "public, max-age=3600";
+const REFUSALS = {
+  missing: "Forbidden: this file needs a signed URL.",
+  invalid: "Forbidden: the URL's signature is invalid.",
+  expired: "Forbidden: the signed URL has expired.",
+} as const;
+
+/**
+ * Returns middleware that serves the files of a `FileSystemStorage` under its `baseUrl` path. Mount it
+ * bare (`app.use(serveFiles(s))`), under that path (`app.use("/media", serveFiles(s))`: the full
+ * `req.originalUrl` is matched), or call it from a `node:http` server. Requests outside the base path
+ * go to `next()` (404 without one). Only GET and HEAD are answered (405 otherwise). With
+ * `querystringAuth` every request needs a valid, unexpired signature (403); on any storage a signed
+ * `download`/`contentType` override is honoured, an unsigned one ignored. Malformed percent-encoding
+ * is a 400, and a path `validateKey` refuses is a 404 that never reaches the disk. Supports single
+ * `Range`s, `ETag`/`If-None-Match`, `Last-Modified`/`If-Modified-Since`, and sends
+ * `X-Content-Type-Options: nosniff`; html, svg and xml go out as attachments unless the storage has
+ * `allowUnsafeInline`. Files are streamed, never buffered; unexpected errors go to `next(error)`
+ * (500 without one). Throws `StorageConfigError` when `storage` is not a `FileSystemStorage`.
+ */
+export function serveFiles(storage: FileSystemStorage): ServeFilesHandler {
+  if (!(storage instanceof FileSystemStorage)) {
+    throw new StorageConfigError(
+      "serveFiles() serves a FileSystemStorage; other storages serve their own URLs (S3, a CDN).",
+    );
+  }
+  const driver = storage.driver;
+  const basePath = driver.basePath;
+
+  const serve = async (req: ServeFilesRequest, res: ServerResponse, next?: (error?: unknown) => void) => {
+    const { pathname, query } = splitUrl(req.originalUrl ?? req.url ?? "/");
+    if (!pathname.startsWith(basePath)) {
+      if (next) next();
+      else reply(req, res, 404, "Not Found");
+      return;
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.setHeader("Allow", "GET, HEAD");
+      return reply(req, res, 405, "Method Not Allowed");
+    }
+    let key: string;
+    try {
+      key = decodeURIComponent(pathname.slice(basePath.length));
+    } catch {
+      return reply(req, res, 400, "Bad Request: malformed percent-encoding in the path.");
+    }
+    try {
+      validateKey(key, storage.name);
+    } catch {
+      return reply(req, res, 404, "Not Found");
+    }
+
+    let cacheControl = PUBLIC_CACHE;
+    let typeOverride: string | null = null;
+    let dispositionOverride: string | null = null;
+    const signer = driver.signer;
+    if (signer !== null && (driver.querystringAuth || new URLSearchParams(query).has("signature"))) {
+      // Signatures cover the canonical encoding of the key, so a proxy re-encoding the path is harmless.
+      const check = signer.verify(basePath + encodeKeyPath(key), query);
+      if (!check.valid) return reply(req, res, 403, REFUSALS[check.reason]);
+      typeOverride = check.contentType;
+      dispositionOverride = check.contentDisposition;
+      cacheControl = `private, max-age=${signer.secondsUntil(check.expires)}`;
+    }
+
+    const file = await driver.openFile(key);
+    if (file === null) return reply(req, res, 404, "Not Found");
+    const { size, lastModified } = file.stat;
+    const etag = toEntityTag(file.stat.etag);
+    res.setHeader("Cache-Control", cacheControl);
+    res.setHeader("Last-Modified", lastModified.toUTCString());
+    if (etag !== null) res.setHeader("ETag", etag);
+    if (isNotModified(req.headers, etag, lastModified)) {
+      await file.close();
+      res.statusCode = 304;
+      res.end();
+      return;
+    }
+
+    const type = typeOverride ?? file.stat.contentType ?? "application/octet-stream";
+    const disposition =
+      dispositionOverride ??
+      (!storage.allowUnsafeInline && isUnsafeInline(type) ? contentDisposition(posix.basename(key)) : null);
+    res.setHeader("Content-Type", type);
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    res.setHeader("Accept-Ranges", "bytes");
+    if (disposition !== null) res.setHeader("Content-Disposition", disposition);
+
+    const range = ifRangeMatches(req.headers, etag, lastModified) ? parseRange(req.headers.range, size) : null;
+    if (range === "unsatisfiable") {
+      await file.close();
+      res.setHeader("Content-Range", `bytes */${size}`);
+      res.removeHeader("Content-Disposition");
+      return reply(req, res, 416, "Range Not Satisfiable");
+    }
+    if (range === null) {
+      res.statusCode = 200;
+      res.setHeader("Content-Length", size);
+    } else {
+      res.statusCode = 206;
+      res.setHeader("Content-Range", `bytes ${range.start}-${range.end}/${size}`);
+      res.setHeader("Content-Length", range.end - range.start + 1);
+    }
+    if (req.method === "HEAD" || size === 0) {
+      await file.close();
+      res.end();
+      return;
+    }
+    // pipeline destroys the file stream (closing its descriptor) when the client goes away.
+    pipeline(file.stream(range ?? undefined), res, () => undefined);
+  };
+
+  return (req, res, next) => {
+    serve(req, res, next).catch((error: unknown) => {
+      if (error instanceof PathOutsideRootError) return reply(req, res, 404, "Not Found");
+      if (res.headersSent) return res.destroy(error as Error);
+      if (next) return next(error);
+      reply(req, res, 500, "Internal Server Error");
+    });
+  };
+}
+
+/** Splits a request target into its raw path and query, dropping the origin of an absolute-form target. */
+function splitUrl(target: string): { pathname: string; query: string } {
+  let rest = target;
+  if (!rest.startsWith("/")) {
+    try {
+      const url = new URL(rest);
+      rest = url.pathname + url.search;
+    } catch {
+      return { pathname: "", query: "" };
+    }
+  }
+  const q = rest.indexOf("?");
+  return q === -1 ? { pathname: rest, query: "" } : { pathname: rest.slice(0, q), query: rest.slice(q + 1) };
+}
+
+function reply(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
+  const body = `${message}\n`;
+  res.statusCode = status;
+  res.setHeader("Content-Type", "text/plain; charset=utf-8");
+  res.setHeader("Content-Length", Buffer.byteLength(body));
+  res.setHeader("Cache-Control", "no-store");
+  res.setHeader("X-Content-Type-Options", "nosniff");
+  res.end(req.method === "HEAD" ? undefined : body);
+}

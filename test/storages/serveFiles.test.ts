@@ -1,0 +1,440 @@
+import { mkdtemp, readdir, readlink, rm, writeFile } from "node:fs/promises";
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import express from "express";
+import { StorageConfigError } from "../../src/errors/StorageConfigError";
+import { serveFiles } from "../../src/http/serveFiles";
+import { UrlSigner } from "../../src/http/UrlSigner";
+import { FileSystemStorage } from "../../src/storage/FileSystemStorage";
+import { InMemoryStorage } from "../../src/storage/InMemoryStorage";
+
+const SECRET = "serve-files-test-secret-32-bytes";
+const NEXT_MARKER = "next() was called";
+
+let work: string;
+let publicStorage: FileSystemStorage;
+let privateStorage: FileSystemStorage;
+let inlineStorage: FileSystemStorage;
+const servers: Server[] = [];
+
+/** Starts a plain node:http server on 127.0.0.1:0 and resolves with its origin. */
+async function listen(handler: Parameters<typeof createServer>[1]): Promise<string> {
+  const server = createServer(handler);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** A node:http server whose fallback (the `next` of serveFiles) answers 418 with a marker. */
+function plainServer(storage: FileSystemStorage): Promise<string> {
+  const serve = serveFiles(storage);
+  return listen((req, res) =>
+    serve(req, res, () => {
+      res.statusCode = 418;
+      res.end(NEXT_MARKER);
+    }),
+  );
+}
+
+/** Sends `rawPath` byte for byte (fetch would normalise `..` and `\`), resolving with status and body. */
+function rawGet(origin: string, rawPath: string): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const req = request({ hostname, port, path: rawPath, method: "GET" }, (res) => {
+      const parts: Buffer[] = [];
+      res.on("data", (c: Buffer) => parts.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString() }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** Replaces (or adds) one query parameter of a path-only URL. */
+function withParam(url: string, name: string, value: string): string {
+  const parsed = new URL(url, "http://x");
+  parsed.searchParams.set(name, value);
+  return parsed.pathname + parsed.search;
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(tmpdir(), "typeorm-storages-serve-"));
+  await writeFile(path.join(work, "secret.txt"), "TOP SECRET");
+  publicStorage = new FileSystemStorage({ location: path.join(work, "media") });
+  privateStorage = new FileSystemStorage({
+    location: path.join(work, "private"),
+    baseUrl: "/private/",
+    querystringAuth: true,
+    signingSecret: SECRET,
+  });
+  inlineStorage = new FileSystemStorage({
+    location: path.join(work, "inline"),
+    baseUrl: "/inline/",
+    allowUnsafeInline: true,
+  });
+  await publicStorage.save("hello.txt", "hello, world");
+  await publicStorage.save("docs/ü b.txt", "unicode");
+  await publicStorage.save("logo.svg", "<svg xmlns='http://www.w3.org/2000/svg'/>");
+  await publicStorage.save("empty.txt", "");
+  await publicStorage.save("big.bin", Buffer.alloc(16 * 1024 * 1024, 7));
+  await privateStorage.save("contract.pdf", "%PDF-1.7 private");
+  await privateStorage.save("other.pdf", "%PDF-1.7 other");
+  await inlineStorage.save("logo.svg", "<svg/>");
+});
+
+afterAll(async () => {
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  await rm(work, { recursive: true, force: true });
+});
+
+describe("serveFiles on a public FileSystemStorage (node:http)", () => {
+  let origin: string;
+
+  beforeAll(async () => {
+    origin = await plainServer(publicStorage);
+  });
+
+  it("serves a file with its type, length, validators, nosniff and a public cache lifetime", async () => {
+    const res = await fetch(`${origin}${publicStorage.url("hello.txt")}`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("hello, world");
+    expect(res.headers.get("content-type")).toBe("text/plain");
+    expect(res.headers.get("content-length")).toBe("12");
+    expect(res.headers.get("etag")).toBe((await publicStorage.stat("hello.txt")).etag);
+    expect(res.headers.get("last-modified")).toBe((await publicStorage.getModifiedTime("hello.txt")).toUTCString());
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("cache-control")).toBe("public, max-age=3600");
+    expect(res.headers.get("accept-ranges")).toBe("bytes");
+    expect(res.headers.get("content-disposition")).toBeNull();
+  });
+
+  it("serves keys with spaces and unicode through the URL the storage builds", async () => {
+    const res = await fetch(`${origin}${publicStorage.url("docs/ü b.txt")}`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("unicode");
+  });
+
+  it("answers HEAD with the headers and no body, and an empty file with an empty 200", async () => {
+    const head = await fetch(`${origin}/media/hello.txt`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-length")).toBe("12");
+    expect(await head.text()).toBe("");
+    const empty = await fetch(`${origin}/media/empty.txt`);
+    expect(empty.status).toBe(200);
+    expect(empty.headers.get("content-length")).toBe("0");
+    expect(await empty.text()).toBe("");
+  });
+
+  it("calls next() for paths outside its base URL", async () => {
+    for (const foreign of ["/other/hello.txt", "/media", "/mediahello.txt", "/"]) {
+      const res = await fetch(`${origin}${foreign}`);
+      expect(res.status).toBe(418);
+      expect(await res.text()).toBe(NEXT_MARKER);
+    }
+  });
+
+  it("answers 404 for a missing file, a directory and the base path itself", async () => {
+    for (const missing of ["/media/nope.txt", "/media/docs", "/media/docs/", "/media/"]) {
+      const res = await fetch(`${origin}${missing}`);
+      expect(res.status).toBe(404);
+      expect(await res.text()).toBe("Not Found\n");
+    }
+  });
+
+  it("refuses methods other than GET and HEAD with 405 and Allow", async () => {
+    for (const method of ["POST", "PUT", "DELETE"]) {
+      const res = await fetch(`${origin}/media/hello.txt`, { method });
+      expect(res.status).toBe(405);
+      expect(res.headers.get("allow")).toBe("GET, HEAD");
+    }
+    expect((await publicStorage.read("hello.txt")).toString()).toBe("hello, world");
+  });
+
+  it("serves a single byte range with 206 and Content-Range", async () => {
+    const res = await fetch(`${origin}/media/hello.txt`, { headers: { Range: "bytes=7-11" } });
+    expect(res.status).toBe(206);
+    expect(res.headers.get("content-range")).toBe("bytes 7-11/12");
+    expect(res.headers.get("content-length")).toBe("5");
+    expect(await res.text()).toBe("world");
+    const suffix = await fetch(`${origin}/media/hello.txt`, { headers: { Range: "bytes=-5" } });
+    expect(await suffix.text()).toBe("world");
+  });
+
+  it("answers 416 with the size for an unsatisfiable range, and 200 for several ranges", async () => {
+    const res = await fetch(`${origin}/media/hello.txt`, { headers: { Range: "bytes=12-" } });
+    expect(res.status).toBe(416);
+    expect(res.headers.get("content-range")).toBe("bytes */12");
+    const multi = await fetch(`${origin}/media/hello.txt`, { headers: { Range: "bytes=0-1,3-4" } });
+    expect(multi.status).toBe(200);
+    expect(await multi.text()).toBe("hello, world");
+  });
+
+  it("answers 304 to a matching If-None-Match or a current If-Modified-Since", async () => {
+    const first = await fetch(`${origin}/media/hello.txt`);
+    const etag = first.headers.get("etag") as string;
+    const lastModified = first.headers.get("last-modified") as string;
+    await first.arrayBuffer();
+    const byTag = await fetch(`${origin}/media/hello.txt`, { headers: { "If-None-Match": etag } });
+    expect(byTag.status).toBe(304);
+    expect(byTag.headers.get("etag")).toBe(etag);
+    expect(await byTag.text()).toBe("");
+    const byDate = await fetch(`${origin}/media/hello.txt`, { headers: { "If-Modified-Since": lastModified } });
+    expect(byDate.status).toBe(304);
+    const stale = await fetch(`${origin}/media/hello.txt`, { headers: { "If-None-Match": '"stale"' } });
+    expect(stale.status).toBe(200);
+    expect(await stale.text()).toBe("hello, world");
+  });
+
+  it("serves svg as an attachment named after the file", async () => {
+    const res = await fetch(`${origin}/media/logo.svg`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("image/svg+xml");
+    expect(res.headers.get("content-disposition")).toBe("attachment; filename=\"logo.svg\"; filename*=UTF-8''logo.svg");
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+
+  it("ignores unsigned response overrides on a public storage", async () => {
+    const res = await fetch(`${origin}/media/hello.txt?response-content-type=text/html`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/plain");
+  });
+
+  it("answers 400 for malformed percent-encoding", async () => {
+    const res = await rawGet(origin, "/media/%E0%A4%A.txt");
+    expect(res).toEqual({ status: 400, body: "Bad Request: malformed percent-encoding in the path.\n" });
+  });
+
+  it("never serves anything outside the location, however the path is spelled", async () => {
+    const attempts = [
+      "/media/..%2fsecret.txt",
+      "/media/..%2f..%2fetc/passwd",
+      "/media/../secret.txt",
+      "/media/%2e%2e/secret.txt",
+      "/media/%2e%2e%2fsecret.txt",
+      "/media/..%5csecret.txt",
+      "/media/..\\secret.txt",
+      "/media/hello.txt%00.png",
+      "/media/%00",
+      "/media//secret.txt",
+      "/media/%2Fetc%2Fpasswd",
+      `/media/${encodeURIComponent(path.join(work, "secret.txt"))}`,
+    ];
+    for (const attempt of attempts) {
+      const res = await rawGet(origin, attempt);
+      expect([attempt, res.status]).toEqual([attempt, 404]);
+      expect(res.body).not.toContain("TOP SECRET");
+    }
+  });
+
+  /** How many descriptors this process holds on `file` (0 where /proc is unavailable). */
+  async function descriptorsOn(file: string): Promise<number> {
+    const fds = await readdir("/proc/self/fd").catch(() => null);
+    if (fds === null) return 0;
+    const targets = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => "")));
+    return targets.filter((t) => t === file).length;
+  }
+
+  it("closes the file when the client goes away mid-download", async () => {
+    const bigPath = publicStorage.path("big.bin");
+    const { hostname, port } = new URL(origin);
+    const gotFirstChunk = await new Promise<boolean>((resolve, reject) => {
+      const req = request({ hostname, port, path: "/media/big.bin" }, (res) => {
+        res.once("data", () => {
+          req.destroy();
+          resolve(true);
+        });
+      });
+      req.on("error", (error) => ((error as NodeJS.ErrnoException).code === "ECONNRESET" ? undefined : reject(error)));
+      req.end();
+    });
+    expect(gotFirstChunk).toBe(true);
+    let open = await descriptorsOn(bigPath);
+    for (let i = 0; i < 100 && open > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      open = await descriptorsOn(bigPath);
+    }
+    expect(open).toBe(0);
+    const after = await fetch(`${origin}/media/hello.txt`);
+    expect(await after.text()).toBe("hello, world");
+  });
+
+  it("closes the file before answering HEAD, 304 and 416", async () => {
+    const bigPath = publicStorage.path("big.bin");
+    const etag = (await publicStorage.stat("big.bin")).etag as string;
+    const head = await fetch(`${origin}/media/big.bin`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(await descriptorsOn(bigPath)).toBe(0);
+    const notModified = await fetch(`${origin}/media/big.bin`, { headers: { "If-None-Match": etag } });
+    expect(notModified.status).toBe(304);
+    expect(await descriptorsOn(bigPath)).toBe(0);
+    const unsatisfiable = await fetch(`${origin}/media/big.bin`, { headers: { Range: "bytes=999999999-" } });
+    expect(unsatisfiable.status).toBe(416);
+    await unsatisfiable.text();
+    expect(await descriptorsOn(bigPath)).toBe(0);
+  });
+});
+
+describe("serveFiles on a storage with allowUnsafeInline", () => {
+  it("serves svg inline", async () => {
+    const origin = await plainServer(inlineStorage);
+    const res = await fetch(`${origin}/inline/logo.svg`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-disposition")).toBeNull();
+    expect(await res.text()).toBe("<svg/>");
+  });
+});
+
+describe("serveFiles on a signed (querystringAuth) FileSystemStorage", () => {
+  let origin: string;
+
+  beforeAll(async () => {
+    origin = await plainServer(privateStorage);
+  });
+
+  it("serves a signed URL privately, cached no longer than the signature lives", async () => {
+    const res = await fetch(`${origin}${privateStorage.url("contract.pdf", { expiresIn: 600 })}`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("%PDF-1.7 private");
+    expect(res.headers.get("content-type")).toBe("application/pdf");
+    const maxAge = Number(/^private, max-age=(\d+)$/.exec(res.headers.get("cache-control") ?? "")?.[1]);
+    expect(maxAge).toBeGreaterThan(0);
+    expect(maxAge).toBeLessThanOrEqual(600);
+  });
+
+  it("answers HEAD and Range on a signed URL", async () => {
+    const url = `${origin}${privateStorage.url("contract.pdf")}`;
+    const head = await fetch(url, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-length")).toBe("16");
+    const range = await fetch(url, { headers: { Range: "bytes=0-7" } });
+    expect(range.status).toBe(206);
+    expect(await range.text()).toBe("%PDF-1.7");
+  });
+
+  it("refuses an unsigned request with 403", async () => {
+    const res = await fetch(`${origin}/private/contract.pdf`);
+    expect(res.status).toBe(403);
+    expect(await res.text()).toBe("Forbidden: this file needs a signed URL.\n");
+    expect(res.headers.get("cache-control")).toBe("no-store");
+  });
+
+  it("refuses a tampered signature, another path, a changed or added parameter", async () => {
+    const signed = privateStorage.url("contract.pdf", { contentType: "application/pdf" });
+    const signature = new URL(signed, "http://x").searchParams.get("signature") as string;
+    const attempts = [
+      withParam(signed, "signature", (signature[0] === "A" ? "B" : "A") + signature.slice(1)),
+      signed.replace("/private/contract.pdf", "/private/other.pdf"),
+      withParam(signed, "expires", String(Math.floor(Date.now() / 1000) + 999_999)),
+      withParam(signed, "response-content-type", "text/html"),
+      withParam(signed, "response-content-disposition", "inline"),
+      `${signed}&extra=1`,
+    ];
+    for (const attempt of attempts) {
+      const res = await fetch(`${origin}${attempt}`);
+      expect([attempt, res.status]).toEqual([attempt, 403]);
+      expect(await res.text()).toBe("Forbidden: the URL's signature is invalid.\n");
+    }
+  });
+
+  it("refuses an expired signature and says so", async () => {
+    const hourAgo = new UrlSigner(SECRET, { now: () => Date.now() - 3_600_000 });
+    const res = await fetch(`${origin}/private/contract.pdf?${hourAgo.sign("/private/contract.pdf", 60)}`);
+    expect(res.status).toBe(403);
+    expect(await res.text()).toBe("Forbidden: the signed URL has expired.\n");
+  });
+
+  it("refuses a signature made with another secret", async () => {
+    const stranger = new UrlSigner("another-secret-of-thirty-two-byt");
+    const res = await fetch(`${origin}/private/contract.pdf?${stranger.sign("/private/contract.pdf", 60)}`);
+    expect(res.status).toBe(403);
+    expect(await res.text()).toBe("Forbidden: the URL's signature is invalid.\n");
+  });
+
+  it("applies signed download and content-type overrides", async () => {
+    const url = privateStorage.url("contract.pdf", { download: "Vertrag März.pdf", contentType: "application/x-pdf" });
+    const res = await fetch(`${origin}${url}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/x-pdf");
+    expect(res.headers.get("content-disposition")).toBe(
+      "attachment; filename=\"Vertrag M_rz.pdf\"; filename*=UTF-8''Vertrag%20M%C3%A4rz.pdf",
+    );
+  });
+
+  it("checks the path before the signature, so traversal never reaches the disk", async () => {
+    const res = await rawGet(origin, "/private/..%2fmedia%2fhello.txt");
+    expect(res.status).toBe(404);
+  });
+});
+
+describe("serveFiles with signed overrides on a public storage", () => {
+  it("honours a signed download name and still serves unsigned requests", async () => {
+    const storage = new FileSystemStorage({
+      location: path.join(work, "media"),
+      signingSecret: SECRET,
+    });
+    const origin = await plainServer(storage);
+    const res = await fetch(`${origin}${storage.url("hello.txt", { download: "greeting.txt" })}`);
+    expect(res.headers.get("content-disposition")).toBe(
+      "attachment; filename=\"greeting.txt\"; filename*=UTF-8''greeting.txt",
+    );
+    expect(res.headers.get("cache-control")).toMatch(/^private, max-age=\d+$/);
+    const plain = await fetch(`${origin}/media/hello.txt`);
+    expect(plain.status).toBe(200);
+    const forged = await fetch(
+      `${origin}/media/hello.txt?response-content-type=text/html&expires=9999999999&signature=x`,
+    );
+    expect(forged.status).toBe(403);
+  });
+});
+
+describe("serveFiles with Express", () => {
+  let origin: string;
+
+  beforeAll(async () => {
+    const app = express();
+    app.use(serveFiles(privateStorage));
+    app.use("/media", serveFiles(publicStorage));
+    app.use((_req, res) => {
+      res.status(418).send(NEXT_MARKER);
+    });
+    origin = await listen(app);
+  });
+
+  it("serves a storage mounted bare, matching its base URL against the full path", async () => {
+    const res = await fetch(`${origin}${privateStorage.url("contract.pdf")}`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("%PDF-1.7 private");
+    expect((await fetch(`${origin}/private/contract.pdf`)).status).toBe(403);
+  });
+
+  it("serves a storage mounted under its path, through req.originalUrl", async () => {
+    const res = await fetch(`${origin}/media/docs/${encodeURIComponent("ü b.txt")}`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("unicode");
+    const range = await fetch(`${origin}/media/hello.txt`, { headers: { Range: "bytes=0-4" } });
+    expect(await range.text()).toBe("hello");
+  });
+
+  it("passes foreign paths on to the next middleware", async () => {
+    const res = await fetch(`${origin}/elsewhere/hello.txt`);
+    expect(res.status).toBe(418);
+    expect(await res.text()).toBe(NEXT_MARKER);
+  });
+
+  it("keeps traversal inside the location behind Express too", async () => {
+    const res = await rawGet(origin, "/media/..%2fsecret.txt");
+    expect(res.status).toBe(404);
+    expect(res.body).not.toContain("TOP SECRET");
+  });
+});
+
+describe("serveFiles configuration", () => {
+  it("refuses a storage that is not a FileSystemStorage", () => {
+    expect(() => serveFiles(new InMemoryStorage() as never)).toThrow(StorageConfigError);
+    expect(() => serveFiles(new InMemoryStorage() as never)).toThrow(
+      "serveFiles() serves a FileSystemStorage; other storages serve their own URLs (S3, a CDN).",
+    );
+  });
+});
