@@ -76,7 +76,9 @@ export interface StorageSaveOptions {
  * The body handed to a driver: a whole buffer, or a stream with its length when known.
  * The facade converts every `FileContent` into one of these.
  */
-export type DriverBody = { kind: "buffer"; buffer: Buffer } | { kind: "stream"; stream: Readable; length: number | null };
+export type DriverBody =
+  | { kind: "buffer"; buffer: Buffer }
+  | { kind: "stream"; stream: Readable; length: number | null };
 
 /** Options a driver receives for a write. */
 export interface DriverWriteOptions {
@@ -106,6 +108,8 @@ export interface DriverWriteResult {
 export interface StorageDriver {
   /** Short backend name for messages: "s3", "filesystem", "memory". */
   readonly kind: string;
+  /** True when `url()` gives addresses anyone can open without a signature (never allowed for private fields). */
+  readonly publicUrls: boolean;
   write(key: string, body: DriverBody, options: DriverWriteOptions): Promise<DriverWriteResult>;
   open(key: string, range?: ByteRange): Promise<Readable | null>;
   stat(key: string): Promise<ObjectStat | null>;

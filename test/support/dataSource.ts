@@ -18,7 +18,15 @@ export function dataSourceOptions(entities: Function[], subscribers: Function[])
     case "mariadb":
       return url
         ? { type: "mariadb", url, ...common }
-        : { type: "mariadb", host: "127.0.0.1", port: 3306, username: "root", password: "", database: "test", ...common };
+        : {
+            type: "mariadb",
+            host: "127.0.0.1",
+            port: 3306,
+            username: "root",
+            password: "",
+            database: "test",
+            ...common,
+          };
     default:
       throw new Error(`Unknown DB=${DB}: use sqljs, postgres or mariadb.`);
   }

@@ -1,0 +1,214 @@
+import type { Readable } from "node:stream";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
+  S3Client,
+  type S3ClientConfig,
+} from "@aws-sdk/client-s3";
+import type {
+  ByteRange,
+  DriverBody,
+  DriverWriteOptions,
+  DriverWriteResult,
+  ListResult,
+  ObjectStat,
+  StorageDriver,
+  UrlOptions,
+} from "../../types";
+import { type CredentialProvider, S3Credentials } from "./S3Credentials";
+import { type ResolvedS3Options, resolveS3Options, type S3StorageOptions } from "./S3StorageOptions";
+import { S3Uploader } from "./S3Uploader";
+import { S3UrlBuilder } from "./S3UrlBuilder";
+
+function status(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+}
+
+function isNotFound(error: unknown): boolean {
+  const name = (error as { name?: string } | null)?.name;
+  return name === "NotFound" || name === "NoSuchKey" || status(error) === 404;
+}
+
+/** `"abc"` and `abc` are the same ETag; S3 quotes it, Ceph's CopyObjectResult does not. */
+function normalizeEtag(etag: string | undefined): string | null {
+  return etag ? etag.replace(/^W\//, "").replace(/"/g, "") : null;
+}
+
+function buildClient(options: ResolvedS3Options): S3Client {
+  const config: S3ClientConfig = { ...options.clientConfig };
+  const region = options.regionName ?? (options.endpointUrl && !config.region ? "us-east-1" : undefined);
+  if (region !== undefined) config.region = region;
+  if (options.endpointUrl) config.endpoint = options.endpointUrl.href.replace(/\/$/, "");
+  if (options.addressingStyle !== "auto") config.forcePathStyle = options.addressingStyle === "path";
+  if (options.accessKey !== undefined && options.secretKey !== undefined) {
+    config.credentials = {
+      accessKeyId: options.accessKey,
+      secretAccessKey: options.secretKey,
+      sessionToken: options.securityToken,
+    };
+  }
+  return new S3Client(config);
+}
+
+/**
+ * The S3 backend of `S3Storage`: moves bytes with the AWS SDK v3 and builds URLs without it. Throws raw
+ * SDK errors (the `Storage` facade wraps them) and `StorageConfigError` for configuration problems.
+ */
+export class S3Driver implements StorageDriver {
+  readonly kind = "s3";
+  readonly #options: ResolvedS3Options;
+  readonly #client: S3Client;
+  readonly #ownsClient: boolean;
+  readonly #credentials: S3Credentials;
+  readonly #urls: S3UrlBuilder;
+  readonly #uploader: S3Uploader;
+  #ready: Promise<void> | null = null;
+
+  /** Validates `options` (throws `StorageConfigError`) and builds the client; makes no request. */
+  constructor(options: S3StorageOptions) {
+    this.#options = resolveS3Options(options);
+    this.#ownsClient = this.#options.client === undefined;
+    this.#client = this.#options.client ?? buildClient(this.#options);
+    const { accessKey, secretKey, securityToken } = this.#options;
+    const staticCredentials =
+      accessKey !== undefined && secretKey !== undefined
+        ? { accessKeyId: accessKey, secretAccessKey: secretKey, sessionToken: securityToken }
+        : null;
+    this.#credentials = new S3Credentials(
+      (opts) => (this.#client.config.credentials as CredentialProvider)(opts),
+      staticCredentials,
+    );
+    this.#urls = new S3UrlBuilder(this.#options);
+    this.#uploader = new S3Uploader(this.#client, this.#options);
+  }
+
+  /** True when URLs are unsigned (`querystringAuth: false`), so anyone holding one can read the object. */
+  get publicUrls(): boolean {
+    return !this.#options.querystringAuth;
+  }
+
+  /** The validated options, defaults filled in. */
+  get settings(): ResolvedS3Options {
+    return this.#options;
+  }
+
+  /** The SDK client, for advanced use (commands this library does not wrap). */
+  get client(): S3Client {
+    return this.#client;
+  }
+
+  #label(): string {
+    return `the S3 storage of bucket "${this.#options.bucketName}"`;
+  }
+
+  #objectKey(key: string): string {
+    return this.#options.keyPrefix + key;
+  }
+
+  /**
+   * Resolves credentials (through the client's provider chain) and, when the options did not say,
+   * the client's endpoint and region, so `url()` can stay synchronous. Sends nothing to S3.
+   */
+  async ready(): Promise<void> {
+    if (this.#ready === null) {
+      this.#ready = this.#resolve().catch((error) => {
+        this.#ready = null;
+        throw error;
+      });
+    }
+    await this.#ready;
+    // Cheap when cached; re-resolves temporary credentials that are about to expire.
+    if (this.#urls.signs) await this.#credentials.ready();
+  }
+
+  async #resolve(): Promise<void> {
+    if (this.#urls.signs) await this.#credentials.ready();
+    if (!this.#urls.needsConfiguration) return;
+    const config = this.#client.config;
+    const region = await config.region();
+    const endpoint = config.endpoint ? await config.endpoint() : undefined;
+    const url = endpoint
+      ? new URL(`${endpoint.protocol}//${endpoint.hostname}${endpoint.port ? `:${endpoint.port}` : ""}${endpoint.path}`)
+      : undefined;
+    this.#urls.configure(url, region, config.forcePathStyle ?? false);
+  }
+
+  async write(key: string, body: DriverBody, options: DriverWriteOptions): Promise<DriverWriteResult> {
+    // The first save also resolves what url() needs, as the issue promises; its failure surfaces in ready().
+    if (this.#ready === null) this.ready().catch(() => undefined);
+    return this.#uploader.write(key, body, options);
+  }
+
+  async open(key: string, range?: ByteRange): Promise<Readable | null> {
+    const Range = range ? `bytes=${range.start}-${range.end ?? ""}` : undefined;
+    try {
+      const result = await this.#client.send(
+        new GetObjectCommand({ Bucket: this.#options.bucketName, Key: this.#objectKey(key), Range }),
+      );
+      return result.Body as Readable;
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  async stat(key: string): Promise<ObjectStat | null> {
+    try {
+      const head = await this.#client.send(
+        new HeadObjectCommand({ Bucket: this.#options.bucketName, Key: this.#objectKey(key) }),
+      );
+      return {
+        size: head.ContentLength ?? 0,
+        contentType: head.ContentType ?? null,
+        lastModified: head.LastModified ?? new Date(0),
+        etag: normalizeEtag(head.ETag),
+      };
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#client.send(new DeleteObjectCommand({ Bucket: this.#options.bucketName, Key: this.#objectKey(key) }));
+  }
+
+  async list(prefix: string): Promise<ListResult> {
+    const full = this.#objectKey(prefix);
+    const directories: string[] = [];
+    const files: string[] = [];
+    let token: string | undefined;
+    do {
+      const page: ListObjectsV2CommandOutput = await this.#client.send(
+        new ListObjectsV2Command({
+          Bucket: this.#options.bucketName,
+          Prefix: full,
+          Delimiter: "/",
+          ContinuationToken: token,
+        }),
+      );
+      for (const common of page.CommonPrefixes ?? []) {
+        const name = (common.Prefix ?? "").slice(full.length).replace(/\/$/, "");
+        if (name !== "") directories.push(name);
+      }
+      for (const object of page.Contents ?? []) {
+        const name = (object.Key ?? "").slice(full.length);
+        if (name !== "") files.push(name);
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return { directories, files };
+  }
+
+  url(key: string, options: UrlOptions): string {
+    return this.#urls.url(this.#objectKey(key), options, () => this.#credentials.current(this.#label()), this.#label());
+  }
+
+  async close(): Promise<void> {
+    this.#credentials.close();
+    if (this.#ownsClient) this.#client.destroy();
+  }
+}

@@ -1,0 +1,87 @@
+import { S3Client } from "@aws-sdk/client-s3";
+import { StorageConfigError } from "../../src/errors/StorageConfigError";
+import { S3Storage } from "../../src/storage/S3Storage";
+
+function configError(make: () => unknown): StorageConfigError {
+  try {
+    make();
+  } catch (error) {
+    expect(error).toBeInstanceOf(StorageConfigError);
+    return error as StorageConfigError;
+  }
+  throw new Error("expected a StorageConfigError");
+}
+
+describe("S3Storage options", () => {
+  it("rejects unknown options and lists the valid ones", () => {
+    const error = configError(() => new S3Storage({ bucketName: "b", bucket_name: "x" } as never));
+    expect(error.message).toContain("unknown option bucket_name");
+    expect(error.message).toContain("bucketName, location, regionName, endpointUrl");
+    expect(error.code).toBe("STORAGE_CONFIG");
+  });
+
+  it("requires bucketName and names its environment variable", () => {
+    expect(configError(() => new S3Storage({} as never)).message).toContain("AWS_STORAGE_BUCKET_NAME");
+  });
+
+  it("fills in django-storages' defaults", () => {
+    const storage = new S3Storage({ bucketName: "b", regionName: "eu-west-1" });
+    expect(storage.fileOverwrite).toBe(false);
+    const driver = storage.driver as unknown as { settings: Record<string, unknown> };
+    expect(driver.settings).toMatchObject({
+      keyPrefix: "",
+      querystringAuth: true,
+      querystringExpire: 3600,
+      urlProtocol: "https:",
+      addressingStyle: "auto",
+      defaultAcl: undefined,
+      multipartThreshold: 8 * 1024 * 1024,
+      multipartChunksize: 8 * 1024 * 1024,
+      maxConcurrency: 4,
+    });
+  });
+
+  it("passes fileOverwrite to the facade and location to the driver", () => {
+    const storage = new S3Storage({
+      bucketName: "b",
+      regionName: "eu-west-1",
+      fileOverwrite: true,
+      location: "/media/",
+    });
+    expect(storage.fileOverwrite).toBe(true);
+    expect((storage.driver as unknown as { settings: { keyPrefix: string } }).settings.keyPrefix).toBe("media/");
+  });
+
+  it.each([
+    [{ accessKey: "a" }, "accessKey and secretKey must be given together"],
+    [{ securityToken: "t" }, "securityToken needs accessKey and secretKey"],
+    [{ querystringExpire: 8 * 24 * 3600 }, "querystringExpire must be an integer from 1 to 604800"],
+    [{ multipartChunksize: 1024 }, "multipartChunksize must be an integer from 5242880"],
+    [{ addressingStyle: "dns" }, 'addressingStyle must be "path", "virtual" or "auto"'],
+    [{ defaultAcl: "public" }, "defaultAcl must be one of private, public-read"],
+    [{ endpointUrl: "localhost:9000" }, "endpointUrl must be an absolute URL"],
+    [{ customDomain: "https://cdn.example.com" }, "customDomain is a host name"],
+    [{ urlProtocol: "ftp:" }, 'urlProtocol must be "https:" or "http:"'],
+    [{ location: "a/../b" }, "location"],
+    [{ objectParameters: { Key: "x" } }, "objectParameters must not set Key"],
+  ])("refuses %j with a message that says what to fix", (extra, message) => {
+    expect(configError(() => new S3Storage({ bucketName: "b", ...(extra as object) })).message).toContain(message);
+  });
+
+  it("refuses credentials or client config next to an injected client, which would ignore them", () => {
+    const client = new S3Client({ region: "us-east-1" });
+    const error = configError(() => new S3Storage({ bucketName: "b", client, accessKey: "a", secretKey: "s" }));
+    expect(error.message).toContain("accessKey, secretKey cannot be combined with an injected client");
+    expect(new S3Storage({ bucketName: "b", client }).client).toBe(client);
+    client.destroy();
+  });
+});
+
+describe("S3Storage public URLs flag", () => {
+  it("reports public URLs only when querystringAuth is off, custom domain or not", () => {
+    const base = { bucketName: "b", regionName: "eu-west-1" };
+    expect(new S3Storage(base).driver.publicUrls).toBe(false);
+    expect(new S3Storage({ ...base, customDomain: "cdn.example.com" }).driver.publicUrls).toBe(false);
+    expect(new S3Storage({ ...base, querystringAuth: false }).driver.publicUrls).toBe(true);
+  });
+});
