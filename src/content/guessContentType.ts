@@ -5,7 +5,12 @@ export function guessContentType(key: string): string {
   return lookup(key) || "application/octet-stream";
 }
 
-const UNSAFE_INLINE = [/^text\/html\b/i, /^image\/svg\+xml\b/i, /^application\/xhtml\+xml\b/i, /^(text|application)\/xml\b/i];
+const UNSAFE_INLINE = [
+  /^text\/html\b/i,
+  /^image\/svg\+xml\b/i,
+  /^application\/xhtml\+xml\b/i,
+  /^(text|application)\/xml\b/i,
+];
 
 /**
  * True for types a browser would run as a document on the storage's origin (html, svg, xml): these

@@ -84,12 +84,24 @@ export class FieldFile {
 
   /** The file's URL, synchronously (public, presigned, CDN or signed local). Throws `EmptyFileFieldError`. */
   get url(): string {
-    return this.storage.url(this.#require());
+    return this.generateUrl();
   }
 
-  /** A URL with a chosen expiry or response overrides, synchronously. Throws `EmptyFileFieldError`. */
+  /**
+   * A URL with a chosen expiry or response overrides, synchronously. Throws `EmptyFileFieldError`, and
+   * `StorageConfigError` when a private field's storage would hand out an unsigned, public URL.
+   */
   generateUrl(options: UrlOptions = {}): string {
-    return this.storage.url(this.#require(), options);
+    const name = this.#require();
+    const storage = this.storage;
+    if (this.#field?.isPrivate && storage.driver.publicUrls) {
+      throw new StorageConfigError(
+        `${this.#field.target.name}.${this.#field.propertyName} is private, but storage "${storage.name}" builds ` +
+          "public URLs. Configure the private storage with querystringAuth: true (signed, expiring URLs).",
+        { key: name, storage: storage.name },
+      );
+    }
+    return storage.url(name, options);
   }
 
   /** Resolves with the size in bytes. */

@@ -1,10 +1,13 @@
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { Readable } from "node:stream";
 import type { DataSource } from "typeorm";
 import {
   EmptyFileFieldError,
   FieldFile,
   FileFieldSubscriber,
+  FileSystemStorage,
   InMemoryStorage,
   InvalidKeyError,
   StorageConfigError,
@@ -346,5 +349,20 @@ describe(`file fields on ${DB}`, () => {
       }
     });
     expect((await media.listdir(`documents/${ym()}`)).files.filter((f) => /^f\d\.bin$/.test(f)).length).toBe(5);
+  });
+});
+
+describe("private fields", () => {
+  it("refuse to hand out a URL from a storage whose URLs are public", async () => {
+    const dir = await mkdtemp(`${tmpdir()}/private-`);
+    try {
+      storages.configure({ default: media, private: new FileSystemStorage({ location: dir, baseUrl: "/p/" }) });
+      const doc = new Document();
+      doc.contract.assign("users/1/c.pdf");
+      expect(() => doc.contract.url).toThrow(StorageConfigError);
+      expect(() => doc.contract.url).toThrow(/is private, but storage "private" builds public URLs/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

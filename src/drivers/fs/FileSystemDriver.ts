@@ -60,6 +60,10 @@ export class FileSystemDriver implements StorageDriver {
   /** The path part of `baseUrl`, which `serveFiles` matches and signatures cover. */
   readonly basePath: string;
   readonly querystringAuth: boolean;
+  /** Unsigned URLs are public: anyone who has one can fetch the file through `serveFiles`. */
+  get publicUrls(): boolean {
+    return !this.querystringAuth;
+  }
   readonly querystringExpire: number;
   readonly signer: UrlSigner | null;
   readonly #root: SafeRoot;

@@ -33,6 +33,8 @@ interface MemoryObject {
  */
 export class MemoryDriver implements StorageDriver {
   readonly kind = "memory";
+  /** Nothing serves memory URLs, so they reveal nothing. */
+  readonly publicUrls = false;
   readonly #objects = new Map<string, MemoryObject>();
   readonly #baseUrl: string;
 
