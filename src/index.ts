@@ -1,0 +1,41 @@
+import "reflect-metadata";
+
+export { fromPath } from "./content/fromPath";
+export { EmptyFileFieldError } from "./errors/EmptyFileFieldError";
+export { FileNotFoundError } from "./errors/FileNotFoundError";
+export { FileStorageError, type FileStorageErrorCode, isFileStorageError } from "./errors/FileStorageError";
+export { InvalidKeyError } from "./errors/InvalidKeyError";
+export { StorageConfigError } from "./errors/StorageConfigError";
+export { type StorageOperation, StorageOperationError } from "./errors/StorageOperationError";
+export { FieldFile, type FieldFileDeleteOptions, type FieldFileSaveOptions } from "./fields/FieldFile";
+export { FileColumn, type FileColumnOptions } from "./fields/FileColumn";
+export type { StorageReference, UploadTo } from "./fields/FileFieldDefinition";
+export { FileFieldSubscriber } from "./fields/FileFieldSubscriber";
+export { PrivateFileColumn } from "./fields/PrivateFileColumn";
+export { serveFiles } from "./http/serveFiles";
+export { getValidName } from "./keys/getValidName";
+export { validateKey } from "./keys/validateKey";
+export { FileSystemStorage } from "./storage/FileSystemStorage";
+export { InMemoryStorage } from "./storage/InMemoryStorage";
+export { S3Storage } from "./storage/S3Storage";
+export { Storage, type StorageOptions } from "./storage/Storage";
+export {
+  type CleanupErrorHandler,
+  type CleanupFailure,
+  type StorageEntry,
+  StorageRegistry,
+  type StoragesConfig,
+} from "./storage/StorageRegistry";
+export { storages } from "./storage/storages";
+export { storagesFromEnv, usesS3 } from "./storage/storagesFromEnv";
+export type {
+  ByteRange,
+  FileContent,
+  ListResult,
+  LocalFileContent,
+  MulterFileLike,
+  ObjectStat,
+  StorageDriver,
+  StorageSaveOptions,
+  UrlOptions,
+} from "./types";
