@@ -1,5 +1,6 @@
 import { Column, type ColumnOptions } from "typeorm";
 import { StorageConfigError } from "../errors/StorageConfigError";
+import { Storage } from "../storage/Storage";
 import { FileColumnTransformer } from "./FileColumnTransformer";
 import type { FileFieldDefinition, StorageReference, UploadTo } from "./FileFieldDefinition";
 import { registerFileField } from "./fileFields";
@@ -69,7 +70,7 @@ export function FileColumn(
   options: FileColumnOptions = {},
 ): PropertyDecorator {
   const isOptions =
-    typeof storageOrOptions === "object" && storageOrOptions !== null && !("driver" in storageOrOptions);
+    typeof storageOrOptions === "object" && storageOrOptions !== null && !(storageOrOptions instanceof Storage);
   const opts = isOptions ? (storageOrOptions as FileColumnOptions) : options;
   const storage = isOptions || storageOrOptions === undefined ? (opts.storage ?? "default") : storageOrOptions;
   return fileColumn(storage as StorageReference, opts, false);
