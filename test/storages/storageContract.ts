@@ -1,5 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable } from "node:stream";
+import { fromPath } from "../../src/content/fromPath";
 import { FileNotFoundError } from "../../src/errors/FileNotFoundError";
 import { InvalidKeyError } from "../../src/errors/InvalidKeyError";
 import { StorageOperationError } from "../../src/errors/StorageOperationError";
@@ -7,7 +11,7 @@ import type { Storage } from "../../src/storage/Storage";
 
 export interface ContractOptions {
   /** Skip cases the backend cannot honour, each with the reason printed in the test name. */
-  skip?: Partial<Record<"contentTypeRoundTrip", string>>;
+  skip?: Partial<Record<"declaredContentType", string>>;
 }
 
 const md5 = (b: Buffer) => createHash("md5").update(b).digest("hex");
@@ -69,6 +73,39 @@ export function describeStorageContract(
       expect((await storage.read(k4)).toString()).toBe("web");
     });
 
+    it("saves multer file objects (buffer or path) and local files via fromPath, ", async () => {
+      const dir = await mkdtemp(join(tmpdir(), "contract-"));
+      try {
+        const path = join(dir, "upload.bin");
+        await writeFile(path, "on disk");
+        const k1 = await storage.save(`${prefix}/m1.dat`, {
+          originalname: "a.csv",
+          mimetype: "text/csv",
+          buffer: Buffer.from("a,b"),
+        });
+        const k2 = await storage.save(`${prefix}/m2.dat`, { originalname: "b.txt", mimetype: "text/plain", path });
+        const k3 = await storage.save(`${prefix}/p.txt`, fromPath(path));
+        expect((await storage.read(k1)).toString()).toBe("a,b");
+        expect((await storage.read(k2)).toString()).toBe("on disk");
+        expect((await storage.read(k3)).toString()).toBe("on disk");
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    const declared = options.skip?.declaredContentType;
+    (declared ? it.skip : it)(
+      `keeps the content type a multer file declares${declared ? ` (skipped: ${declared})` : ""}`,
+      async () => {
+        const key = await storage.save(`${prefix}/m.dat`, {
+          originalname: "a.csv",
+          mimetype: "text/csv",
+          buffer: Buffer.from("x"),
+        });
+        expect((await storage.stat(key)).contentType).toBe("text/csv");
+      },
+    );
+
     it("saves a stream of unknown length and reports its exact size", async () => {
       const { stream, digest } = generatedStream(300_000, 7_000);
       const key = await storage.save(`${prefix}/stream.bin`, stream);
@@ -119,7 +156,7 @@ export function describeStorageContract(
       const key = await storage.save(`${prefix}/page.json`, '{"a":1}');
       const stat = await storage.stat(key);
       expect(stat.size).toBe(7);
-      if (!options.skip?.contentTypeRoundTrip) expect(stat.contentType).toBe("application/json");
+      expect(stat.contentType).toBe("application/json");
       expect(stat.lastModified.getTime()).toBeGreaterThanOrEqual(before - 1000);
       expect(typeof stat.etag).toBe("string");
       expect((await storage.getModifiedTime(key)).getTime()).toBe(stat.lastModified.getTime());
