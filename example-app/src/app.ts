@@ -1,0 +1,161 @@
+import path from "node:path";
+import { Eta } from "eta";
+import express, { type NextFunction, type Request, type Response } from "express";
+import { lookup } from "mime-types";
+import type { DataSource } from "typeorm";
+import { FileSystemStorage, getValidName, InvalidKeyError, serveFiles, storages } from "typeorm-storages";
+import { APP_DIR, type AppConfig } from "./config";
+import {
+  ByteCounter,
+  formatBytes,
+  type IncomingFile,
+  peekFirstChunk,
+  receiveUpload,
+  tooLargeMessage,
+} from "./receiveUpload";
+import { Upload, type Visibility } from "./Upload";
+import { UploadError } from "./UploadError";
+
+interface FormValues {
+  title: string;
+  visibility: Visibility;
+}
+
+const views = new Eta({ views: path.join(APP_DIR, "views"), cache: process.env.NODE_ENV === "production" });
+
+/** The Express app: upload form, list of uploads, delete, and local media when storages are on disk. */
+export function createApp(dataSource: DataSource, config: AppConfig): express.Express {
+  const uploads = dataSource.getRepository(Upload);
+  const app = express();
+  app.disable("x-powered-by");
+  app.use("/assets", express.static(path.join(APP_DIR, "public"), { maxAge: "1h" }));
+
+  // On local disk the files are served by the package's middleware: public ones plainly, private
+  // ones only with a valid, unexpired signature. On S3 the URLs point at the bucket instead.
+  for (const name of ["default", "private"]) {
+    const storage = storages.get(name);
+    if (storage instanceof FileSystemStorage) app.use(serveFiles(storage));
+  }
+
+  const render = (res: Response, status: number, view: string, data: object) =>
+    res
+      .status(status)
+      .type("html")
+      .send(views.render(view, { ...data, formatBytes }));
+  const renderForm = (res: Response, status: number, error: string | null, values: Partial<FormValues> = {}) =>
+    render(res, status, "upload", {
+      error,
+      values: { title: values.title ?? "", visibility: values.visibility ?? "public" },
+      maxBytes: config.maxUploadBytes,
+    });
+
+  app.get("/", async (_req, res) => {
+    const rows = await uploads.find({ order: { createdAt: "DESC", id: "DESC" } });
+    render(res, 200, "list", { uploads: rows });
+  });
+
+  app.get("/upload", (_req, res) => {
+    renderForm(res, 200, null);
+  });
+
+  app.post("/upload", sameOrigin, async (req, res) => {
+    let values: Partial<FormValues> = {};
+    try {
+      const received = await receiveUpload(req, config.maxUploadBytes, async (fields, file) => {
+        values = readLoose(fields);
+        return storeUpload(uploads.create(), readForm(fields), file, config.maxUploadBytes);
+      });
+      values = readLoose(received.fields);
+      if (received.stored === undefined) {
+        readForm(received.fields);
+        throw new UploadError(400, "Choose a file to upload.");
+      }
+      res.redirect(303, `/#upload-${received.stored.id}`);
+    } catch (error) {
+      if (!(error instanceof UploadError)) throw error;
+      renderForm(res, error.status, error.message, values);
+    }
+  });
+
+  app.post("/uploads/:id/delete", sameOrigin, async (req, res) => {
+    const upload = await uploads.findOneBy({ id: Number(req.params.id) || 0 });
+    // The subscriber deletes the object once the row's removal has committed.
+    if (upload) await uploads.remove(upload);
+    res.redirect(303, "/");
+  });
+
+  app.use((_req: Request, res: Response) => {
+    render(res, 404, "message", { title: "Not found", message: "There is no page at this address." });
+  });
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    console.error(error);
+    render(res, 500, "message", { title: "Something went wrong", message: "The server could not finish the request." });
+  });
+  return app;
+}
+
+/**
+ * Streams the file into the row's field and inserts the row. The name is cleaned first (Django's
+ * `get_valid_filename`); the content type comes from that name, never from the browser's claim; an
+ * empty file is refused before anything is written; over the limit the upload is aborted mid-stream.
+ */
+async function storeUpload(upload: Upload, values: FormValues, file: IncomingFile, maxBytes: number): Promise<Upload> {
+  let name: string;
+  try {
+    name = getValidName(file.filename);
+  } catch (error) {
+    if (!(error instanceof InvalidKeyError)) throw error;
+    throw new UploadError(400, `The file name "${file.filename}" has no usable characters; rename the file and retry.`);
+  }
+  if ((await peekFirstChunk(file.stream)) === null) {
+    throw new UploadError(400, `"${file.filename}" is empty (0 bytes); choose a file with some content.`);
+  }
+  const contentType = lookup(name) || "application/octet-stream";
+  Object.assign(upload, { ...values, originalName: file.filename, contentType, size: 0 });
+  // FieldFile.save reads the stream to its end before it writes the row, so the size is set by then.
+  const body = new ByteCounter(
+    file.stream,
+    (bytes) => {
+      upload.size = bytes;
+    },
+    () => new UploadError(413, tooLargeMessage(maxBytes)),
+  );
+  file.stream.pipe(body);
+  file.stream.once("error", (error) => body.destroy(error)); // pipe() does not forward source errors
+  await upload.file.save(name, body, { contentType, signal: file.signal });
+  return upload;
+}
+
+/** The form's fields, validated; throws `UploadError` with what to fix. */
+function readForm(fields: Record<string, string>): FormValues {
+  const { title, visibility } = readLoose(fields);
+  if (!title) throw new UploadError(400, "Give the upload a title.");
+  if (title.length > 200) throw new UploadError(400, "Keep the title under 200 characters.");
+  if (visibility !== "public" && visibility !== "private") {
+    throw new UploadError(400, "Choose whether the file is public or private.");
+  }
+  return { title, visibility };
+}
+
+function readLoose(fields: Record<string, string>): Partial<FormValues> {
+  const visibility = fields.visibility === "private" || fields.visibility === "public" ? fields.visibility : undefined;
+  return { title: (fields.title ?? "").trim(), visibility };
+}
+
+/**
+ * Refuses cross-site form posts (a minimal CSRF guard for an app without sessions): browsers send
+ * `Origin` with every POST, and it must name this host ("null", from sandboxed frames, does not).
+ */
+function sameOrigin(req: Request, res: Response, next: NextFunction): void {
+  const origin = req.get("origin");
+  if (origin === undefined || safeHost(origin) === req.get("host")) next();
+  else res.status(403).type("text").send("Forbidden: cross-site form submission.");
+}
+
+function safeHost(url: string): string | null {
+  try {
+    return new URL(url).host;
+  } catch {
+    return null;
+  }
+}

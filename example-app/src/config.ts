@@ -1,0 +1,69 @@
+import path from "node:path";
+
+type Env = Record<string, string | undefined>;
+
+/** The example app's own settings; storages read theirs through `storagesFromEnv`. */
+export interface AppConfig {
+  /** Interface to listen on (`HOST`, default 127.0.0.1; 0.0.0.0 in a container). */
+  host: string;
+  /** Port (`PORT`, default 3000; 0 picks a free one). */
+  port: number;
+  /** Largest upload accepted, in bytes (`UPLOAD_MAX_BYTES`, default 10 MiB). */
+  maxUploadBytes: number;
+  /** Folder for the SQLite file, local media and the embedded S3 server (`DATA_DIR`, default example-app/data). */
+  dataDir: string;
+  /** `DATABASE_URL` (postgres://…) selects PostgreSQL; otherwise SQLite through sql.js. */
+  databaseUrl: string | undefined;
+  /** The SQLite file (`DATABASE_PATH`, default `<DATA_DIR>/app.sqlite`). */
+  databasePath: string;
+  /** `EMBEDDED_S3=1`: start an in-process S3 server (s3rver) and store media on it. */
+  embeddedS3: boolean;
+  /** `CREATE_BUCKET=1`: create `AWS_STORAGE_BUCKET_NAME` at start when it does not exist. */
+  createBucket: boolean;
+}
+
+/** The app's folder (example-app/), whether running from src/ under a test runner or from dist/. */
+export const APP_DIR = path.resolve(__dirname, "..");
+
+function positiveInteger(env: Env, name: string, fallback: number, { allowZero = false } = {}): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || (value === 0 && !allowZero)) {
+    throw new Error(
+      `${name} must be a ${allowZero ? "non-negative" : "positive"} integer, not ${JSON.stringify(raw)}.`,
+    );
+  }
+  return value;
+}
+
+function flag(env: Env, name: string): boolean {
+  return ["1", "true", "yes", "on"].includes((env[name] ?? "").trim().toLowerCase());
+}
+
+/** Reads the app's settings from `env`; throws with the variable's name when one is malformed. */
+export function readConfig(env: Env = process.env): AppConfig {
+  const dataDir = path.resolve(env.DATA_DIR || path.join(APP_DIR, "data"));
+  return {
+    host: env.HOST || "127.0.0.1",
+    port: positiveInteger(env, "PORT", 3000, { allowZero: true }),
+    maxUploadBytes: positiveInteger(env, "UPLOAD_MAX_BYTES", 10 * 1024 * 1024),
+    dataDir,
+    databaseUrl: env.DATABASE_URL || undefined,
+    databasePath: path.resolve(env.DATABASE_PATH || path.join(dataDir, "app.sqlite")),
+    embeddedS3: flag(env, "EMBEDDED_S3"),
+    createBucket: flag(env, "CREATE_BUCKET"),
+  };
+}
+
+/**
+ * The environment handed to `storagesFromEnv`: the process's own, with local media folders defaulting
+ * to `<DATA_DIR>/media` and `<DATA_DIR>/private-media` instead of the working directory.
+ */
+export function storageEnv(config: AppConfig, env: Env = process.env): Env {
+  return {
+    MEDIA_ROOT: path.join(config.dataDir, "media"),
+    PRIVATE_MEDIA_ROOT: path.join(config.dataDir, "private-media"),
+    ...Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== "")),
+  };
+}

@@ -1,0 +1,97 @@
+import "reflect-metadata";
+import fs from "node:fs";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { storages, storagesFromEnv, usesS3 } from "typeorm-storages";
+import { createApp } from "./app";
+import { type AppConfig, readConfig, storageEnv } from "./config";
+import { createBucket } from "./createBucket";
+import { createDataSource } from "./dataSource";
+import { type S3rverHandle, startS3rver } from "./embeddedS3";
+
+/** A running example app, as `main` returns it. */
+export interface RunningApp {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * `EMBEDDED_S3=1`: starts s3rver in-process under `<DATA_DIR>/s3` and points the standard S3 variables
+ * at it (they are only defaults: a bucket name or port set by the user wins).
+ */
+async function startEmbeddedS3(config: AppConfig, env: NodeJS.ProcessEnv): Promise<S3rverHandle> {
+  const server = await startS3rver(path.join(config.dataDir, "s3"), Number(env.EMBEDDED_S3_PORT || 0));
+  Object.assign(env, {
+    USE_S3: "true",
+    AWS_STORAGE_BUCKET_NAME: env.AWS_STORAGE_BUCKET_NAME || "example-media",
+    AWS_S3_ENDPOINT_URL: server.endpoint,
+    AWS_S3_REGION_NAME: env.AWS_S3_REGION_NAME || "us-east-1",
+    AWS_S3_ADDRESSING_STYLE: "path",
+    AWS_ACCESS_KEY_ID: "S3RVER",
+    AWS_SECRET_ACCESS_KEY: "S3RVER",
+  });
+  return server;
+}
+
+const shortPath = (p: string) =>
+  path.relative(process.cwd(), p).startsWith("..") ? p : path.relative(process.cwd(), p) || ".";
+
+function describeSetup(config: AppConfig, env: NodeJS.ProcessEnv): string {
+  const media = usesS3(env)
+    ? `S3 bucket "${env.AWS_STORAGE_BUCKET_NAME}" at ${env.AWS_S3_ENDPOINT_URL || "AWS"}${config.embeddedS3 ? " (embedded s3rver)" : ""}`
+    : `local disk under ${shortPath(config.dataDir)}`;
+  const database = config.databaseUrl ? "PostgreSQL" : `SQLite file ${shortPath(config.databasePath)}`;
+  return `media: ${media}; database: ${database}`;
+}
+
+/** Starts the app from the environment and resolves once it listens; throws on bad configuration. */
+export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RunningApp> {
+  const config = readConfig(env);
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const s3rver = config.embeddedS3 ? await startEmbeddedS3(config, env) : null;
+
+  storages.configure(storagesFromEnv(storageEnv(config, env)));
+  if (s3rver || config.createBucket) await createBucket(env.AWS_STORAGE_BUCKET_NAME as string);
+  const dataSource = await createDataSource(config).initialize();
+  // Resolves S3 credentials ahead, so the list page's presigned URLs are signed synchronously.
+  await storages.ready();
+
+  const server = createApp(dataSource, config).listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", resolve);
+    server.once("error", reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  console.log(`typeorm-storages example app listening on ${url} (${describeSetup(config, env)})`);
+
+  return {
+    url,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await dataSource.destroy();
+      await s3rver?.close();
+    },
+  };
+}
+
+if (require.main === module) {
+  main().then(
+    (app) => {
+      const stop = () => {
+        app.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    },
+    (error: unknown) => {
+      console.error(error instanceof Error ? `Could not start the example app: ${error.message}` : error);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,346 @@
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import type { Browser, BrowserContext, Page, Response } from "playwright-core";
+import { getValidName } from "typeorm-storages";
+import { formatBytes } from "../src/receiveUpload";
+import { type AppProcess, startApp } from "./support/appProcess";
+import { launchChromium } from "./support/browser";
+import { gradientPng, tinyPdf } from "./support/fixtures";
+import { diskProbe, type StorageProbe, s3Probe } from "./support/storageProbe";
+
+/** Screenshots land here (git-ignored); curated copies are committed as docs/upload.png and docs/list.png. */
+const SHOTS = path.join(__dirname, "..", "..", "test-results", "example-app");
+const MAX_BYTES = 64 * 1024;
+const EXPIRE_SECONDS = 3;
+
+interface Backend {
+  name: string;
+  /** Only one backend writes the screenshots. */
+  screenshots: boolean;
+  /** The server checks signatures and expiry, so tampered, expired and unsigned links can be refused. */
+  checksSignatures: boolean;
+  /** The bucket lives on a shared server: remove it afterwards. */
+  removeBucket?: boolean;
+  env(): Record<string, string>;
+  probe(app: AppProcess): StorageProbe;
+}
+
+const common = { UPLOAD_MAX_BYTES: String(MAX_BYTES) };
+
+const disk: Backend = {
+  name: "local disk",
+  screenshots: true,
+  checksSignatures: true,
+  env: () => ({
+    ...common,
+    PRIVATE_MEDIA_EXPIRE: String(EXPIRE_SECONDS),
+    STORAGES_SIGNING_SECRET: randomBytes(32).toString("hex"),
+  }),
+  probe: (app) => diskProbe(app.dataDir),
+};
+
+const embeddedS3: Backend = {
+  name: "the embedded S3 server (EMBEDDED_S3=1)",
+  screenshots: false,
+  checksSignatures: false,
+  env: () => ({ ...common, EMBEDDED_S3: "1" }),
+  probe: (app) => {
+    const endpoint = /at (http:\/\/\S+) \(embedded s3rver\)/.exec(app.output())?.[1];
+    if (!endpoint) throw new Error(`No embedded S3 endpoint in the app's output:\n${app.output()}`);
+    return s3Probe({ endpoint, bucket: "example-media", accessKey: "S3RVER", secretKey: "S3RVER" });
+  },
+};
+
+const { S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY, S3_STRICT } = process.env;
+const strictBucket = `example-app-${randomBytes(4).toString("hex")}`;
+const strictS3: Backend | null =
+  S3_ENDPOINT && S3_ACCESS_KEY && S3_SECRET_KEY && S3_STRICT === "1"
+    ? {
+        name: `the strict S3 server at ${S3_ENDPOINT} (AWS_DEFAULT_ACL=public-read)`,
+        screenshots: false,
+        checksSignatures: true,
+        removeBucket: true,
+        env: () => ({
+          ...common,
+          USE_S3: "true",
+          CREATE_BUCKET: "1",
+          AWS_STORAGE_BUCKET_NAME: strictBucket,
+          AWS_S3_ENDPOINT_URL: S3_ENDPOINT,
+          AWS_S3_REGION_NAME: "us-east-1",
+          AWS_S3_ADDRESSING_STYLE: "path",
+          AWS_ACCESS_KEY_ID: S3_ACCESS_KEY,
+          AWS_SECRET_ACCESS_KEY: S3_SECRET_KEY,
+          AWS_DEFAULT_ACL: "public-read",
+          AWS_QUERYSTRING_EXPIRE: String(EXPIRE_SECONDS),
+        }),
+        probe: () =>
+          s3Probe({ endpoint: S3_ENDPOINT, bucket: strictBucket, accessKey: S3_ACCESS_KEY, secretKey: S3_SECRET_KEY }),
+      }
+    : null;
+
+const PNG = gradientPng(96, [47, 91, 234], [250, 180, 90]);
+const PDF = tinyPdf("Quarterly report");
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+  fs.mkdirSync(SHOTS, { recursive: true });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** Fills and submits the upload form; resolves with the POST's response once the next page has loaded. */
+async function upload(
+  page: Page,
+  app: AppProcess,
+  form: { title: string; visibility?: "public" | "private"; file?: { name: string; mimeType: string; buffer: Buffer } },
+  screenshot?: string,
+): Promise<Response> {
+  await page.goto(`${app.url}/upload`);
+  await page.fill("#title", form.title);
+  await page.check(`input[name=visibility][value=${form.visibility ?? "public"}]`);
+  if (form.file) await page.setInputFiles("#file", form.file);
+  if (screenshot) await page.screenshot({ path: path.join(SHOTS, screenshot), fullPage: true });
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === "POST" && new URL(r.url()).pathname === "/upload"),
+    page.click("button[type=submit]"),
+  ]);
+  await page.waitForLoadState("load");
+  return response;
+}
+
+/** The list item of the upload titled `title`. */
+const item = (page: Page, title: string) => page.locator("li.upload", { has: page.locator("h2", { hasText: title }) });
+
+function withSkip(enabled: boolean, reason: string) {
+  return (name: string, fn: () => Promise<void>) => (enabled ? test(name, fn) : test.skip(`${name} (${reason})`, fn));
+}
+
+describe.each([disk, embeddedS3])("the example app on $name", (backend) => suite(backend));
+if (strictS3) describe("the example app on a strict S3 server", () => suite(strictS3));
+else {
+  describe.skip("the example app on a strict S3 server (needs S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY and S3_STRICT=1: CI's Ceph RGW pass)", () => {
+    test("runs the same browser tests with AWS_DEFAULT_ACL=public-read", () => undefined);
+  });
+}
+
+function suite(backend: Backend): void {
+  let app: AppProcess;
+  let probe: StorageProbe;
+  let context: BrowserContext;
+  let page: Page;
+  const dialogs: string[] = [];
+  const signatureTest = withSkip(backend.checksSignatures, "s3rver verifies no signatures and no expiry");
+
+  beforeAll(async () => {
+    app = await startApp(backend.env());
+    probe = backend.probe(app);
+    context = await browser.newContext({ viewport: { width: 1000, height: 600 } });
+    page = await context.newPage();
+    page.on("dialog", (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+  });
+  afterAll(async () => {
+    await context?.close();
+    await app?.stop();
+    if (backend.removeBucket) await probe?.removeAll();
+    probe?.close();
+  });
+
+  test("shows the empty list and the upload form with public and private choices", async () => {
+    await page.goto(app.url);
+    await expectText(page, "#empty", "Nothing uploaded yet");
+    await page.goto(`${app.url}/upload`);
+    expect(
+      await page.locator("input[name=visibility]").evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value)),
+    ).toEqual(["public", "private"]);
+  });
+
+  test("uploads a public PNG, and the list's <img> loads the same bytes from the storage", async () => {
+    const images = new Map<string, Promise<Buffer>>();
+    const onResponse = (r: Response) => {
+      if (r.request().resourceType() === "image") images.set(r.url(), r.body());
+    };
+    page.on("response", onResponse);
+    const response = await upload(
+      page,
+      app,
+      {
+        title: "Sunset gradient",
+        visibility: "public",
+        file: { name: "sunset.png", mimeType: "image/png", buffer: PNG },
+      },
+      backend.screenshots ? "upload.png" : undefined,
+    );
+    page.off("response", onResponse);
+    expect(response.status()).toBe(303);
+    expect(new URL(page.url()).pathname).toBe("/");
+
+    const img = item(page, "Sunset gradient").locator("img");
+    const src = await img.evaluate((el) => (el as HTMLImageElement).currentSrc);
+    expect(await img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBe(96);
+    expect(src).toMatch(/\/media\/uploads\/\d{4}\/\d{2}\/sunset\.png$/);
+    expect(new URL(src).search).toBe(""); // public media: a plain, unsigned URL
+    const loaded = images.get(src);
+    expect(loaded).toBeDefined();
+    expect((await loaded)?.equals(PNG)).toBe(true);
+    await expectText(page, `${itemSelector("Sunset gradient")} .size`, formatBytes(PNG.length));
+    await expectText(page, `${itemSelector("Sunset gradient")} .type`, "image/png");
+    expect(await probe.exists(src)).toBe(true);
+  });
+
+  test("uploads a private PDF, and its signed link serves it", async () => {
+    const response = await upload(page, app, {
+      title: "Quarterly report",
+      visibility: "private",
+      file: { name: "report.pdf", mimeType: "application/pdf", buffer: PDF },
+    });
+    expect(response.status()).toBe(303);
+    const href = await fileLink(page, "Quarterly report");
+    expect(href).toMatch(/\/private(-media)?\/uploads\/\d{4}\/\d{2}\/report\.pdf\?/);
+    const served = await context.request.get(href);
+    expect(served.status()).toBe(200);
+    expect(served.headers()["content-type"]).toMatch(/^application\/pdf/);
+    expect((await served.body()).equals(PDF)).toBe(true);
+    await expectText(page, `${itemSelector("Quarterly report")} .type`, "application/pdf");
+    if (backend.screenshots) await page.screenshot({ path: path.join(SHOTS, "list.png"), fullPage: true });
+  });
+
+  signatureTest("refuses a tampered private link, the unsigned address, and the signed link once expired", async () => {
+    await page.goto(app.url);
+    const href = await fileLink(page, "Quarterly report");
+    const url = new URL(href);
+    const signatureParam = url.searchParams.has("signature") ? "signature" : "X-Amz-Signature";
+    const signature = url.searchParams.get(signatureParam) as string;
+    const tampered = new URL(href);
+    tampered.searchParams.set(signatureParam, `${signature.slice(0, -2)}${signature.endsWith("AA") ? "BB" : "AA"}`);
+    expect((await context.request.get(tampered.href)).status()).toBe(403);
+    expect((await context.request.get(`${url.origin}${url.pathname}`)).status()).toBe(403);
+    expect((await context.request.get(href)).status()).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, (EXPIRE_SECONDS + 2) * 1000));
+    expect((await context.request.get(href)).status()).toBe(403);
+  });
+
+  test("stores a hostile filename under its cleaned name and shows the original escaped", async () => {
+    const hostile = "<img src=x onerror=alert(1)> été ;rm -rf.png";
+    const title = `<script>alert("title")</script> Hostile`;
+    const response = await upload(page, app, {
+      title,
+      visibility: "public",
+      file: { name: hostile, mimeType: "image/png", buffer: PNG },
+    });
+    expect(response.status()).toBe(303);
+    const cleaned = getValidName(hostile);
+    expect(cleaned).toBe("img_srcx_onerroralert1_été_rm_-rf.png");
+    const row = item(page, "Hostile");
+    expect(await row.locator("h2").textContent()).toBe(title);
+    expect(await row.locator(".file-link").textContent()).toBe(cleaned);
+    expect(await row.locator(".original").textContent()).toBe(hostile);
+    const href = await row.locator(".file-link").evaluate((el) => (el as HTMLAnchorElement).href);
+    expect(decodeURIComponent(new URL(href).pathname)).toMatch(
+      /\/uploads\/\d{4}\/\d{2}\/img_srcx_onerroralert1_été_rm_-rf\.png$/,
+    );
+    expect(await probe.exists(href)).toBe(true);
+    expect(dialogs).toEqual([]); // neither the title nor the filename ran as markup
+  });
+
+  test("deleting an upload removes its row and, after the commit, its object", async () => {
+    await page.goto(app.url);
+    const src = await item(page, "Sunset gradient")
+      .locator("img")
+      .evaluate((el) => (el as HTMLImageElement).currentSrc);
+    expect(await probe.exists(src)).toBe(true);
+    await Promise.all([page.waitForURL(`${app.url}/`), item(page, "Sunset gradient").locator("button.delete").click()]);
+    expect(await item(page, "Sunset gradient").count()).toBe(0);
+    expect(await item(page, "Quarterly report").count()).toBe(1);
+    expect(await probe.exists(src)).toBe(false);
+  });
+
+  const badInputs: {
+    name: string;
+    form: { title: string; file?: { name: string; mimeType: string; buffer: Buffer } };
+    status: number;
+    message: RegExp;
+  }[] = [
+    { name: "no file", form: { title: "Nothing chosen" }, status: 400, message: /^Choose a file to upload\.$/ },
+    {
+      name: "an empty file",
+      form: { title: "Empty", file: { name: "empty.txt", mimeType: "text/plain", buffer: Buffer.alloc(0) } },
+      status: 400,
+      message: /^"empty\.txt" is empty \(0 bytes\); choose a file with some content\.$/,
+    },
+    {
+      name: "a file over the limit (aborted mid-stream)",
+      form: {
+        title: "Too big",
+        file: { name: "big.bin", mimeType: "application/octet-stream", buffer: randomBytes(MAX_BYTES * 4) },
+      },
+      status: 413,
+      message: /^The file is larger than the limit of 64 KiB; nothing was stored\.$/,
+    },
+    {
+      name: "a file one byte over the limit",
+      form: {
+        title: "Just over",
+        file: { name: "edge.bin", mimeType: "application/octet-stream", buffer: randomBytes(MAX_BYTES + 1) },
+      },
+      status: 413,
+      message: /larger than the limit of 64 KiB/,
+    },
+    {
+      name: "a filename with no usable characters",
+      form: { title: "Stars", file: { name: "***", mimeType: "text/plain", buffer: Buffer.from("hi") } },
+      status: 400,
+      message: /^The file name "\*\*\*" has no usable characters; rename the file and retry\.$/,
+    },
+    {
+      name: "no title",
+      form: { title: "", file: { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("hi") } },
+      status: 400,
+      message: /^Give the upload a title\.$/,
+    },
+  ];
+
+  test.each(badInputs)("refuses $name with a clear message and stores nothing", async ({ form, status, message }) => {
+    const before = (await probe.keys()).sort();
+    await page.goto(app.url);
+    const rows = await page.locator("li.upload").count();
+    if (form.title === "") {
+      // The browser would refuse an empty required field itself; remove the attribute to test the server.
+      await page.goto(`${app.url}/upload`);
+      await page.locator("#title").evaluate((el) => el.removeAttribute("required"));
+      if (form.file) await page.setInputFiles("#file", form.file);
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => r.request().method() === "POST"),
+        page.click("button[type=submit]"),
+      ]);
+      expect(response.status()).toBe(status);
+    } else {
+      const screenshot =
+        backend.screenshots && status === 413 && form.title === "Too big" ? "upload-error.png" : undefined;
+      const response = await upload(page, app, { ...form, visibility: "public" });
+      expect(response.status()).toBe(status);
+      if (screenshot) await page.screenshot({ path: path.join(SHOTS, screenshot), fullPage: true });
+    }
+    expect((await page.locator("#error").textContent())?.trim()).toMatch(message);
+    expect((await probe.keys()).sort()).toEqual(before);
+    await page.goto(app.url);
+    expect(await page.locator("li.upload").count()).toBe(rows);
+  });
+}
+
+const itemSelector = (title: string) => `li.upload:has(h2:text-is("${title}"))`;
+
+async function fileLink(page: Page, title: string): Promise<string> {
+  return item(page, title)
+    .locator(".file-link")
+    .evaluate((el) => (el as HTMLAnchorElement).href);
+}
+
+async function expectText(page: Page, selector: string, text: string): Promise<void> {
+  expect(await page.locator(selector).first().textContent()).toContain(text);
+}
