@@ -167,6 +167,7 @@ export class FieldFile {
     const saved = await storage.save(key, content, {
       maxLength: field.maxLength,
       contentType: options.contentType,
+      ...(field.allowUnsafeInline ? { contentDisposition: null } : {}),
       signal: options.signal,
       onProgress: options.onProgress,
     });

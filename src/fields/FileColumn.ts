@@ -19,6 +19,12 @@ export interface FileColumnOptions<Entity = any>
   nullable?: boolean;
   /** Keep replaced and removed files instead of deleting them after commit (default false). */
   keepFiles?: boolean;
+  /**
+   * Store html, svg and xml uploads without `Content-Disposition: attachment` (default false). Only for
+   * trusted uploaders: such files can run script on the origin that serves them. Storages that keep
+   * no per-object headers (local disk) decide by their own `allowUnsafeInline` when serving.
+   */
+  allowUnsafeInline?: boolean;
 }
 
 /** @internal Shared by both decorators. */
@@ -27,7 +33,15 @@ export function fileColumn(
   options: FileColumnOptions,
   isPrivate: boolean,
 ): PropertyDecorator {
-  const { storage: _ignored, uploadTo = "", maxLength = 255, nullable = true, keepFiles = false, ...column } = options;
+  const {
+    storage: _ignored,
+    uploadTo = "",
+    maxLength = 255,
+    nullable = true,
+    keepFiles = false,
+    allowUnsafeInline = false,
+    ...column
+  } = options;
   if (!Number.isInteger(maxLength) || maxLength < 1) {
     throw new StorageConfigError(`maxLength must be a positive integer, not ${JSON.stringify(maxLength)}.`);
   }
@@ -43,6 +57,7 @@ export function fileColumn(
       maxLength,
       nullable,
       keepFiles,
+      allowUnsafeInline,
       isPrivate,
     });
     registerFileField(field);

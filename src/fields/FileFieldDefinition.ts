@@ -15,5 +15,6 @@ export interface FileFieldDefinition {
   readonly maxLength: number;
   readonly nullable: boolean;
   readonly keepFiles: boolean;
+  readonly allowUnsafeInline: boolean;
   readonly isPrivate: boolean;
 }

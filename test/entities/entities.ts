@@ -15,4 +15,5 @@ export class Document {
 export class Avatar {
   @PrimaryGeneratedColumn() id!: number;
   @FileColumn({ nullable: false, keepFiles: true, maxLength: 40 }) image!: FieldFile;
+  @FileColumn({ allowUnsafeInline: true }) trustedSvg!: FieldFile;
 }

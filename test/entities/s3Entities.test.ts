@@ -1,3 +1,4 @@
+import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { type DataSource, Like } from "typeorm";
 import { FileFieldSubscriber, type S3Storage, storages } from "../../src";
 import { DB, openDataSource } from "../support/dataSource";
@@ -40,6 +41,20 @@ describe(`file fields on S3 and ${DB}`, () => {
     expect(await secret.exists("users/9/contract.pdf")).toBe(false);
     await loaded.contract.delete();
     expect(await secret.listdir("users/9")).toEqual({ directories: [], files: [] });
+  });
+
+  it("stores svg as an attachment unless the field allows it inline", async () => {
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>';
+    const avatar = new Avatar();
+    await avatar.image.save("x.svg", svg);
+    await avatar.trustedSvg.save("y.svg", svg);
+    const head = async (key: string) =>
+      media.client.send(new HeadObjectCommand({ Bucket: bucket, Key: `media/${key}` }));
+    const risky = await head(avatar.image.name as string);
+    const trusted = await head(avatar.trustedSvg.name as string);
+    expect(risky.ContentType).toBe("image/svg+xml");
+    expect(risky.ContentDisposition).toBe("attachment");
+    expect(trusted.ContentDisposition).toBeUndefined();
   });
 
   it("loads 1,000 rows and renders every URL without a single S3 request", async () => {
