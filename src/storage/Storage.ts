@@ -158,8 +158,7 @@ export class Storage {
   /** Resolves with the object's bytes (or those of the inclusive `range`); throws `FileNotFoundError`. */
   async read(name: string, range?: ByteRange): Promise<Buffer> {
     const stream = await this.open(name, range);
-    const key = name;
-    return this.#run("read", key, async () => {
+    return this.#run("read", name, async () => {
       const parts: Buffer[] = [];
       for await (const chunk of stream) parts.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
       return Buffer.concat(parts);
