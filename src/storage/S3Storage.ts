@@ -1,6 +1,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { S3Driver } from "../drivers/s3/S3Driver";
-import type { S3StorageOptions } from "../drivers/s3/S3StorageOptions";
+import { defaultObjectParameters } from "../drivers/s3/defaultObjectParameters";
+import type { ResolvedS3Options, S3ObjectParameters, S3StorageOptions } from "../drivers/s3/S3StorageOptions";
 import { Storage } from "./Storage";
 
 /**
@@ -10,11 +11,33 @@ import { Storage } from "./Storage";
  */
 export class S3Storage extends Storage {
   constructor(options: S3StorageOptions) {
-    const driver = new S3Driver(options);
+    let self: S3Storage | null = null;
+    const driver = new S3Driver(options, (name) => (self as S3Storage).getObjectParameters(name));
     super(driver, {
       fileOverwrite: driver.settings.fileOverwrite,
       allowUnsafeInline: driver.settings.allowUnsafeInline,
     });
+    self = this;
+  }
+
+  /**
+   * The headers a new object named `name` gets (ACL, Cache-Control, Content-Disposition,
+   * Content-Language, metadata, storage class, encryption): the settings, with `objectParameters` on
+   * top. Override it in a subclass for per-object rules, as with django-storages'
+   * `get_object_parameters`; `sync-meta` applies the same result to existing objects.
+   */
+  getObjectParameters(name: string): S3ObjectParameters {
+    return defaultObjectParameters(name, this.settings);
+  }
+
+  /** The validated options, with defaults filled in. */
+  get settings(): ResolvedS3Options {
+    return (this.driver as S3Driver).settings;
+  }
+
+  /** The bucket this storage writes to. */
+  get bucketName(): string {
+    return this.settings.bucketName;
   }
 
   /** The AWS SDK client this storage uses, for commands the library does not wrap. */

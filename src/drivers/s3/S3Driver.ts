@@ -2,6 +2,7 @@ import type { Readable } from "node:stream";
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  type GetObjectCommandOutput,
   HeadObjectCommand,
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
@@ -18,8 +19,16 @@ import type {
   StorageDriver,
   UrlOptions,
 } from "../../types";
+import { gunzipBody, isGzipEncoded } from "./gunzipBody";
+import { UNCOMPRESSED_SIZE } from "./gzipIfSmaller";
 import { type CredentialProvider, S3Credentials } from "./S3Credentials";
-import { type ResolvedS3Options, resolveS3Options, type S3StorageOptions } from "./S3StorageOptions";
+import { defaultObjectParameters } from "./defaultObjectParameters";
+import {
+  type ResolvedS3Options,
+  resolveS3Options,
+  type S3ObjectParameters,
+  type S3StorageOptions,
+} from "./S3StorageOptions";
 import { S3Uploader } from "./S3Uploader";
 import { S3UrlBuilder } from "./S3UrlBuilder";
 
@@ -67,8 +76,14 @@ export class S3Driver implements StorageDriver {
   readonly #uploader: S3Uploader;
   #ready: Promise<void> | null = null;
 
-  /** Validates `options` (throws `StorageConfigError`) and builds the client; makes no request. */
-  constructor(options: S3StorageOptions) {
+  /**
+   * Validates `options` (throws `StorageConfigError`) and builds the client; makes no request.
+   * `objectParameters(name)` gives the headers of a new object (default: from the settings).
+   */
+  constructor(
+    options: S3StorageOptions,
+    objectParameters: (name: string) => S3ObjectParameters = (name) => defaultObjectParameters(name, this.#options),
+  ) {
     this.#options = resolveS3Options(options);
     this.#ownsClient = this.#options.client === undefined;
     this.#client = this.#options.client ?? buildClient(this.#options);
@@ -82,7 +97,7 @@ export class S3Driver implements StorageDriver {
       staticCredentials,
     );
     this.#urls = new S3UrlBuilder(this.#options);
-    this.#uploader = new S3Uploader(this.#client, this.#options);
+    this.#uploader = new S3Uploader(this.#client, this.#options, objectParameters);
   }
 
   /** True when URLs are unsigned (`querystringAuth: false`), so anyone holding one can read the object. */
@@ -142,26 +157,53 @@ export class S3Driver implements StorageDriver {
     return this.#uploader.write(key, body, options);
   }
 
+  /**
+   * Streams the object (or `range` of it). A gzipped object (`Content-Encoding: gzip`) is decompressed,
+   * so readers get the bytes that were saved; a range of one is cut from the decompressed stream,
+   * which costs a second GET of the whole object (S3 ranges count stored, compressed bytes).
+   */
   async open(key: string, range?: ByteRange): Promise<Readable | null> {
     const Range = range ? `bytes=${range.start}-${range.end ?? ""}` : undefined;
+    let result: GetObjectCommandOutput | null;
     try {
-      const result = await this.#client.send(
+      result = await this.#get(key, Range);
+    } catch (error) {
+      // A range past the stored (compressed) bytes of a gzipped object may still be inside its original bytes.
+      if (status(error) !== 416) throw error;
+      const whole = await this.#get(key, undefined);
+      if (whole !== null && isGzipEncoded(whole.ContentEncoding)) return gunzipBody(whole.Body as Readable, range);
+      (whole?.Body as Readable | undefined)?.destroy();
+      throw error;
+    }
+    if (result === null) return null;
+    const body = result.Body as Readable;
+    if (!isGzipEncoded(result.ContentEncoding)) return body;
+    if (range === undefined) return gunzipBody(body);
+    body.destroy();
+    const whole = await this.#get(key, undefined);
+    return whole === null ? null : gunzipBody(whole.Body as Readable, range);
+  }
+
+  async #get(key: string, Range: string | undefined): Promise<GetObjectCommandOutput | null> {
+    try {
+      return await this.#client.send(
         new GetObjectCommand({ Bucket: this.#options.bucketName, Key: this.#objectKey(key), Range }),
       );
-      return result.Body as Readable;
     } catch (error) {
       if (isNotFound(error)) return null;
       throw error;
     }
   }
 
+  /** `size` is the original byte count: gzipped objects carry it in metadata (django-s3-storage's key). */
   async stat(key: string): Promise<ObjectStat | null> {
     try {
       const head = await this.#client.send(
         new HeadObjectCommand({ Bucket: this.#options.bucketName, Key: this.#objectKey(key) }),
       );
+      const original = isGzipEncoded(head.ContentEncoding) ? Number(head.Metadata?.[UNCOMPRESSED_SIZE]) : Number.NaN;
       return {
-        size: head.ContentLength ?? 0,
+        size: Number.isSafeInteger(original) && original >= 0 ? original : (head.ContentLength ?? 0),
         contentType: head.ContentType ?? null,
         lastModified: head.LastModified ?? new Date(0),
         etag: normalizeEtag(head.ETag),

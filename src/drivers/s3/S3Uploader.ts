@@ -3,6 +3,8 @@ import { DeleteObjectCommand, PutObjectCommand, type PutObjectCommandInput, type
 import { Upload } from "@aws-sdk/lib-storage";
 import type { DriverBody, DriverWriteOptions, DriverWriteResult } from "../../types";
 import { isConditionalConflict, isPreconditionFailed } from "./conditionalErrors";
+import { explainAclError } from "./explainAclError";
+import { gzipIfSmaller, UNCOMPRESSED_SIZE } from "./gzipIfSmaller";
 import { abortError, readHead } from "./readHead";
 import type { ResolvedS3Options, S3ObjectParameters } from "./S3StorageOptions";
 
@@ -17,10 +19,12 @@ const MAX_ATTEMPTS = 16;
 export class S3Uploader {
   readonly #client: S3Client;
   readonly #options: ResolvedS3Options;
+  readonly #parametersFor: (name: string) => S3ObjectParameters;
 
-  constructor(client: S3Client, options: ResolvedS3Options) {
+  constructor(client: S3Client, options: ResolvedS3Options, parametersFor: (name: string) => S3ObjectParameters) {
     this.#client = client;
     this.#options = options;
+    this.#parametersFor = parametersFor;
   }
 
   /** Stores `body` under `key` (relative to `location`) and resolves with the key used and the byte count. */
@@ -36,41 +40,51 @@ export class S3Uploader {
     // that works in every checksum mode, and it can be retried under another name without re-reading.
     const { head, rest } = await readHead(body.stream, this.#options.multipartThreshold, count, signal);
     if (rest === null) return this.#putBuffer(key, Buffer.concat(head), options);
-    const objectParams = this.#objectParams(options);
     if (options.overwrite) {
-      await this.#upload(this.#options.keyPrefix + key, rest, objectParams, body.length, signal);
+      await this.#upload(this.#options.keyPrefix + key, rest, this.#objectParams(key, options), body.length, signal);
       return { key, size };
     }
-    return { key: await this.#claimAndUpload(key, rest, objectParams, body.length, options), size };
+    return { key: await this.#claimAndUpload(key, rest, body.length, options), size };
   }
 
-  #objectParams(options: DriverWriteOptions): S3ObjectParameters {
-    const params: S3ObjectParameters = { ...this.#options.objectParameters };
-    if (params.ACL === undefined && this.#options.defaultAcl !== undefined) params.ACL = this.#options.defaultAcl;
+  /**
+   * The storage's headers for `key` (see `S3Storage.getObjectParameters`), plus this write's content
+   * type and, when the facade chose one (an explicit value, or `attachment` for html/svg/xml), its
+   * Content-Disposition, which wins over the storage's setting.
+   */
+  #objectParams(key: string, options: DriverWriteOptions): S3ObjectParameters {
+    const params: S3ObjectParameters = { ...this.#parametersFor(key) };
     params.ContentType = options.contentType;
     if (options.contentDisposition !== null) params.ContentDisposition = options.contentDisposition;
     return params;
   }
 
   async #putBuffer(key: string, buffer: Buffer, options: DriverWriteOptions): Promise<DriverWriteResult> {
-    const params = this.#objectParams(options);
+    const gzipped = await gzipIfSmaller(buffer, options.contentType, this.#options);
+    const body = gzipped ?? buffer;
     let candidate = key;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const params = this.#objectParams(candidate, options);
+      if (gzipped !== null) {
+        params.ContentEncoding = "gzip";
+        params.Metadata = { ...params.Metadata, [UNCOMPRESSED_SIZE]: String(buffer.length) };
+      }
       const input: PutObjectCommandInput = {
         ...params,
         Bucket: this.#options.bucketName,
         Key: this.#options.keyPrefix + candidate,
-        Body: buffer,
-        ContentLength: buffer.length,
+        Body: body,
+        ContentLength: body.length,
         IfNoneMatch: options.overwrite ? undefined : "*",
       };
       try {
         await this.#client.send(new PutObjectCommand(input), { abortSignal: options.signal });
         return { key: candidate, size: buffer.length };
       } catch (error) {
-        if (options.overwrite) throw error;
+        if (options.overwrite || !(isPreconditionFailed(error) || isConditionalConflict(error))) {
+          throw explainAclError(error, this.#options.bucketName);
+        }
         if (isPreconditionFailed(error)) candidate = options.alternativeKey(candidate);
-        else if (!isConditionalConflict(error)) throw error;
       }
     }
     throw new Error(`Gave up after ${MAX_ATTEMPTS} taken names for ${JSON.stringify(key)}.`);
@@ -102,7 +116,11 @@ export class S3Uploader {
       queueSize: this.#options.maxConcurrency,
       leavePartsOnError: false,
     });
-    await upload.done();
+    try {
+      await upload.done();
+    } catch (error) {
+      throw explainAclError(error, this.#options.bucketName);
+    }
     if (signal?.aborted) {
       // Every byte had been read when the abort came; the object exists now, so remove it.
       await this.#delete(objectKey);
@@ -129,14 +147,13 @@ export class S3Uploader {
   async #claimAndUpload(
     key: string,
     body: Readable,
-    params: S3ObjectParameters,
     length: number | null,
     options: DriverWriteOptions,
   ): Promise<string> {
     const claimed = await this.#putBuffer(key, Buffer.alloc(0), { ...options, contentDisposition: null });
     const objectKey = this.#options.keyPrefix + claimed.key;
     try {
-      await this.#upload(objectKey, body, params, length, options.signal);
+      await this.#upload(objectKey, body, this.#objectParams(claimed.key, options), length, options.signal);
     } catch (error) {
       await this.#delete(objectKey).catch(() => undefined);
       throw error;

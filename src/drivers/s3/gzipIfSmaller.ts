@@ -1,0 +1,32 @@
+import { promisify } from "node:util";
+import { gzip } from "node:zlib";
+import type { ResolvedS3Options } from "./S3StorageOptions";
+
+const gzipAsync = promisify(gzip);
+
+/**
+ * Metadata key holding the original byte count of a gzipped object (`x-amz-meta-uncompressed_size`),
+ * the name django-s3-storage uses, so `size()` agrees with objects either library wrote.
+ */
+export const UNCOMPRESSED_SIZE = "uncompressed_size";
+
+/** The media type of a Content-Type value, lower case, without parameters. */
+function mediaType(contentType: string): string {
+  const semicolon = contentType.indexOf(";");
+  return (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
+}
+
+/**
+ * Gzips `buffer` when the storage has `gzip` on and `contentType` is one of `gzipContentTypes`, and
+ * returns the compressed bytes only when they are smaller (django-s3-storage); otherwise null, and the
+ * object is stored as it is. Runs on the zlib thread pool, not the event loop.
+ */
+export async function gzipIfSmaller(
+  buffer: Buffer,
+  contentType: string,
+  options: Pick<ResolvedS3Options, "gzip" | "gzipContentTypes">,
+): Promise<Buffer | null> {
+  if (!options.gzip || buffer.length === 0 || !options.gzipContentTypes.has(mediaType(contentType))) return null;
+  const compressed = await gzipAsync(buffer);
+  return compressed.length < buffer.length ? compressed : null;
+}
