@@ -129,3 +129,36 @@ export function countRequests(client: S3Client): { readonly count: number; reado
     names,
   };
 }
+
+/** One request as the SDK sent it: the command, its input, and the HTTP headers on the wire. */
+export interface CapturedRequest {
+  command: string;
+  input: Record<string, unknown>;
+  headers: Record<string, string>;
+  method: string;
+  path: string;
+}
+
+/**
+ * Records every request a client sends, with its final HTTP headers (SDK middleware at the end of the
+ * `finalizeRequest` step, after signing). For headers no local server stores (SSE, KMS key id, storage
+ * class, ACL on s3rver), assert on these.
+ */
+export function captureRequests(client: S3Client): CapturedRequest[] {
+  const captured: CapturedRequest[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const request = args.request as { headers: Record<string, string>; method: string; path: string };
+      captured.push({
+        command: String(context.commandName),
+        input: args.input as Record<string, unknown>,
+        headers: { ...request.headers },
+        method: request.method,
+        path: request.path,
+      });
+      return next(args);
+    },
+    { step: "finalizeRequest", priority: "low", name: `captureRequests-${randomBytes(4).toString("hex")}` },
+  );
+  return captured;
+}
