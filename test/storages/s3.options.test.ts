@@ -24,6 +24,23 @@ describe("S3Storage options", () => {
     expect(configError(() => new S3Storage({} as never)).message).toContain("AWS_STORAGE_BUCKET_NAME");
   });
 
+  it("lists every option in the unknown-option message, the new ones included", () => {
+    const error = configError(() => new S3Storage({ bucketName: "b", nope: 1 } as never));
+    for (const name of ["sessionProfile", "useSsl", "verify", "proxies", "signatureVersion", "storageClass"]) {
+      expect(error.message).toContain(name);
+    }
+    for (const name of [
+      "maxAgeSeconds",
+      "gzipContentTypes",
+      "publicUrl",
+      "cloudfrontKeyId",
+      "useThreads",
+      "transferConfig",
+    ]) {
+      expect(error.message).toContain(name);
+    }
+  });
+
   it("fills in django-storages' defaults", () => {
     const storage = new S3Storage({ bucketName: "b", regionName: "eu-west-1" });
     expect(storage.fileOverwrite).toBe(false);
@@ -64,6 +81,17 @@ describe("S3Storage options", () => {
     [{ urlProtocol: "ftp:" }, 'urlProtocol must be "https:" or "http:"'],
     [{ location: "a/../b" }, "location"],
     [{ objectParameters: { Key: "x" } }, "objectParameters must not set Key"],
+    [{ signatureVersion: "s3" }, 'only "s3v4" is. AWS retired Signature Version 2'],
+    [{ sessionProfile: "p", accessKey: "a", secretKey: "s" }, "sessionProfile cannot be combined with accessKey"],
+    [{ maxMemorySize: 0 }, "maxMemorySize is not needed: reads stream"],
+    [{ fileNameCharset: "utf-8" }, "fileNameCharset is not needed"],
+    [{ reducedRedundancy: true, storageClass: "STANDARD_IA" }, "reducedRedundancy contradicts storageClass"],
+    [{ metadata: { "bad name": "x" } }, 'metadata name "bad name" must be a valid HTTP header token'],
+    [{ transferConfig: { max_concurrency: 2 } }, "unknown transferConfig option max_concurrency"],
+    [{ maxAgeSeconds: -1 }, "maxAgeSeconds must be an integer from 0"],
+    [{ gzip: "yes" }, "gzip must be true or false"],
+    [{ gzipContentTypes: "text/css" }, "gzipContentTypes must be an array"],
+    [{ useThreads: false, maxConcurrency: 0 }, "maxConcurrency must be an integer from 1"],
   ])("refuses %j with a message that says what to fix", (extra, message) => {
     expect(configError(() => new S3Storage({ bucketName: "b", ...(extra as object) })).message).toContain(message);
   });

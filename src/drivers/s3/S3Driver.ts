@@ -19,10 +19,10 @@ import type {
   StorageDriver,
   UrlOptions,
 } from "../../types";
-import { gunzipBody, isGzipEncoded } from "./gunzipBody";
-import { UNCOMPRESSED_SIZE } from "./gzipIfSmaller";
-import { type CredentialProvider, S3Credentials } from "./S3Credentials";
 import { defaultObjectParameters } from "./defaultObjectParameters";
+import { gunzipBody, isGzipEncoded } from "./gunzipBody";
+import { uncompressedSize } from "./gzipIfSmaller";
+import { type CredentialProvider, S3Credentials } from "./S3Credentials";
 import {
   type ResolvedS3Options,
   resolveS3Options,
@@ -201,7 +201,7 @@ export class S3Driver implements StorageDriver {
       const head = await this.#client.send(
         new HeadObjectCommand({ Bucket: this.#options.bucketName, Key: this.#objectKey(key) }),
       );
-      const original = isGzipEncoded(head.ContentEncoding) ? Number(head.Metadata?.[UNCOMPRESSED_SIZE]) : Number.NaN;
+      const original = isGzipEncoded(head.ContentEncoding) ? uncompressedSize(head.Metadata) : Number.NaN;
       return {
         size: Number.isSafeInteger(original) && original >= 0 ? original : (head.ContentLength ?? 0),
         contentType: head.ContentType ?? null,

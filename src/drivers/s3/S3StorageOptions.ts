@@ -254,8 +254,7 @@ const NOT_NEEDED: Record<string, string> = {
   maxMemorySize:
     "maxMemorySize is not needed: reads stream from S3 and are never spooled to memory or disk, and writes " +
     "hold at most multipartThreshold bytes (or maxConcurrency parts). Remove it (storagesFromEnv ignores AWS_S3_MAX_MEMORY_SIZE).",
-  fileNameCharset:
-    "fileNameCharset is not needed: keys are sent as UTF-8 and percent-encoded in URLs. Remove it.",
+  fileNameCharset: "fileNameCharset is not needed: keys are sent as UTF-8 and percent-encoded in URLs. Remove it.",
 };
 
 const CANNED_ACLS: ReadonlyArray<string> = [
@@ -352,7 +351,16 @@ function checkCredentials(options: S3StorageOptions): void {
   }
   if (options.client !== undefined) {
     const clashing = (
-      ["sessionProfile", "accessKey", "secretKey", "securityToken", "clientConfig", "useSsl", "verify", "proxies"] as const
+      [
+        "sessionProfile",
+        "accessKey",
+        "secretKey",
+        "securityToken",
+        "clientConfig",
+        "useSsl",
+        "verify",
+        "proxies",
+      ] as const
     ).filter((name) => options[name] !== undefined);
     if (clashing.length > 0) {
       fail(`${clashing.join(", ")} cannot be combined with an injected client; configure the client itself.`);

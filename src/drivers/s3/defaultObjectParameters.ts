@@ -23,7 +23,8 @@ export function defaultObjectParameters(name: string, options: ResolvedS3Options
   if (disposition) params.ContentDisposition = disposition;
   const language = evaluate(options.contentLanguage, name);
   if (language) params.ContentLanguage = language;
-  if (options.storageClass !== undefined) params.StorageClass = options.storageClass as S3ObjectParameters["StorageClass"];
+  if (options.storageClass !== undefined)
+    params.StorageClass = options.storageClass as S3ObjectParameters["StorageClass"];
   if (options.kmsEncryptionKeyId !== undefined) {
     params.ServerSideEncryption = "aws:kms";
     params.SSEKMSKeyId = options.kmsEncryptionKeyId;

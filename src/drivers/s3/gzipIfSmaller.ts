@@ -10,6 +10,15 @@ const gzipAsync = promisify(gzip);
  */
 export const UNCOMPRESSED_SIZE = "uncompressed_size";
 
+/**
+ * The original size recorded in an object's metadata, or NaN. Ceph RGW turns `_` into `-` in metadata
+ * names, so both spellings are read.
+ */
+export function uncompressedSize(metadata: Record<string, string> | undefined): number {
+  const value = metadata?.[UNCOMPRESSED_SIZE] ?? metadata?.["uncompressed-size"];
+  return value === undefined || !/^\d+$/.test(value) ? Number.NaN : Number(value);
+}
+
 /** The media type of a Content-Type value, lower case, without parameters. */
 function mediaType(contentType: string): string {
   const semicolon = contentType.indexOf(";");
