@@ -1,6 +1,6 @@
 import type { S3Client } from "@aws-sdk/client-s3";
-import { S3Driver } from "../drivers/s3/S3Driver";
 import { defaultObjectParameters } from "../drivers/s3/defaultObjectParameters";
+import { S3Driver } from "../drivers/s3/S3Driver";
 import type { ResolvedS3Options, S3ObjectParameters, S3StorageOptions } from "../drivers/s3/S3StorageOptions";
 import { Storage } from "./Storage";
 

@@ -310,7 +310,7 @@ describe("S3Storage on a bucket with ACLs disabled", () => {
             ),
           ]),
         },
-        output: {},
+        output: undefined,
       }),
       // Innermost (after the deserializer): it stands in for the HTTP handler, so S3's XML is parsed for real.
       { step: "deserialize", priority: "low", name: "refuseAcls" },

@@ -113,3 +113,15 @@ describe("S3Storage public URLs flag", () => {
     expect(new S3Storage({ ...base, querystringAuth: false }).driver.publicUrls).toBe(true);
   });
 });
+
+describe("S3Storage public URLs with a custom domain", () => {
+  it("counts an unsigned custom domain (cloudfrontSigner: null) as public, so private fields refuse it", () => {
+    const base = { bucketName: "b", regionName: "eu-west-1", customDomain: "cdn.example.com" };
+    expect(new S3Storage({ ...base, cloudfrontSigner: null }).driver.publicUrls).toBe(true);
+    expect(new S3Storage({ ...base, cloudfrontSigner: (url) => `${url}?signed` }).driver.publicUrls).toBe(false);
+    expect(
+      new S3Storage({ bucketName: "b", regionName: "eu-west-1", querystringAuth: false, publicUrl: "https://x/" })
+        .driver.publicUrls,
+    ).toBe(true);
+  });
+});

@@ -13,6 +13,7 @@ import {
   deleteTestBucket,
   makeS3Storage,
   s3Env,
+  strict,
 } from "../support/s3";
 
 function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array {
@@ -139,6 +140,25 @@ describe.each(CHECKSUM_MODES)("S3Storage URLs with %s SDK checksums", (mode) => 
     await other.close();
   });
 
+  it("serves objects through a publicUrl pointing at the location, with unicode and spaces in keys", async () => {
+    const publicStorage = makeS3Storage(bucket, mode, {
+      location: "media",
+      querystringAuth: false,
+      publicUrl: `${endpoint}/${bucket}/media`,
+      // Ceph RGW enforces ACLs; s3rver ignores them and serves any object anonymously.
+      ...(strict ? { defaultAcl: "public-read" } : {}),
+    });
+    const key = await publicStorage.save("public/ä b+c (1)!.txt", "public bytes");
+    const requests = countRequests(publicStorage.client);
+    const url = publicStorage.url(key);
+    expect(requests.count).toBe(0);
+    expect(url).toBe(`${endpoint}/${bucket}/media/public/%C3%A4%20b%2Bc%20%281%29%21.txt`);
+    const response = await fetch(url);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe("public bytes");
+    await publicStorage.close();
+  });
+
   it("builds URLs synchronously and sends no request for them", () => {
     const requests = countRequests(storage.client);
     const urls = Array.from({ length: 1000 }, (_, i) => storage.url(`many/${i}.txt`, { expiresIn: 60 }));
@@ -256,6 +276,19 @@ describe("S3Storage URL options", () => {
       querystringAuth: false,
     });
     expect(aws.url("k.txt")).toBe("https://bkt.s3.eu-west-1.amazonaws.com/k.txt");
+  });
+
+  it("builds publicUrl URLs from the prefix and the name relative to location, as django-s3-storage", () => {
+    const storage = new S3Storage({
+      bucketName: "bkt",
+      location: "media/uploads",
+      querystringAuth: false,
+      publicUrl: "https://cdn.example.com/assets",
+    });
+    expect(storage.url("a b/ü.txt")).toBe("https://cdn.example.com/assets/a%20b/%C3%BC.txt");
+    const trailing = new S3Storage({ ...base, querystringAuth: false, publicUrl: "http://cdn.example.com//" });
+    expect(trailing.url("k.txt")).toBe("http://cdn.example.com/k.txt");
+    expect(() => trailing.url("k.txt", { contentType: "text/plain" })).toThrow(/without publicUrl/);
   });
 
   it("refuses response overrides on unsigned URLs, which S3 would not honour", () => {

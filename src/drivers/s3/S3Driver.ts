@@ -6,8 +6,7 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
-  S3Client,
-  type S3ClientConfig,
+  type S3Client,
 } from "@aws-sdk/client-s3";
 import type {
   ByteRange,
@@ -19,6 +18,7 @@ import type {
   StorageDriver,
   UrlOptions,
 } from "../../types";
+import { buildS3Client } from "./buildS3Client";
 import { defaultObjectParameters } from "./defaultObjectParameters";
 import { gunzipBody, isGzipEncoded } from "./gunzipBody";
 import { uncompressedSize } from "./gzipIfSmaller";
@@ -46,22 +46,6 @@ function normalizeEtag(etag: string | undefined): string | null {
   return etag ? etag.replace(/^W\//, "").replace(/"/g, "") : null;
 }
 
-function buildClient(options: ResolvedS3Options): S3Client {
-  const config: S3ClientConfig = { ...options.clientConfig };
-  const region = options.regionName ?? (options.endpointUrl && !config.region ? "us-east-1" : undefined);
-  if (region !== undefined) config.region = region;
-  if (options.endpointUrl) config.endpoint = options.endpointUrl.href.replace(/\/$/, "");
-  if (options.addressingStyle !== "auto") config.forcePathStyle = options.addressingStyle === "path";
-  if (options.accessKey !== undefined && options.secretKey !== undefined) {
-    config.credentials = {
-      accessKeyId: options.accessKey,
-      secretAccessKey: options.secretKey,
-      sessionToken: options.securityToken,
-    };
-  }
-  return new S3Client(config);
-}
-
 /**
  * The S3 backend of `S3Storage`: moves bytes with the AWS SDK v3 and builds URLs without it. Throws raw
  * SDK errors (the `Storage` facade wraps them) and `StorageConfigError` for configuration problems.
@@ -86,7 +70,7 @@ export class S3Driver implements StorageDriver {
   ) {
     this.#options = resolveS3Options(options);
     this.#ownsClient = this.#options.client === undefined;
-    this.#client = this.#options.client ?? buildClient(this.#options);
+    this.#client = this.#options.client ?? buildS3Client(this.#options);
     const { accessKey, secretKey, securityToken } = this.#options;
     const staticCredentials =
       accessKey !== undefined && secretKey !== undefined
@@ -100,9 +84,12 @@ export class S3Driver implements StorageDriver {
     this.#uploader = new S3Uploader(this.#client, this.#options, objectParameters);
   }
 
-  /** True when URLs are unsigned (`querystringAuth: false`), so anyone holding one can read the object. */
+  /**
+   * True when URLs carry no signature (`querystringAuth: false`, `publicUrl`, or a custom domain with
+   * `cloudfrontSigner: null`), so anyone holding one can read the object; private fields refuse such storages.
+   */
   get publicUrls(): boolean {
-    return !this.#options.querystringAuth;
+    return this.#urls.publicUrls;
   }
 
   /** The validated options, defaults filled in. */

@@ -56,7 +56,10 @@ export interface S3StorageOptions {
   addressingStyle?: S3AddressingStyle;
   /**
    * A profile of the shared AWS config/credentials files (`AWS_S3_SESSION_PROFILE`); first in
-   * django-storages' credential order, so it cannot be combined with `accessKey`/`secretKey`.
+   * django-storages' credential order, so it cannot be combined with `accessKey`/`secretKey`. Requests
+   * and presigned URLs use its keys (also SSO, `credential_process`, assumed roles), and its region when
+   * neither `regionName` nor `endpointUrl` is set; `AWS_ACCESS_KEY_ID` in the environment is then
+   * ignored, as with boto3's `Session(profile_name=…)`.
    */
   sessionProfile?: string;
   /** Access key id (`AWS_S3_ACCESS_KEY_ID`, then `AWS_ACCESS_KEY_ID`); else the SDK's default chain. */
@@ -69,12 +72,16 @@ export interface S3StorageOptions {
   useSsl?: boolean;
   /**
    * TLS certificate verification (`AWS_S3_VERIFY`): `false` to skip it (test servers only), a path to a
-   * PEM CA bundle to trust, or unset/`true` for Node's default trust store.
+   * PEM CA bundle to trust, or unset/`true` for Node's default trust store. The bundle is read at
+   * construction and, as in botocore, replaces Node's CAs (to add to them, use `NODE_EXTRA_CA_CERTS`).
    */
   verify?: boolean | string;
   /**
    * Proxies by scheme or by `scheme://host` (`AWS_S3_PROXIES`, JSON), botocore's format:
-   * `{ "https": "http://proxy:3128", "http://minio.internal": "http://other:3128" }`.
+   * `{ "https": "http://proxy:3128", "http://minio.internal": "http://other:3128" }`. Chosen per request:
+   * a `scheme://host` key matches that host and its subdomains (so virtual-hosted `bucket.host` too), on
+   * any port unless the key names one, and wins over the bare scheme; the closest host wins. https goes
+   * through a CONNECT tunnel, http as absolute-URI requests; a proxy without scheme is `http://`.
    */
   proxies?: Record<string, string>;
   /** Only `s3v4` (`AWS_S3_SIGNATURE_VERSION`): SigV2 is retired by AWS and unsupported by SDK v3. */
@@ -120,7 +127,8 @@ export interface S3StorageOptions {
   urlProtocol?: "https:" | "http:" | (string & {});
   /**
    * URL prefix public URLs are built on, e.g. `https://cdn.example.com/media/` (`AWS_S3_PUBLIC_URL`;
-   * django-s3-storage). Object keys (with `location`) are appended. Needs `querystringAuth: false`.
+   * django-s3-storage). As there, it points at the `location`: names relative to it are appended.
+   * Needs `querystringAuth: false`.
    */
   publicUrl?: string;
   /** PEM private key of a CloudFront key pair (`AWS_CLOUDFRONT_KEY`); signs `customDomain` URLs. */
@@ -182,8 +190,11 @@ export interface ResolvedS3Options {
   urlProtocol: "https:" | "http:";
   /** `publicUrl` with exactly one trailing slash. */
   publicUrl: string | undefined;
-  /** The CloudFront signer for `customDomain` URLs when `querystringAuth` is on, else null. */
-  cloudfrontSigner: CloudFrontUrlSigner | null;
+  /**
+   * With `querystringAuth` on: the signer of `customDomain` URLs, `null` to leave them unsigned, or
+   * `undefined` when nothing CloudFront is configured (URLs are then presigned at the S3 endpoint).
+   */
+  cloudfrontSigner: CloudFrontUrlSigner | null | undefined;
   cloudfrontKey: string | undefined;
   cloudfrontKeyId: string | undefined;
   fileOverwrite: boolean;
@@ -391,6 +402,11 @@ function checkConnection(options: S3StorageOptions): void {
   }
 }
 
+/**
+ * Refuses URL settings that contradict each other: a public prefix on a signing storage, two hosts, half
+ * a CloudFront key pair, or CloudFront signing that would never run. The key itself is parsed later
+ * (`cloudFrontKeySigner`), which refuses one CloudFront cannot use.
+ */
 function checkUrls(options: S3StorageOptions, querystringAuth: boolean): void {
   const { publicUrl, customDomain, cloudfrontKey, cloudfrontKeyId, cloudfrontSigner } = options;
   if (publicUrl !== undefined) {
@@ -401,7 +417,15 @@ function checkUrls(options: S3StorageOptions, querystringAuth: boolean): void {
       );
     }
     if (customDomain !== undefined) fail("publicUrl and customDomain both set the URL host; use one of them.");
+    if (cloudfrontKey !== undefined || typeof cloudfrontSigner === "function") {
+      fail(
+        "publicUrl URLs are never signed, so a CloudFront key or signer would go unused. For CloudFront signed URLs " +
+          "set customDomain (the distribution's host name) and querystringAuth instead of publicUrl.",
+      );
+    }
   }
+  text("cloudfrontKey", cloudfrontKey);
+  text("cloudfrontKeyId", cloudfrontKeyId);
   if ((cloudfrontKey === undefined) !== (cloudfrontKeyId === undefined)) {
     fail("cloudfrontKey and cloudfrontKeyId must be given together (AWS_CLOUDFRONT_KEY, AWS_CLOUDFRONT_KEY_ID).");
   }
@@ -489,11 +513,10 @@ export function resolveS3Options(options: S3StorageOptions): ResolvedS3Options {
   const multipartChunksize = integer("multipartChunksize", transfer.multipartChunksize, 8 * MiB, MIN_PART, MAX_PART);
   const useThreads = boolean("useThreads", transfer.useThreads, true);
   const maxConcurrency = integer("maxConcurrency", transfer.maxConcurrency, 4, 1, 64);
-  let cloudfrontSigner: CloudFrontUrlSigner | null = null;
-  if (querystringAuth && typeof options.cloudfrontSigner === "function") cloudfrontSigner = options.cloudfrontSigner;
+  let cloudfrontSigner = querystringAuth ? options.cloudfrontSigner : undefined;
   if (options.cloudfrontKey !== undefined && options.cloudfrontKeyId !== undefined) {
-    const pem = options.cloudfrontKey.replace(/\\n/g, "\n");
-    cloudfrontSigner = cloudFrontKeySigner(pem, text("cloudfrontKeyId", options.cloudfrontKeyId) as string);
+    // An environment variable cannot hold newlines easily; AWS_CLOUDFRONT_KEY may spell them "\\n".
+    cloudfrontSigner = cloudFrontKeySigner(options.cloudfrontKey.replace(/\\n/g, "\n"), options.cloudfrontKeyId);
   }
   return {
     bucketName: options.bucketName,

@@ -1,8 +1,20 @@
 import { isIP } from "node:net";
 import { StorageConfigError } from "../../errors/StorageConfigError";
 import type { UrlOptions } from "../../types";
-import { MAX_PRESIGN_SECONDS, type ResolvedS3Options, type S3AddressingStyle } from "./S3StorageOptions";
-import { attachmentDisposition, encodeS3Path, S3UrlSigner, type SigningCredentials } from "./S3UrlSigner";
+import {
+  type CloudFrontUrlSigner,
+  MAX_PRESIGN_SECONDS,
+  type ResolvedS3Options,
+  type S3AddressingStyle,
+} from "./S3StorageOptions";
+import { attachmentDisposition, encodeS3Path, S3UrlSigner, type SigningCredentials, uriEncode } from "./S3UrlSigner";
+import { type S3UrlMode, s3UrlMode } from "./s3UrlMode";
+
+/** Longest `expiresIn` of a CloudFront URL: CloudFront sets no limit, this only catches milliseconds for seconds. */
+const MAX_CLOUDFRONT_SECONDS = 10 * 365 * 24 * 3600;
+
+/** The longest a CloudFront expiry is rounded up by (see `cloudFrontExpiry`). */
+const MAX_EXPIRY_STEP = 3600;
 
 /** Where bucket URLs point: `origin` plus a path prefix (`/bucket` for path style, "" for virtual hosts). */
 interface UrlBase {
@@ -29,25 +41,41 @@ export function urlBase(endpoint: URL, bucket: string, style: S3AddressingStyle,
 }
 
 /**
- * Builds object URLs synchronously: public (`customDomain`, or the bucket endpoint) or presigned.
+ * Builds object URLs synchronously, by the first rule that applies (django-storages' `url()`, with
+ * django-s3-storage's `AWS_S3_PUBLIC_URL` first):
  *
- * With `customDomain` and `querystringAuth` both on, URLs are presigned against the S3 endpoint (or
- * `publicEndpointUrl`), not the custom domain: a CDN in front of S3 neither forwards nor honours S3
- * query signatures (it would need CloudFront signed URLs, a later feature), so a signed custom-domain
- * URL would either leak a private object through the CDN cache or fail.
+ * 1. `publicUrl`: the prefix plus the encoded name relative to `location` (django-s3-storage's
+ *    `urljoin(AWS_S3_PUBLIC_URL, name)`: the prefix points at the location), never signed.
+ * 2. `customDomain` without `querystringAuth`, or with `cloudfrontSigner: null`: an unsigned URL on the
+ *    custom domain.
+ * 3. `customDomain` with `querystringAuth` and a CloudFront key or signer: a CloudFront signed URL,
+ *    valid for at least `expiresIn` (default `querystringExpire`) seconds, rounded up (`cloudFrontExpiry`).
+ *    `download` and `contentType` become `response-content-disposition` / `response-content-type` query
+ *    parameters inside the signed URL; they take effect only if the distribution forwards those query
+ *    strings to the S3 origin (an origin request policy, and the cache key, must include them) and
+ *    reaches S3 with origin access control, since S3 honours response overrides only on signed requests.
+ * 4. No `querystringAuth`: an unsigned URL on the bucket endpoint (`publicEndpointUrl` or `endpointUrl`).
+ * 5. Otherwise an S3 presigned URL on that endpoint. This includes `customDomain` with `querystringAuth`
+ *    and nothing CloudFront configured: a CDN neither forwards nor honours S3 query signatures, so a
+ *    presigned custom-domain URL would either leak a private object through the CDN cache or fail.
  */
 export class S3UrlBuilder {
   readonly #options: ResolvedS3Options;
   readonly #signer = new S3UrlSigner();
+  readonly #mode: S3UrlMode;
+  /** `https://cdn.example.com/` for custom-domain URLs. */
+  readonly #customDomainBase: string;
   #base: UrlBase | null = null;
 
   constructor(options: ResolvedS3Options) {
     this.#options = options;
+    this.#mode = s3UrlMode(options);
+    this.#customDomainBase = `${options.urlProtocol}//${options.customDomain}/`;
     const endpoint = options.publicEndpointUrl ?? options.endpointUrl;
     const region = options.regionName ?? (options.endpointUrl ? "us-east-1" : undefined);
     if (endpoint && region) this.#base = urlBase(endpoint, options.bucketName, options.addressingStyle, region);
     else if (region && options.client === undefined) {
-      this.#base = urlBase(awsEndpoint(region), options.bucketName, options.addressingStyle, region);
+      this.#base = urlBase(awsEndpoint(region, options.useSsl), options.bucketName, options.addressingStyle, region);
     }
   }
 
@@ -58,30 +86,59 @@ export class S3UrlBuilder {
 
   /** Fills in what only the client knew (its endpoint, region and path style), from `ready()`. */
   configure(endpoint: URL | undefined, region: string, forcePathStyle: boolean): void {
-    const target = this.#options.publicEndpointUrl ?? endpoint ?? awsEndpoint(region);
+    const target = this.#options.publicEndpointUrl ?? endpoint ?? awsEndpoint(region, this.#options.useSsl);
     const style = this.#options.addressingStyle === "auto" && forcePathStyle ? "path" : this.#options.addressingStyle;
     this.#base = urlBase(target, this.#options.bucketName, style, region);
   }
 
-  /** Whether URLs need credentials (presigned) rather than being public. */
+  /** Whether URLs are S3 presigned, so they need the S3 credentials (CloudFront URLs do not). */
   get signs(): boolean {
-    return this.#options.querystringAuth;
+    return this.#mode === "presigned";
+  }
+
+  /** Whether URLs carry no signature at all, so anyone holding one can read the object. */
+  get publicUrls(): boolean {
+    return this.#mode !== "presigned" && this.#mode !== "cloudFront";
   }
 
   /**
-   * The URL of the full object key `objectKey`. `credentials` is called only for presigned URLs; throws
-   * `StorageConfigError` before `ready()` and `RangeError` for an `expiresIn` S3 cannot honour.
+   * The URL of the full object key `objectKey`. `credentials` is called only for S3 presigned URLs.
+   * Throws `StorageConfigError` when the endpoint is needed before `ready()` resolved it, and
+   * `RangeError` for an `expiresIn` the URL cannot honour or response overrides on an unsigned URL.
    */
   url(objectKey: string, options: UrlOptions, credentials: () => SigningCredentials, storage: string): string {
-    const path = encodeS3Path(objectKey);
-    const { customDomain, urlProtocol } = this.#options;
-    if (!this.#options.querystringAuth) {
-      const base = customDomain ? `${urlProtocol}//${customDomain}` : this.#ready(storage).origin;
-      const prefix = customDomain ? "" : this.#ready(storage).pathPrefix;
-      return `${base}${prefix}/${path}${publicOverrides(options)}`;
+    switch (this.#mode) {
+      case "publicUrl":
+        return `${this.#options.publicUrl}${encodeS3Path(objectKey.slice(this.#options.keyPrefix.length))}${this.#unsignedOverrides(options)}`;
+      case "customDomain":
+        return `${this.#customDomainBase}${encodeS3Path(objectKey)}${this.#unsignedOverrides(options)}`;
+      case "endpoint": {
+        const base = this.#ready(storage);
+        return `${base.origin}${base.pathPrefix}/${encodeS3Path(objectKey)}${this.#unsignedOverrides(options)}`;
+      }
+      case "cloudFront":
+        return this.#cloudFrontUrl(objectKey, options);
+      case "presigned":
+        return this.#presignedUrl(objectKey, options, credentials(), this.#ready(storage));
     }
-    const base = this.#ready(storage);
-    const creds = credentials();
+  }
+
+  #cloudFrontUrl(objectKey: string, options: UrlOptions): string {
+    const expiresIn = options.expiresIn ?? this.#options.querystringExpire;
+    if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_CLOUDFRONT_SECONDS) {
+      throw new RangeError(`expiresIn must be an integer from 1 to ${MAX_CLOUDFRONT_SECONDS} seconds.`);
+    }
+    let query = "";
+    if (options.download !== undefined) {
+      query += `&response-content-disposition=${uriEncode(attachmentDisposition(options.download))}`;
+    }
+    if (options.contentType !== undefined) query += `&response-content-type=${uriEncode(options.contentType)}`;
+    const url = `${this.#customDomainBase}${encodeS3Path(objectKey)}${query === "" ? "" : `?${query.slice(1)}`}`;
+    const sign = this.#options.cloudfrontSigner as CloudFrontUrlSigner;
+    return sign(url, new Date(cloudFrontExpiry(Date.now(), expiresIn) * 1000));
+  }
+
+  #presignedUrl(objectKey: string, options: UrlOptions, creds: SigningCredentials, base: UrlBase): string {
     let expiresIn = options.expiresIn ?? this.#options.querystringExpire;
     if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_PRESIGN_SECONDS) {
       throw new RangeError(
@@ -95,13 +152,27 @@ export class S3UrlBuilder {
     }
     return this.#signer.presign(creds, {
       origin: base.origin,
-      path: `${base.pathPrefix}/${path}`,
+      path: `${base.pathPrefix}/${encodeS3Path(objectKey)}`,
       region: base.region,
       expiresIn,
       now,
       responseContentDisposition: options.download === undefined ? undefined : attachmentDisposition(options.download),
       responseContentType: options.contentType,
     });
+  }
+
+  /** Unsigned URLs cannot carry response overrides (S3 ignores them without a signature); refuse loudly. */
+  #unsignedOverrides(options: UrlOptions): string {
+    if (options.download === undefined && options.contentType === undefined) return "";
+    const fix =
+      this.#mode === "customDomain" && this.#options.querystringAuth
+        ? "configure a CloudFront key (cloudfrontKey + cloudfrontKeyId) instead of cloudfrontSigner: null"
+        : this.#mode === "publicUrl"
+          ? "use a storage without publicUrl and with querystringAuth"
+          : "enable querystringAuth on this storage";
+    throw new RangeError(
+      `download and contentType need a signed URL (S3 ignores response overrides on anonymous requests); ${fix}.`,
+    );
   }
 
   #ready(storage: string): UrlBase {
@@ -115,17 +186,18 @@ export class S3UrlBuilder {
   }
 }
 
-function awsEndpoint(region: string): URL {
-  return new URL(`https://s3.${region}.amazonaws.com`);
+/**
+ * When a CloudFront URL made at `now` (ms) for `lifetime` seconds expires, in epoch seconds: at least
+ * `lifetime` from now, rounded up to a multiple of a tenth of the lifetime (at most an hour). URLs made
+ * within the same window are identical, so browsers and CDNs cache them and the signer's cache hits;
+ * the price is a URL living up to 10% (at most an hour) longer than asked.
+ */
+function cloudFrontExpiry(now: number, lifetime: number): number {
+  const step = Math.min(MAX_EXPIRY_STEP, Math.max(1, Math.floor(lifetime / 10)));
+  return Math.ceil((Math.ceil(now / 1000) + lifetime) / step) * step;
 }
 
-/** Unsigned URLs cannot carry response overrides (S3 ignores them without a signature); refuse loudly. */
-function publicOverrides(options: UrlOptions): string {
-  if (options.download !== undefined || options.contentType !== undefined) {
-    throw new RangeError(
-      "download and contentType need a presigned URL (S3 ignores response overrides on anonymous requests); " +
-        "enable querystringAuth on this storage.",
-    );
-  }
-  return "";
+/** The regional AWS endpoint; plain http with `useSsl: false`, as the client then uses (buildS3Client). */
+function awsEndpoint(region: string, useSsl: boolean): URL {
+  return new URL(`${useSsl ? "https" : "http"}://s3.${region}.amazonaws.com`);
 }

@@ -1,4 +1,5 @@
 import type { ResolvedS3Options, S3NameSetting, S3ObjectParameters } from "./S3StorageOptions";
+import { s3UrlMode } from "./s3UrlMode";
 
 function evaluate(setting: S3NameSetting | undefined, name: string): string | undefined {
   return typeof setting === "function" ? setting(name) : setting;
@@ -16,7 +17,7 @@ export function defaultObjectParameters(name: string, options: ResolvedS3Options
   if (options.defaultAcl !== undefined) params.ACL = options.defaultAcl;
   if (options.maxAgeSeconds !== undefined) {
     // Shared caches (a CDN) may keep public objects; presigned ones are for one holder only.
-    const audience = options.querystringAuth && options.cloudfrontSigner === null ? "private" : "public";
+    const audience = s3UrlMode(options) === "presigned" ? "private" : "public";
     params.CacheControl = `${audience}, max-age=${options.maxAgeSeconds}`;
   }
   const disposition = evaluate(options.contentDisposition, name);

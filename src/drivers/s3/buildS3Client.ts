@@ -1,0 +1,94 @@
+import type { AgentOptions } from "node:http";
+import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
+import { NodeHttpHandler, type NodeHttpHandlerOptions } from "@smithy/node-http-handler";
+import { StorageConfigError } from "../../errors/StorageConfigError";
+import { type AgentSettings, httpAgents } from "./httpAgents";
+import { ProxyRoutingHandler } from "./ProxyRoutingHandler";
+import type { ResolvedS3Options } from "./S3StorageOptions";
+import { verifyTlsOptions } from "./verifyTlsOptions";
+
+/** The SDK's default NodeHttpHandler pools at most 50 sockets per host; keep that unless uploads want more. */
+const SDK_MAX_SOCKETS = 50;
+
+/**
+ * Builds the SDK client of an S3 storage: region, endpoint and addressing style; credentials from
+ * `sessionProfile`, the keys, or else the SDK's default chain; `useSsl`; and, only when `verify` or
+ * `proxies` ask for it, its own HTTP handler (otherwise the SDK's default one, untouched). Throws
+ * `StorageConfigError` when the `verify` CA bundle cannot be read or `clientConfig.requestHandler`
+ * is a ready handler that `verify`/`proxies` cannot configure.
+ */
+export function buildS3Client(options: ResolvedS3Options): S3Client {
+  const config: S3ClientConfig = { ...options.clientConfig };
+  const region = options.regionName ?? (options.endpointUrl && !config.region ? "us-east-1" : undefined);
+  if (region !== undefined) config.region = region;
+  if (options.endpointUrl) config.endpoint = options.endpointUrl.href.replace(/\/$/, "");
+  if (options.addressingStyle !== "auto") config.forcePathStyle = options.addressingStyle === "path";
+  // The client's profile reaches its default credential chain, which then skips AWS_ACCESS_KEY_ID and
+  // friends, as boto3's Session(profile_name=...) does; region and other settings come from it too.
+  if (options.sessionProfile !== undefined) config.profile = options.sessionProfile;
+  if (options.accessKey !== undefined && options.secretKey !== undefined) {
+    config.credentials = {
+      accessKeyId: options.accessKey,
+      secretAccessKey: options.secretKey,
+      sessionToken: options.securityToken,
+    };
+  }
+  const requestHandler = buildRequestHandler(options, config.requestHandler);
+  if (requestHandler !== undefined) config.requestHandler = requestHandler;
+  const client = new S3Client(config);
+  if (!options.useSsl && options.endpointUrl === undefined) useHttpEndpoints(client);
+  return client;
+}
+
+/**
+ * `useSsl: false` for AWS endpoints. The SDK's endpoint rules always answer https (its `tls` option no
+ * longer reaches them), so their answer is rewritten, as botocore's EndpointRulesetResolver does for
+ * `use_ssl=False`; the endpoint middleware reads the provider from the client's config on every request.
+ * An endpoint the user configured (`endpointUrl`, or `AWS_ENDPOINT_URL_S3`) keeps its own scheme.
+ */
+function useHttpEndpoints(client: S3Client): void {
+  const resolve = client.config.endpointProvider;
+  client.config.endpointProvider = (params, context) => {
+    const endpoint = resolve(params, context);
+    if (params.Endpoint !== undefined || endpoint.url.protocol !== "https:") return endpoint;
+    const url = new URL(endpoint.url.href);
+    url.protocol = "http:";
+    return { ...endpoint, url };
+  };
+}
+
+/** Undefined to keep `given` (the SDK's default handler when it is undefined too). */
+function buildRequestHandler(
+  options: ResolvedS3Options,
+  given: S3ClientConfig["requestHandler"],
+): S3ClientConfig["requestHandler"] {
+  const tls = verifyTlsOptions(options.verify);
+  const proxied = Object.keys(options.proxies).length > 0;
+  if (tls === null && !proxied) return undefined;
+  const { httpAgent, httpsAgent, ...handlerOptions } = handlerOptionsOf(given);
+  // Keep-alive as in the SDK's default agents, and enough sockets for maxConcurrency parts at once.
+  const defaults: AgentOptions = { keepAlive: true, maxSockets: Math.max(SDK_MAX_SOCKETS, options.maxConcurrency) };
+  const agents: AgentSettings = {
+    http: { ...defaults, ...(httpAgent as AgentOptions | undefined) },
+    https: { ...defaults, ...(httpsAgent as AgentOptions | undefined) },
+  };
+  if (proxied) return new ProxyRoutingHandler(options.proxies, handlerOptions, agents, tls);
+  return new NodeHttpHandler({ ...handlerOptions, ...httpAgents(undefined, agents, tls) });
+}
+
+/** `clientConfig.requestHandler` as NodeHttpHandler options; a ready handler or agent cannot take `verify`/`proxies`. */
+function handlerOptionsOf(given: S3ClientConfig["requestHandler"]): NodeHttpHandlerOptions {
+  if (given === undefined) return {};
+  const options = given as NodeHttpHandlerOptions & { handle?: unknown };
+  const ready = [options.httpAgent, options.httpsAgent].some(
+    (agent) => typeof (agent as { destroy?: unknown } | undefined)?.destroy === "function",
+  );
+  if (typeof given === "function" || typeof options.handle === "function" || ready) {
+    throw new StorageConfigError(
+      "S3Storage: verify and proxies build the client's HTTP agents, but clientConfig.requestHandler brings its " +
+        "own handler or agent. Pass NodeHttpHandler options instead ({ requestTimeout, httpsAgent: { maxSockets } }), " +
+        "or drop verify/proxies and configure TLS and proxies on your handler.",
+    );
+  }
+  return { ...options };
+}
