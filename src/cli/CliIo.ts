@@ -1,0 +1,16 @@
+/** An output stream as the CLI sees it: stderr may be a terminal (progress bar) or a pipe (plain lines). */
+export interface CliStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/** What a command may touch of its process, so tests can run commands in-process. */
+export interface CliIo {
+  stdout: CliStream;
+  stderr: CliStream;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Aborted on Ctrl-C: commands stop starting work, finish what is in flight and report. */
+  signal?: AbortSignal;
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { isFileStorageError } from "../errors/FileStorageError";
+import type { CliIo } from "./CliIo";
+import { syncMetaCommand } from "./syncMetaCommand";
+import { UsageError } from "./UsageError";
+
+const USAGE = `Usage: typeorm-storages <command> [options]
+
+Commands:
+  sync-meta <storage> [prefix]   Rewrite the headers of existing S3 objects to the storage's current
+                                 settings (typeorm-storages sync-meta --help for its options)
+
+Options:
+  -h, --help      Show this help.
+  --version       Show the version.
+
+Exit codes: 0 success; 1 the command ran but something failed; 2 bad arguments or configuration.
+`;
+
+const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
+  "sync-meta": syncMetaCommand,
+};
+
+function version(): string {
+  // dist/cli/main.js and src/cli/main.ts are both two levels below package.json.
+  return (JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")) as { version: string }).version;
+}
+
+function describeError(error: unknown): string {
+  const lines = [error instanceof Error ? error.message : String(error)];
+  let cause = (error as { cause?: unknown } | null)?.cause;
+  for (let depth = 0; cause !== undefined && depth < 3; depth++) {
+    const status = (cause as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+    // The SDK says "UnknownError" for error responses without a body (HEAD, some 404s).
+    const message =
+      cause instanceof Error && cause.message === "UnknownError" ? `HTTP ${status}` : (cause as Error).message;
+    const text = cause instanceof Error ? `${cause.name}: ${message}` : String(cause);
+    if (!lines[0].includes(text)) lines.push(`  caused by ${text}`);
+    cause = (cause as { cause?: unknown } | null)?.cause;
+  }
+  return lines.join("\n");
+}
+
+/**
+ * Runs the `typeorm-storages` command line `argv` (without `node` and the script) and resolves with the
+ * exit code: 0 success, 1 a failure while running, 2 bad arguments or configuration (a `UsageError` or
+ * a `StorageConfigError`, reported on stderr). Never throws.
+ */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...args] = argv;
+  try {
+    if (command === "-h" || command === "--help" || command === "help") {
+      io.stdout.write(USAGE);
+      return 0;
+    }
+    if (command === "--version") {
+      io.stdout.write(`${version()}\n`);
+      return 0;
+    }
+    if (command === undefined) {
+      io.stderr.write(USAGE);
+      return 2;
+    }
+    const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (run === undefined) {
+      throw new UsageError(`Unknown command "${command}". Commands: ${Object.keys(COMMANDS).join(", ")}.`);
+    }
+    return await run(args, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`typeorm-storages: ${error.message}\nRun "typeorm-storages --help" for usage.\n`);
+      return 2;
+    }
+    io.stderr.write(`typeorm-storages: ${describeError(error)}\n`);
+    return isFileStorageError(error) && error.code === "STORAGE_CONFIG" ? 2 : 1;
+  }
+}
+
+if (require.main === module) {
+  const controller = new AbortController();
+  process.on("SIGINT", () => {
+    // The first Ctrl-C lets the objects in flight finish and prints the summary; the second quits.
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write("\nInterrupted: finishing the objects in flight (Ctrl-C again to quit at once).\n");
+    controller.abort();
+  });
+  main(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    signal: controller.signal,
+  }).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,268 @@
+import {
+  CopyObjectCommand,
+  HeadObjectCommand,
+  type HeadObjectCommandOutput,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
+} from "@aws-sdk/client-s3";
+import { planMetadataUpdate, type S3HeaderChange } from "../drivers/s3/planMetadataUpdate";
+import { StorageConfigError } from "../errors/StorageConfigError";
+import { encodeKeyPath } from "../http/encodeKeyPath";
+import type { S3Storage } from "./S3Storage";
+import type { Storage } from "./Storage";
+import { listFailure, syncFailureReason } from "./syncFailureReason";
+
+export type { S3HeaderChange };
+
+/** Objects examined in parallel unless `concurrency` says otherwise. */
+export const DEFAULT_SYNC_CONCURRENCY = 16;
+
+/** CopyObject copies at most 5 GiB; larger objects would need a multipart copy. */
+export const MAX_COPY_OBJECT_SIZE = 5 * 1024 ** 3;
+
+/** Options of `syncMetadata`. */
+export interface SyncMetadataOptions {
+  /** Work out and report the changes, write nothing (default false). */
+  dryRun?: boolean;
+  /** Objects examined and rewritten in parallel (default 16). */
+  concurrency?: number;
+  /** Called after each listed page and each examined object with the running counts. */
+  onProgress?: (progress: SyncMetadataProgress) => void;
+  /** Called once per examined object with its outcome and the header changes (made, or that would be made). */
+  onObject?: (result: SyncMetadataObjectResult) => void;
+  /** Stops listing and starting objects; those in flight finish and the summary says `aborted`. */
+  signal?: AbortSignal;
+}
+
+/** Running counts; `updated` counts the objects that would be updated in a dry run. */
+export interface SyncMetadataCounts {
+  examined: number;
+  updated: number;
+  unchanged: number;
+  /** Listed, then deleted before they could be examined or rewritten. */
+  missing: number;
+  failed: number;
+}
+
+export interface SyncMetadataProgress extends SyncMetadataCounts {
+  /** Objects listed so far; the total once `listingComplete`. */
+  listed: number;
+  listingComplete: boolean;
+}
+
+/** One object that could not be examined or rewritten, and why. */
+export interface SyncMetadataFailure {
+  key: string;
+  /** What went wrong and what to do, in words. */
+  reason: string;
+  /** The SDK's error, or the reason again when sync-meta itself declined the object (over 5 GiB). */
+  error: unknown;
+}
+
+export interface SyncMetadataObjectResult {
+  /** The key relative to the storage's location (what `storage.open()` takes). */
+  key: string;
+  status: "updated" | "unchanged" | "missing" | "failed";
+  changes: S3HeaderChange[];
+  reason?: string;
+}
+
+export interface SyncMetadataSummary extends SyncMetadataCounts {
+  dryRun: boolean;
+  bucket: string;
+  /** The listed prefix inside the bucket: the storage's location plus the `prefix` argument. */
+  prefix: string;
+  failures: SyncMetadataFailure[];
+  /** True when `signal` stopped the run before every object was examined. */
+  aborted: boolean;
+}
+
+function isS3Storage(storage: Storage): storage is S3Storage {
+  // Duck-typed as well as instanceof: a config module may load its own copy of this package.
+  const candidate = storage as Partial<S3Storage> | null;
+  return (
+    candidate?.driver?.kind === "s3" &&
+    typeof candidate.getObjectParameters === "function" &&
+    candidate.client !== undefined &&
+    candidate.settings !== undefined
+  );
+}
+
+function isNotFound(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } } | null;
+  if (e?.name === "NoSuchBucket") return false;
+  return e?.name === "NotFound" || e?.name === "NoSuchKey" || e?.$metadata?.httpStatusCode === 404;
+}
+
+/**
+ * Rewrites the headers of the objects under `prefix` (relative to the storage's location) to what the
+ * storage gives new objects now (django-s3-storage's `s3_sync_meta`): lists once (ListObjectsV2 without
+ * delimiter), HEADs each object, and for those that differ sends CopyObject onto itself with
+ * `MetadataDirective: REPLACE` (tags kept, conditional on the ETag seen by HEAD). See
+ * `planMetadataUpdate` for what is kept per object. An ACL cannot be read by HEAD, so with an ACL
+ * configured every object is rewritten; without one, a rewritten object gets the bucket's default ACL,
+ * as CopyObject does not copy ACLs. Objects over 5 GiB are reported as failed, not copied.
+ * Resolves with the summary; failures of single objects are counted there, never thrown. Throws
+ * `StorageConfigError` for a storage that is not on S3, a bad `concurrency`, or a bucket it may not list
+ * (naming `s3:ListBucket`), and `StorageOperationError` when listing fails otherwise.
+ */
+export async function syncMetadata(
+  storage: S3Storage,
+  prefix = "",
+  options: SyncMetadataOptions = {},
+): Promise<SyncMetadataSummary> {
+  const name = (storage as Storage | null)?.name ?? null;
+  if (!isS3Storage(storage)) {
+    const label = name ? `storage "${name}"` : "this storage";
+    const kind = (storage as Storage | null)?.driver?.kind ?? typeof storage;
+    throw new StorageConfigError(
+      `sync-meta rewrites the headers of S3 objects, but ${label} is a ${kind} storage, which stores no ` +
+        "per-object headers. Name a storage built with S3Storage.",
+      { storage: name },
+    );
+  }
+  const concurrency = options.concurrency ?? DEFAULT_SYNC_CONCURRENCY;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) {
+    throw new StorageConfigError(`concurrency must be an integer from 1 to 1000, got ${String(concurrency)}.`);
+  }
+  const { client, settings } = storage;
+  const bucket = settings.bucketName;
+  const listPrefix = settings.keyPrefix + prefix.replace(/^\/+/, "");
+  const dryRun = options.dryRun ?? false;
+  const summary: SyncMetadataSummary = {
+    dryRun,
+    bucket,
+    prefix: listPrefix,
+    examined: 0,
+    updated: 0,
+    unchanged: 0,
+    missing: 0,
+    failed: 0,
+    failures: [],
+    aborted: false,
+  };
+  let listed = 0;
+  let listingComplete = false;
+  const progress = () =>
+    options.onProgress?.({
+      listed,
+      listingComplete,
+      examined: summary.examined,
+      updated: summary.updated,
+      unchanged: summary.unchanged,
+      missing: summary.missing,
+      failed: summary.failed,
+    });
+
+  async function* objectKeys(): AsyncGenerator<string> {
+    let page: Promise<ListObjectsV2CommandOutput> | null = listPage(undefined);
+    while (page !== null) {
+      const current: ListObjectsV2CommandOutput = await page;
+      const token = current.IsTruncated ? current.NextContinuationToken : undefined;
+      // Fetch the next page while this one is worked on; its failure surfaces when it is awaited.
+      page = token ? listPage(token) : null;
+      page?.catch(() => undefined);
+      const keys = (current.Contents ?? []).map((object) => object.Key as string);
+      listed += keys.length;
+      listingComplete = page === null;
+      progress();
+      yield* keys;
+    }
+  }
+
+  function listPage(token: string | undefined): Promise<ListObjectsV2CommandOutput> {
+    return client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: listPrefix, ContinuationToken: token }));
+  }
+
+  function record(key: string, status: SyncMetadataObjectResult["status"], changes: S3HeaderChange[], error?: unknown) {
+    summary.examined++;
+    summary[status]++;
+    let reason: string | undefined;
+    if (status === "failed") {
+      reason = typeof error === "string" ? error : syncFailureReason(error, bucket);
+      summary.failures.push({ key, reason, error });
+    }
+    options.onObject?.({ key, status, changes, ...(reason === undefined ? {} : { reason }) });
+    progress();
+  }
+
+  async function examine(objectKey: string): Promise<void> {
+    const key = objectKey.slice(settings.keyPrefix.length);
+    const outcome = await rewrite(objectKey, key);
+    record(key, outcome.status, outcome.changes, outcome.error);
+  }
+
+  /** HEAD, plan, copy; never throws (callbacks run in `record`, outside, so they cannot count twice). */
+  async function rewrite(
+    objectKey: string,
+    key: string,
+  ): Promise<{ status: SyncMetadataObjectResult["status"]; changes: S3HeaderChange[]; error?: unknown }> {
+    let changes: S3HeaderChange[] = [];
+    try {
+      const parameters = storage.getObjectParameters(key);
+      // An SSE-C object can only be read, and copied, with its key.
+      const { SSECustomerAlgorithm, SSECustomerKey, SSECustomerKeyMD5 } = parameters;
+      const head: HeadObjectCommandOutput = await client.send(
+        new HeadObjectCommand({
+          Bucket: bucket,
+          Key: objectKey,
+          SSECustomerAlgorithm,
+          SSECustomerKey,
+          SSECustomerKeyMD5,
+        }),
+      );
+      const plan = planMetadataUpdate(key, head, parameters, settings);
+      changes = plan.changes;
+      if (changes.length === 0) return { status: "unchanged", changes };
+      if ((head.ContentLength ?? 0) > MAX_COPY_OBJECT_SIZE) {
+        const error =
+          `${head.ContentLength} bytes is over the 5 GiB that CopyObject can copy, and sync-meta does no ` +
+          "multipart copies. Rewrite it with `aws s3 cp` (which copies in parts; add --metadata-directive " +
+          "REPLACE and the headers) or upload it again.";
+        return { status: "failed", changes, error };
+      }
+      if (!dryRun) {
+        await client.send(
+          new CopyObjectCommand({
+            ...plan.headers,
+            Bucket: bucket,
+            Key: objectKey,
+            CopySource: `${bucket}/${encodeKeyPath(objectKey)}`,
+            // Only if the bytes are still those HEAD described: their Content-Type went into the plan.
+            CopySourceIfMatch: head.ETag,
+            MetadataDirective: "REPLACE",
+            CopySourceSSECustomerAlgorithm: SSECustomerAlgorithm,
+            CopySourceSSECustomerKey: SSECustomerKey,
+            CopySourceSSECustomerKeyMD5: SSECustomerKeyMD5,
+          }),
+        );
+      }
+      return { status: "updated", changes };
+    } catch (error) {
+      return isNotFound(error) ? { status: "missing", changes } : { status: "failed", changes, error };
+    }
+  }
+
+  const keys = objectKeys();
+  let listError: unknown = null;
+  async function worker(): Promise<void> {
+    while (!options.signal?.aborted) {
+      let next: IteratorResult<string>;
+      try {
+        next = await keys.next();
+      } catch (error) {
+        listError ??= error;
+        return;
+      }
+      if (next.done) return;
+      await examine(next.value);
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  if (options.signal?.aborted) {
+    summary.aborted = !listingComplete || summary.examined < listed;
+    await keys.return(undefined).catch(() => undefined);
+  }
+  if (listError !== null) throw listFailure(listError, storage.name, bucket, listPrefix, summary.examined);
+  return summary;
+}
