@@ -1,6 +1,15 @@
 import "reflect-metadata";
 
 export { fromPath } from "./content/fromPath";
+export type {
+  CloudFrontUrlSigner,
+  ResolvedS3Options,
+  S3AddressingStyle,
+  S3NameSetting,
+  S3ObjectParameters,
+  S3StorageOptions,
+  S3TransferConfig,
+} from "./drivers/s3/S3StorageOptions";
 export { EmptyFileFieldError } from "./errors/EmptyFileFieldError";
 export { FileNotFoundError } from "./errors/FileNotFoundError";
 export { FileStorageError, type FileStorageErrorCode, isFileStorageError } from "./errors/FileStorageError";
@@ -27,7 +36,8 @@ export {
   type StoragesConfig,
 } from "./storage/StorageRegistry";
 export { storages } from "./storage/storages";
-export { storagesFromEnv, usesS3 } from "./storage/storagesFromEnv";
+export { STORAGE_ENV_VARS, type StorageEnvVar, storagesFromEnv, usesS3 } from "./storage/storagesFromEnv";
+export * from "./storage/syncMetadata";
 export type {
   ByteRange,
   FileContent,

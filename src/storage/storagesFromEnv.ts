@@ -1,91 +1,37 @@
 import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
 import { StorageConfigError } from "../errors/StorageConfigError";
+import { type Env, first, flag, positiveNumber } from "./env/envValues";
+import { s3OptionsFromEnv } from "./env/s3OptionsFromEnv";
 import { FileSystemStorage } from "./FileSystemStorage";
 import { S3Storage } from "./S3Storage";
 import type { StoragesConfig } from "./StorageRegistry";
 
-type Env = Record<string, string | undefined>;
+export { STORAGE_ENV_VARS, type StorageEnvVar } from "./env/storageEnvVars";
 
-const first = (env: Env, ...names: string[]) => {
-  for (const name of names) if (env[name] !== undefined && env[name] !== "") return env[name];
-  return undefined;
-};
-
-function flag(env: Env, name: string): boolean | undefined {
-  const value = env[name]?.trim().toLowerCase();
-  if (value === undefined || value === "") return undefined;
-  if (["1", "true", "yes", "on"].includes(value)) return true;
-  if (["0", "false", "no", "off"].includes(value)) return false;
-  throw new StorageConfigError(`${name} must be true or false, not ${JSON.stringify(env[name])}.`);
-}
-
-function number(env: Env, name: string): number | undefined {
-  const value = env[name];
-  if (value === undefined || value === "") return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new StorageConfigError(`${name} must be a positive number, not ${value}.`);
-  return n;
-}
-
-/** True when the environment selects S3: `USE_S3=true`, or a bucket name with `USE_S3` unset. */
+/**
+ * True when the environment selects S3: `USE_S3=true`, or a bucket name (`AWS_STORAGE_BUCKET_NAME`, or
+ * django-s3-storage's `AWS_S3_BUCKET_NAME`) with `USE_S3` unset. Throws `StorageConfigError` for a
+ * `USE_S3` that is not a boolean.
+ */
 export function usesS3(env: Env = process.env): boolean {
-  return flag(env, "USE_S3") ?? Boolean(first(env, "AWS_STORAGE_BUCKET_NAME"));
+  return flag(env, "USE_S3") ?? Boolean(first(env, "AWS_STORAGE_BUCKET_NAME", "AWS_S3_BUCKET_NAME"));
 }
 
 function s3Config(env: Env): StoragesConfig {
-  const bucketName = first(env, "AWS_STORAGE_BUCKET_NAME");
-  if (!bucketName) throw new StorageConfigError("USE_S3 is true but AWS_STORAGE_BUCKET_NAME is not set.");
-  const connection = {
-    bucketName,
-    regionName: first(env, "AWS_S3_REGION_NAME", "AWS_REGION"),
-    endpointUrl: first(env, "AWS_S3_ENDPOINT_URL"),
-    publicEndpointUrl: first(env, "AWS_S3_PUBLIC_ENDPOINT_URL"),
-    addressingStyle: first(env, "AWS_S3_ADDRESSING_STYLE") as "path" | "virtual" | "auto" | undefined,
-    accessKey: first(env, "AWS_S3_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID"),
-    secretKey: first(env, "AWS_S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"),
-    securityToken: first(env, "AWS_S3_SESSION_TOKEN", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"),
-    querystringExpire: number(env, "AWS_QUERYSTRING_EXPIRE"),
-    fileOverwrite: flag(env, "AWS_S3_FILE_OVERWRITE"),
-  };
-  const defaultAcl = first(env, "AWS_DEFAULT_ACL");
-  const customDomain = first(env, "AWS_S3_CUSTOM_DOMAIN");
-  const urlProtocol = first(env, "AWS_S3_URL_PROTOCOL");
-  const clean = <T extends object>(o: T) =>
-    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+  if (!first(env, "AWS_STORAGE_BUCKET_NAME", "AWS_S3_BUCKET_NAME")) {
+    throw new StorageConfigError(
+      "USE_S3 is true but AWS_STORAGE_BUCKET_NAME is not set (nor django-s3-storage's AWS_S3_BUCKET_NAME).",
+    );
+  }
+  const { options, privateError } = s3OptionsFromEnv(env);
   return {
-    default: () =>
-      new S3Storage(
-        clean({
-          ...connection,
-          location: first(env, "AWS_PUBLIC_MEDIA_LOCATION") ?? "media",
-          querystringAuth: flag(env, "AWS_QUERYSTRING_AUTH") ?? false,
-          defaultAcl,
-          customDomain,
-          urlProtocol,
-        }),
-      ),
-    // Private media: always presigned, never an ACL or a public custom domain, whatever else is set.
-    private: () =>
-      new S3Storage(
-        clean({
-          ...connection,
-          location: first(env, "AWS_PRIVATE_MEDIA_LOCATION") ?? "private",
-          querystringAuth: true,
-        }),
-      ),
-    staticfiles: () =>
-      new S3Storage(
-        clean({
-          ...connection,
-          location: first(env, "AWS_STATIC_LOCATION") ?? "static",
-          querystringAuth: false,
-          defaultAcl,
-          customDomain,
-          urlProtocol,
-          fileOverwrite: true,
-        }),
-      ),
+    default: () => new S3Storage(options.default),
+    private: () => {
+      if (privateError !== null) throw privateError;
+      return new S3Storage(options.private);
+    },
+    staticfiles: () => new S3Storage(options.staticfiles),
   };
 }
 
@@ -124,7 +70,7 @@ function diskConfig(env: Env): StoragesConfig {
         baseUrl: privateUrl,
         querystringAuth: true,
         signingSecret: signingSecret(env),
-        querystringExpire: number(env, "PRIVATE_MEDIA_EXPIRE") ?? 3600,
+        querystringExpire: positiveNumber(env, "PRIVATE_MEDIA_EXPIRE") ?? 3600,
       }),
     staticfiles: () =>
       new FileSystemStorage({
@@ -137,9 +83,16 @@ function diskConfig(env: Env): StoragesConfig {
 
 /**
  * The storages `default`, `private` and `staticfiles` for this environment, as factories for
- * `storages.configure()`: on S3 when `USE_S3=true` (or `AWS_STORAGE_BUCKET_NAME` is set and `USE_S3`
- * unset), otherwise on local disk with signed private URLs. Throws `StorageConfigError` for invalid
- * values; nothing is built or contacted until a storage is first used.
+ * `storages.configure()`: on S3 when `USE_S3=true` (or a bucket name is set and `USE_S3` unset),
+ * otherwise on local disk with signed private URLs. S3 options come from django-storages' variables,
+ * with django-s3-storage's names as aliases (`STORAGE_ENV_VARS` lists them all). Throws
+ * `StorageConfigError` naming the variable for invalid values: S3 options are validated now, but
+ * nothing is built or contacted until a storage is first used.
+ *
+ * On S3 the three storages share a bucket, each under its own prefix: `media` (or `AWS_LOCATION`),
+ * `private` and `static` by default. `private` always presigns and ignores the settings that would make
+ * it public, and refuses to be built inside the prefix of a storage with unsigned URLs; `staticfiles`
+ * honours django-s3-storage's `_STATIC` names.
  */
 export function storagesFromEnv(env: Env = process.env): StoragesConfig {
   return usesS3(env) ? s3Config(env) : diskConfig(env);

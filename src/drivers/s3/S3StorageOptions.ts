@@ -145,7 +145,10 @@ export interface S3StorageOptions {
   clientConfig?: S3ClientConfig;
   /** A ready `S3Client` to use instead of building one; connection options then only shape URLs. */
   client?: S3Client;
-  /** Bodies of at least this many bytes, or of unknown length beyond it, go multipart (`AWS_S3_MULTIPART_THRESHOLD`; 8 MiB). */
+  /**
+   * Streams longer than this go multipart (`AWS_S3_MULTIPART_THRESHOLD`; 8 MiB); shorter ones, and
+   * Buffers of any size, go in one PutObject (gzip applies only to those single-request bodies).
+   */
   multipartThreshold?: number;
   /** Part size of multipart uploads (`AWS_S3_MULTIPART_CHUNKSIZE`; 8 MiB, at least 5 MiB). */
   multipartChunksize?: number;
