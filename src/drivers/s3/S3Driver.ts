@@ -22,13 +22,9 @@ import { buildS3Client } from "./buildS3Client";
 import { defaultObjectParameters } from "./defaultObjectParameters";
 import { gunzipBody, isGzipEncoded } from "./gunzipBody";
 import { uncompressedSize } from "./gzipIfSmaller";
+import { resolveS3Options } from "./resolveS3Options";
 import { type CredentialProvider, S3Credentials } from "./S3Credentials";
-import {
-  type ResolvedS3Options,
-  resolveS3Options,
-  type S3ObjectParameters,
-  type S3StorageOptions,
-} from "./S3StorageOptions";
+import type { ResolvedS3Options, S3ObjectParameters, S3StorageOptions } from "./S3StorageOptions";
 import { S3Uploader } from "./S3Uploader";
 import { S3UrlBuilder } from "./S3UrlBuilder";
 

@@ -1,9 +1,5 @@
-import {
-  MAX_PRESIGN_SECONDS,
-  type ResolvedS3Options,
-  resolveS3Options,
-  type S3StorageOptions,
-} from "../../drivers/s3/S3StorageOptions";
+import { resolveS3Options } from "../../drivers/s3/resolveS3Options";
+import { MAX_PRESIGN_SECONDS, type ResolvedS3Options, type S3StorageOptions } from "../../drivers/s3/S3StorageOptions";
 import { StorageConfigError } from "../../errors/StorageConfigError";
 import { type Env, firstSet } from "./envValues";
 import { ALL_STORAGES, type EnvStorageName, S3_ENV_SETTINGS } from "./s3EnvSettings";
