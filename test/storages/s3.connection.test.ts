@@ -466,6 +466,16 @@ describe("S3Storage sessionProfile", () => {
     expect(await storage.client.config.region()).toBe("eu-north-1");
   });
 
+  it("names a missing profile and where it is looked up, for requests and for ready()", async () => {
+    const storage = withProfile({ sessionProfile: "no-such-profile" });
+    const saved = await storage.save("profile/missing.txt", "x").catch((error: unknown) => error);
+    expect(saved).toBeInstanceOf(StorageConfigError);
+    expect((saved as Error).message).toContain('no usable credentials in profile "no-such-profile"');
+    expect((saved as Error).message).toContain("AWS_SHARED_CREDENTIALS_FILE");
+    expect(((saved as Error).cause as Error).name).toBe("CredentialsProviderError");
+    await expect(storage.ready()).rejects.toThrow('profile "no-such-profile"');
+  });
+
   it("refuses sessionProfile together with accessKey/secretKey", () => {
     const error = configError(() => withProfile({ accessKey: "a", secretKey: "s" }));
     expect(error.message).toContain("sessionProfile cannot be combined with accessKey/secretKey");

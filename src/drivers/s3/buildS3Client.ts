@@ -37,7 +37,30 @@ export function buildS3Client(options: ResolvedS3Options): S3Client {
   if (requestHandler !== undefined) config.requestHandler = requestHandler;
   const client = new S3Client(config);
   if (!options.useSsl && options.endpointUrl === undefined) useHttpEndpoints(client);
+  if (options.sessionProfile !== undefined) explainMissingProfile(client, options.sessionProfile);
   return client;
+}
+
+/**
+ * A profile that is missing or incomplete makes the SDK's chain fail with "Could not load credentials
+ * from any providers"; say which profile and where it is looked up instead. The client reads
+ * `config.credentials` on every request (and `S3Credentials` for presigning), so wrapping it suffices.
+ */
+function explainMissingProfile(client: S3Client, profile: string): void {
+  const provider = client.config.credentials;
+  client.config.credentials = async (identityOptions) => {
+    try {
+      return await provider(identityOptions);
+    } catch (error) {
+      if ((error as Error | null)?.name !== "CredentialsProviderError") throw error;
+      throw new StorageConfigError(
+        `S3Storage: no usable credentials in profile "${profile}" (sessionProfile, AWS_S3_SESSION_PROFILE): ` +
+          `${(error as Error).message}. Add [${profile}] to ~/.aws/credentials or [profile ${profile}] to ` +
+          "~/.aws/config (or the files AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE name), or drop sessionProfile.",
+        { cause: error },
+      );
+    }
+  };
 }
 
 /**
