@@ -128,24 +128,30 @@ export class FieldFile {
   async *chunks(chunkSize = 64 * 1024): AsyncGenerator<Buffer> {
     if (!Number.isInteger(chunkSize) || chunkSize <= 0) throw new RangeError("chunkSize must be a positive integer");
     const stream = await this.open();
-    let pending: Buffer[] = [];
-    let length = 0;
+    // The chunk being filled from pieces smaller than chunkSize; whole chunks inside a large piece are
+    // yielded as views of it, without a copy.
+    let partial: Buffer | null = null;
+    let filled = 0;
     for await (const piece of stream) {
       let chunk: Buffer = Buffer.isBuffer(piece) ? piece : Buffer.from(piece);
-      while (length + chunk.length >= chunkSize) {
-        const take = chunkSize - length;
-        pending.push(chunk.subarray(0, take));
-        yield Buffer.concat(pending);
-        chunk = chunk.subarray(take);
-        pending = [];
-        length = 0;
+      if (partial !== null) {
+        const copied = chunk.copy(partial, filled, 0, Math.min(chunk.length, chunkSize - filled));
+        filled += copied;
+        chunk = chunk.subarray(copied);
+        if (filled < chunkSize) continue;
+        yield partial;
+        partial = null;
       }
-      if (chunk.length) {
-        pending.push(chunk);
-        length += chunk.length;
+      while (chunk.length >= chunkSize) {
+        yield chunk.subarray(0, chunkSize);
+        chunk = chunk.subarray(chunkSize);
+      }
+      if (chunk.length > 0) {
+        partial = Buffer.allocUnsafe(chunkSize);
+        filled = chunk.copy(partial);
       }
     }
-    if (length) yield Buffer.concat(pending);
+    if (partial !== null) yield partial.subarray(0, filled);
   }
 
   /** Resolves with true when the object exists (false for an empty field). */

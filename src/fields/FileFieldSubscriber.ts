@@ -31,7 +31,32 @@ interface Frame {
 }
 
 const FRAMES = Symbol.for("typeorm-storages:frames");
-const readyStorages = new WeakSet<Storage>();
+
+/** Per storage: `true` once `ready()` resolved, else the one pending `ready()` every loaded row waits on. */
+const readiness = new WeakMap<Storage, Promise<void> | true>();
+
+/**
+ * Null once `storage` is ready (so `url()` works on what loads), else the promise of its `ready()`.
+ * TypeORM calls `afterLoad` for every row before awaiting any, so the rows of the first load share
+ * one promise instead of chaining one each (10,000 of them for 10,000 rows); a failure is forgotten,
+ * so the next load tries again.
+ */
+function whenReady(storage: Storage): Promise<void> | null {
+  const state = readiness.get(storage);
+  if (state === true) return null;
+  if (state) return state;
+  const pending = storage.ready().then(
+    () => {
+      readiness.set(storage, true);
+    },
+    (error) => {
+      readiness.delete(storage);
+      throw error;
+    },
+  );
+  readiness.set(storage, pending);
+  return pending;
+}
 
 function framesOf(queryRunner: QueryRunner): Frame[] {
   const data = queryRunner.data as Record<PropertyKey, unknown>;
@@ -80,7 +105,7 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
       patchFileColumns(event.dataSource);
       bindEntity(entity, event.dataSource);
     }
-    const pending: Promise<unknown>[] = [];
+    const pending: Promise<void>[] = [];
     for (const field of fields) {
       if (!readRaw(entity, field.propertyName)) continue;
       let storage: Storage;
@@ -89,8 +114,8 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
       } catch {
         continue; // an unconfigured storage must not break loading; url() will say what is missing
       }
-      if (readyStorages.has(storage)) continue;
-      pending.push(storage.ready().then(() => readyStorages.add(storage)));
+      const ready = whenReady(storage);
+      if (ready !== null) pending.push(ready);
     }
     if (pending.length) return Promise.all(pending).then(() => undefined);
   }

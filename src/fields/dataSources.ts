@@ -1,9 +1,9 @@
 import { DataSource, type EntityManager } from "typeorm";
 import { StorageConfigError } from "../errors/StorageConfigError";
+import { boundDataSource, setBoundDataSource } from "./fileFieldState";
 import { patchFileColumns } from "./patchFileColumns";
 
 const live = new Set<DataSource>();
-const boundTo = new WeakMap<object, DataSource>();
 const PATCHED = Symbol.for("typeorm-storages:datasource-tracking");
 
 /*
@@ -33,7 +33,7 @@ export function trackDataSources(): void {
 
 /** Remembers which DataSource loaded or saved `entity` (the subscriber calls this). */
 export function bindEntity(entity: object, dataSource: DataSource): void {
-  boundTo.set(entity, dataSource);
+  setBoundDataSource(entity, dataSource);
   live.add(dataSource);
 }
 
@@ -62,7 +62,7 @@ export function managerFor(entity: object, given: EntityManager | undefined): En
     if (!hasFileFieldSubscriber(given.connection)) throw missingSubscriber(given.connection);
     return given;
   }
-  const bound = boundTo.get(entity);
+  const bound = boundDataSource(entity);
   if (bound?.isInitialized) return bound.manager;
   const candidates = [...live].filter((ds) => ds.isInitialized && ds.hasMetadata(entity.constructor));
   const withSubscriber = candidates.filter(hasFileFieldSubscriber);

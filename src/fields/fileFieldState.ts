@@ -1,3 +1,4 @@
+import type { DataSource } from "typeorm";
 import { InvalidKeyError } from "../errors/InvalidKeyError";
 import type { FieldFile } from "./FieldFile";
 
@@ -7,26 +8,53 @@ export interface FileSlot {
   file: FieldFile | null;
 }
 
+/**
+ * Everything the library keeps on an entity, under one non-enumerable symbol (spreads, `Object.assign`
+ * and JSON never see it): a slot per file field, and the DataSource that loaded or saved it. The
+ * DataSource lives here rather than in a WeakMap: hydration binds every loaded row, and a WeakMap entry
+ * per row cost about 1 µs, more than the accessor itself (bench/, docs/benchmarks.md).
+ */
+interface FileFieldState {
+  /** Null-prototype record, so any property name is just a key. */
+  slots: Record<string, FileSlot>;
+  dataSource: DataSource | null;
+}
+
 const STATE = Symbol.for("typeorm-storages:file-fields");
 
-type WithState = { [STATE]?: Record<string, FileSlot> };
+type WithState = { [STATE]?: FileFieldState };
 
-/** The slot of `propertyName` on `entity`, created on demand. */
-export function slotOf(entity: object, propertyName: string): FileSlot {
+function stateOf(entity: object): FileFieldState {
   const holder = entity as WithState;
   let state = holder[STATE];
   if (!state) {
-    state = Object.create(null) as Record<string, FileSlot>;
+    state = { slots: Object.create(null) as Record<string, FileSlot>, dataSource: null };
     Object.defineProperty(holder, STATE, { value: state, enumerable: false, configurable: true });
   }
-  let slot = state[propertyName];
-  if (!slot) state[propertyName] = slot = { raw: undefined, file: null };
+  return state;
+}
+
+/** The slot of `propertyName` on `entity`, created on demand. */
+export function slotOf(entity: object, propertyName: string): FileSlot {
+  const { slots } = stateOf(entity);
+  let slot = slots[propertyName];
+  if (!slot) slots[propertyName] = slot = { raw: undefined, file: null };
   return slot;
 }
 
 /** The raw key of a field without creating anything: `undefined` when it was never set or not selected. */
 export function readRaw(entity: object, propertyName: string): string | null | undefined {
-  return (entity as WithState)[STATE]?.[propertyName]?.raw;
+  return (entity as WithState)[STATE]?.slots[propertyName]?.raw;
+}
+
+/** Records the DataSource that loaded or saved `entity`. */
+export function setBoundDataSource(entity: object, dataSource: DataSource): void {
+  stateOf(entity).dataSource = dataSource;
+}
+
+/** The DataSource that loaded or saved `entity` last, if any. */
+export function boundDataSource(entity: object): DataSource | null {
+  return (entity as WithState)[STATE]?.dataSource ?? null;
 }
 
 /**

@@ -7,11 +7,25 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 export const MAX_KEY_BYTES = 1024;
 
 /**
+ * One or more `/`-separated segments, none empty, `.` or `..`, without backslashes or control
+ * characters: every rule below but the byte limit, in one pass without allocating.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const VALID_KEY = /^(?!\.\.?(?:\/|$))[^/\\\u0000-\u001f\u007f]+(?:\/(?!\.\.?(?:\/|$))[^/\\\u0000-\u001f\u007f]+)*$/;
+
+/** A UTF-16 code unit takes at most 3 UTF-8 bytes, so keys this short can skip `Buffer.byteLength`. */
+const SHORT_KEY = Math.floor(MAX_KEY_BYTES / 3);
+
+/**
  * Returns `key` unchanged when it is a safe relative key; throws `InvalidKeyError` for an empty key, an
  * absolute path, a backslash, NUL or control characters, `.`/`..`/empty segments, a trailing slash,
  * or more than 1024 UTF-8 bytes. Nothing that passes can address anything outside a storage's root.
  */
 export function validateKey(key: unknown, storage?: string | null): string {
+  // The fast path runs on every url() and every storage call; it accepts exactly what the checks below
+  // accept (test/unit/fastPaths.test.ts compares both), and anything else takes the slow path to get
+  // its precise message.
+  if (typeof key === "string" && key.length <= SHORT_KEY && VALID_KEY.test(key)) return key;
   const fail = (why: string) =>
     new InvalidKeyError(`Invalid key ${JSON.stringify(key)}: ${why}.`, {
       key: typeof key === "string" ? key : null,

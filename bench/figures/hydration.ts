@@ -1,0 +1,87 @@
+import { DataSource, type ObjectLiteral } from "typeorm";
+import { FileFieldSubscriber, storages } from "typeorm-storages";
+import { libStorage } from "../clients";
+import type { BenchConfig } from "../config";
+import type { FigureGroup, Measurement, TaskContext } from "../figure";
+import { meter } from "../support/meter";
+import { countRequests, sumCounters } from "../support/requestCounter";
+import { hydrationTarget } from "../targets";
+import { FileRow, PlainRow, sampleKey } from "./benchEntities";
+
+const BATCH = 500;
+
+/** An in-memory sql.js DataSource holding `rows` rows of `entity`, file columns filled. */
+async function seeded(entity: Function, subscribers: Function[], rows: number): Promise<DataSource> {
+  const dataSource = new DataSource({ type: "sqljs", entities: [entity], subscribers, synchronize: true });
+  await dataSource.initialize();
+  for (let start = 0; start < rows; start += BATCH) {
+    const values: ObjectLiteral[] = [];
+    for (let i = start; i < Math.min(rows, start + BATCH); i++) {
+      values.push({ title: `Row ${i}`, attachment: sampleKey(i), contract: `contracts/${i}/signed_${i}.pdf` });
+    }
+    await dataSource.createQueryBuilder().insert().into(entity).values(values).execute();
+  }
+  return dataSource;
+}
+
+/**
+ * Loads every row `loads` times after a few warm-up loads (an application serves many; the first,
+ * cold load is kept in `extra.firstLoadMs`); resolves with ms per load and requests per load.
+ * `find()` is the whole of it: TypeORM reads the rows, runs transformers and subscribers.
+ */
+async function measureLoads(task: TaskContext): Promise<Measurement> {
+  const { config, target } = task;
+  const lib = task.path === "lib";
+  let counter = null;
+  if (lib) {
+    const media = libStorage(target, { querystringAuth: false });
+    const signed = libStorage(target);
+    counter = sumCounters([countRequests(media.client), countRequests(signed.client)]);
+    storages.configure({ media, private: signed });
+  }
+  const entity = lib ? FileRow : PlainRow;
+  const dataSource = await seeded(entity, lib ? [FileFieldSubscriber] : [], config.hydrationRows);
+  const repository = dataSource.getRepository<ObjectLiteral>(entity);
+  const warmUps = config.quick ? 1 : 5;
+  const loads = config.quick ? 2 : 10;
+  const check = (rows: ObjectLiteral[]) => {
+    if (rows.length !== config.hydrationRows) throw new Error(`loaded ${rows.length} of ${config.hydrationRows} rows`);
+  };
+  const first = await meter(async () => check(await repository.find()), null, null);
+  for (let i = 1; i < warmUps; i++) check(await repository.find());
+  const run = await meter(
+    async () => {
+      for (let i = 0; i < loads; i++) check(await repository.find());
+    },
+    counter,
+    null,
+  );
+  await dataSource.destroy();
+  await storages.close();
+  const measurement: Measurement = {
+    value: (run.seconds * 1000) / loads,
+    clientCpuMs: run.clientCpuMs / loads,
+    extra: { firstLoadMs: first.seconds * 1000 },
+  };
+  if (counter) measurement.requestsPerOp = run.requests / loads;
+  return measurement;
+}
+
+/** Hydration: loading rows with two file columns against the same rows with plain varchar columns. */
+export const hydrationGroup = (config: BenchConfig): FigureGroup => ({
+  name: "hydration",
+  phases: ["measure"],
+  rounds: () => config.rounds,
+  figures: [
+    {
+      id: "hydrate",
+      label: `load ${config.hydrationRows.toLocaleString("en")} rows, 2 file columns (sql.js)`,
+      unit: "ms",
+      better: "lower",
+      lib: "repository.find() with @FileColumn + @PrivateFileColumn, FileFieldSubscriber",
+      raw: "repository.find() with two varchar columns, no subscriber",
+      target: hydrationTarget,
+    },
+  ],
+  measure: async (_phase, task) => ({ hydrate: await measureLoads(task) }),
+});
