@@ -1,9 +1,9 @@
 import { generateKeyPairSync, type KeyObject, verify } from "node:crypto";
 import { S3Client } from "@aws-sdk/client-s3";
 import { attachmentDisposition } from "../../src/drivers/s3/S3UrlSigner";
-import { StorageConfigError } from "../../src/errors/StorageConfigError";
 import { StorageOperationError } from "../../src/errors/StorageOperationError";
 import { S3Storage } from "../../src/storage/S3Storage";
+import { configError } from "../support/configError";
 import { s3Env } from "../support/s3";
 
 const rsa = generateKeyPairSync("rsa", {
@@ -40,16 +40,6 @@ function verifiesAsCloudFront(url: string, publicKey: string | KeyObject = rsa.p
   const policy = `{"Statement":[{"Resource":"${resource}","Condition":{"DateLessThan":{"AWS:EpochTime":${expires}}}}]}`;
   const bytes = Buffer.from(signature.replace(/-/g, "+").replace(/_/g, "=").replace(/~/g, "/"), "base64");
   return verify("sha1", Buffer.from(policy), publicKey, bytes);
-}
-
-function configError(make: () => unknown): StorageConfigError {
-  try {
-    make();
-  } catch (error) {
-    expect(error).toBeInstanceOf(StorageConfigError);
-    return error as StorageConfigError;
-  }
-  throw new Error("expected a StorageConfigError");
 }
 
 describe("S3Storage CloudFront signed URLs", () => {

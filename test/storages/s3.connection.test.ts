@@ -7,6 +7,7 @@ import type { S3StorageOptions } from "../../src/drivers/s3/S3StorageOptions";
 import { StorageConfigError } from "../../src/errors/StorageConfigError";
 import { StorageOperationError } from "../../src/errors/StorageOperationError";
 import { S3Storage } from "../../src/storage/S3Storage";
+import { configError } from "../support/configError";
 import {
   selfSignedCertificate,
   startForwardProxy,
@@ -25,16 +26,6 @@ import {
 } from "../support/s3";
 
 const MiB = 1024 * 1024;
-
-function configError(make: () => unknown): StorageConfigError {
-  try {
-    make();
-  } catch (error) {
-    expect(error).toBeInstanceOf(StorageConfigError);
-    return error as StorageConfigError;
-  }
-  throw new Error("expected a StorageConfigError");
-}
 
 /** Sets environment variables (undefined deletes) and returns a function restoring the previous values. */
 function setEnv(values: Record<string, string | undefined>): () => void {

@@ -12,7 +12,7 @@ import {
   deleteTestBucket,
   makeS3Storage,
   rawClient,
-  s3Env,
+  s3StorageOptions,
   strict,
 } from "../support/s3";
 import { generatedStream } from "./storageContract";
@@ -168,17 +168,7 @@ describe("S3Storage object headers", () => {
         return name.endsWith(".css") ? { ...params, CacheControl: "public, max-age=31536000, immutable" } : params;
       }
     }
-    const { endpoint, accessKey, secretKey } = s3Env();
-    const s = new TaggedStorage({
-      bucketName: bucket,
-      endpointUrl: endpoint,
-      regionName: "us-east-1",
-      addressingStyle: "path",
-      accessKey,
-      secretKey,
-      maxAgeSeconds: 5,
-      querystringAuth: false,
-    });
+    const s = new TaggedStorage(s3StorageOptions(bucket, "required", { maxAgeSeconds: 5, querystringAuth: false }));
     storages.push(s);
     await s.save("sub/site.css", "body{}");
     await s.save("sub/data.json", "{}");

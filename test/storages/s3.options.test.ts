@@ -1,16 +1,6 @@
 import { S3Client } from "@aws-sdk/client-s3";
-import { StorageConfigError } from "../../src/errors/StorageConfigError";
 import { S3Storage } from "../../src/storage/S3Storage";
-
-function configError(make: () => unknown): StorageConfigError {
-  try {
-    make();
-  } catch (error) {
-    expect(error).toBeInstanceOf(StorageConfigError);
-    return error as StorageConfigError;
-  }
-  throw new Error("expected a StorageConfigError");
-}
+import { configError } from "../support/configError";
 
 describe("S3Storage options", () => {
   it("rejects unknown options and lists the valid ones", () => {

@@ -99,8 +99,17 @@ export function makeS3Storage(
   mode: ChecksumMode = "default",
   options: Partial<S3StorageOptions> = {},
 ): S3Storage {
+  return new S3Storage(s3StorageOptions(bucket, mode, options));
+}
+
+/** The options `makeS3Storage` uses, for building a subclass of `S3Storage` on the test server. */
+export function s3StorageOptions(
+  bucket: string,
+  mode: ChecksumMode = "default",
+  options: Partial<S3StorageOptions> = {},
+): S3StorageOptions {
   const { endpoint, accessKey, secretKey } = s3Env();
-  return new S3Storage({
+  return {
     bucketName: bucket,
     endpointUrl: endpoint,
     regionName: "us-east-1",
@@ -109,7 +118,7 @@ export function makeS3Storage(
     secretKey,
     ...options,
     clientConfig: { ...checksumConfig(mode), ...options.clientConfig },
-  });
+  };
 }
 
 /** Counts the requests a client sends (SDK middleware at the first step, so nothing escapes it). */

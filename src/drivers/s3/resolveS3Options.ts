@@ -60,7 +60,9 @@ const OPTION_NAMES: Record<keyof S3StorageOptions, true> = {
   useThreads: true,
   transferConfig: true,
 };
-const KNOWN = Object.keys(OPTION_NAMES);
+/** Every `S3StorageOptions` name, in documentation order. */
+export const S3_OPTION_NAMES = Object.keys(OPTION_NAMES) as ReadonlyArray<keyof S3StorageOptions>;
+const KNOWN: ReadonlyArray<string> = S3_OPTION_NAMES;
 
 /** django-storages settings this library does not need, with the reason (a clearer error than "unknown"). */
 const NOT_NEEDED: Record<string, string> = {
