@@ -7,7 +7,7 @@ import type { Storage } from "../storage/Storage";
 import type { ByteRange, FileContent, ObjectStat, UrlOptions } from "../types";
 import { managerFor } from "./dataSources";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
-import { slotOf } from "./fileFieldState";
+import { readRaw, writeRaw } from "./fileFieldState";
 import { generateKey } from "./generateKey";
 import { clearPending, markPending } from "./pendingUploads";
 import { resolveStorage } from "./resolveStorage";
@@ -178,15 +178,13 @@ export class FieldFile {
       onProgress: options.onProgress,
     });
     markPending(storage, saved);
-    const slot = slotOf(entity, field.propertyName);
-    const previous = slot.raw;
+    const previous = readRaw(entity, field.propertyName);
     (entity as Record<string, unknown>)[field.propertyName] = saved;
     if (manager) {
       try {
         await manager.save(entity);
       } catch (error) {
-        slotOf(entity, field.propertyName).raw = previous;
-        slotOf(entity, field.propertyName).file = null;
+        writeRaw(entity, field.propertyName, previous);
         await storage.delete(saved).catch(() => undefined);
         clearPending(storage, saved);
         throw error;

@@ -16,7 +16,7 @@ import type { Storage } from "../storage/Storage";
 import { type CleanupTask, runCleanup } from "./cleanup";
 import { bindEntity, trackDataSources } from "./dataSources";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
-import { readRaw } from "./fileFieldState";
+import { findState, readRaw, slotKeys } from "./fileFieldState";
 import { getFileFields } from "./fileFields";
 import { patchFileColumns } from "./patchFileColumns";
 import { clearPending, isPending } from "./pendingUploads";
@@ -72,17 +72,38 @@ function fieldsOf(entity: unknown): readonly FileFieldDefinition[] {
   return getFileFields(entity.constructor);
 }
 
+/** A class's file fields with the slot keys of each: what `afterLoad` walks for every loaded row. */
+interface LoadField {
+  field: FileFieldDefinition;
+  raw: symbol;
+}
+
+const loadPlans = new WeakMap<Function, readonly LoadField[]>();
+
+function loadPlanOf(entity: object): readonly LoadField[] {
+  const ctor = entity.constructor;
+  let plan = loadPlans.get(ctor);
+  if (!plan) {
+    plan = getFileFields(ctor).map((field) => ({ field, raw: slotKeys(field.propertyName).raw }));
+    loadPlans.set(ctor, plan);
+  }
+  return plan;
+}
+
 function checkAccessors(entity: object, fields: readonly FileFieldDefinition[]): void {
-  for (const field of fields) {
-    const own = Object.getOwnPropertyDescriptor(entity, field.propertyName);
-    if (own && "value" in own) {
-      throw new StorageConfigError(
-        `${field.target.name}.${field.propertyName} is a plain class field, so it hides the file accessor ` +
-          '(TypeScript\'s "useDefineForClassFields" is on, the default for targets >= ES2022). Set ' +
-          '"useDefineForClassFields": false in tsconfig.json (swc: jsc.transform.useDefineForClassFields), ' +
-          `or declare the property with \`declare ${field.propertyName}: FieldFile;\`.`,
-      );
-    }
+  for (const field of fields) checkAccessor(entity, field);
+}
+
+function checkAccessor(entity: object, field: FileFieldDefinition): void {
+  if (!Object.hasOwn(entity, field.propertyName)) return;
+  const own = Object.getOwnPropertyDescriptor(entity, field.propertyName);
+  if (own && "value" in own) {
+    throw new StorageConfigError(
+      `${field.target.name}.${field.propertyName} is a plain class field, so it hides the file accessor ` +
+        '(TypeScript\'s "useDefineForClassFields" is on, the default for targets >= ES2022). Set ' +
+        '"useDefineForClassFields": false in tsconfig.json (swc: jsc.transform.useDefineForClassFields), ' +
+        `or declare the property with \`declare ${field.propertyName}: FieldFile;\`.`,
+    );
   }
 }
 
@@ -98,16 +119,16 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
   }
 
   afterLoad(entity: object, event?: LoadEvent<object>): Promise<void> | void {
-    const fields = fieldsOf(entity);
-    if (fields.length === 0) return;
-    checkAccessors(entity, fields);
-    if (event) {
-      patchFileColumns(event.dataSource);
-      bindEntity(entity, event.dataSource);
-    }
-    const pending: Promise<void>[] = [];
-    for (const field of fields) {
-      if (!readRaw(entity, field.propertyName)) continue;
+    if (typeof entity !== "object" || entity === null) return;
+    const plan = loadPlanOf(entity);
+    if (plan.length === 0) return;
+    const state = findState(entity);
+    let pending: Promise<void>[] | null = null;
+    for (const { field, raw } of plan) {
+      const key = state?.[raw];
+      // our setter stored the loaded key, so nothing shadows the accessor; otherwise check
+      if (key === undefined) checkAccessor(entity, field);
+      if (!key) continue;
       let storage: Storage;
       try {
         storage = resolveStorage(field.storage);
@@ -115,9 +136,15 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
         continue; // an unconfigured storage must not break loading; url() will say what is missing
       }
       const ready = whenReady(storage);
-      if (ready !== null) pending.push(ready);
+      if (ready === null) continue;
+      if (pending === null) pending = [];
+      pending.push(ready);
     }
-    if (pending.length) return Promise.all(pending).then(() => undefined);
+    if (event) {
+      patchFileColumns(event.dataSource);
+      bindEntity(entity, event.dataSource);
+    }
+    if (pending) return Promise.all(pending).then(() => undefined);
   }
 
   beforeInsert(event: InsertEvent<object>): void {

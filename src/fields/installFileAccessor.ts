@@ -1,6 +1,6 @@
 import { FieldFile } from "./FieldFile";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
-import { slotOf, toRaw } from "./fileFieldState";
+import { slotKeys, stateOf, toRaw } from "./fileFieldState";
 
 /*
  * How a file property works (Django's FileDescriptor, adapted to TypeORM).
@@ -12,30 +12,35 @@ import { slotOf, toRaw } from "./fileFieldState";
  * on save: the subscriber makes TypeORM read the raw value, not the FieldFile.
  *
  * On the first assignment the same accessor is also defined on the instance, enumerable, so that
- * `JSON.stringify(entity)` and `Object.keys(entity)` see loaded file fields (prototype accessors are
- * not own properties). Class fields compiled with `useDefineForClassFields: true` would define an own
+ * `JSON.stringify(entity)`, spreads and `Object.keys(entity)` see loaded file fields (prototype
+ * accessors are not own properties). That `Object.defineProperty` is most of what loading a row costs
+ * the library (about 0.2 µs per field; docs/benchmarks.md), and the price of spreads working.
+ * The raw key and the cached FieldFile live in the entity's hidden state (fileFieldState.ts). Class fields compiled with `useDefineForClassFields: true` would define an own
  * data property in the constructor and hide all of this; the subscriber detects that and says how to
  * fix the tsconfig.
  */
 export function installFileAccessor(prototype: object, field: FileFieldDefinition): void {
   const { propertyName } = field;
+  const keys = slotKeys(propertyName);
   const describe = () => `${field.target.name}.${propertyName}`;
   const descriptor: PropertyDescriptor = {
     configurable: true,
     enumerable: true,
     get(this: object): FieldFile {
-      const slot = slotOf(this, propertyName);
-      if (slot.file === null) slot.file = new FieldFile(slot.raw ?? null, field, this);
-      return slot.file;
+      const state = stateOf(this);
+      let file = state[keys.file] as FieldFile | null | undefined;
+      if (!file)
+        state[keys.file] = file = new FieldFile((state[keys.raw] as string | null | undefined) ?? null, field, this);
+      return file;
     },
     set(this: object, value: unknown) {
-      const slot = slotOf(this, propertyName);
-      const raw = toRaw(value, describe);
+      const raw = typeof value === "string" ? value : toRaw(value, describe);
+      const state = stateOf(this);
       if (!Object.hasOwn(this, propertyName)) Object.defineProperty(this, propertyName, descriptor);
-      if (slot.raw !== raw || slot.file === null || slot.file.name !== (raw === "" ? null : (raw ?? null))) {
-        slot.file = null;
-      }
-      slot.raw = raw;
+      const file = state[keys.file] as FieldFile | null | undefined;
+      if (file && (state[keys.raw] !== raw || file.name !== (raw === "" ? null : (raw ?? null))))
+        state[keys.file] = null;
+      state[keys.raw] = raw;
     },
   };
   Object.defineProperty(prototype, propertyName, descriptor);

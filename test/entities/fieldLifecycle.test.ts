@@ -277,6 +277,24 @@ describe(`file fields on ${DB}`, () => {
     expect(Object.keys(loaded)).toContain("attachment");
   });
 
+  it("keeps its bookkeeping invisible: copies get their own state, equality ignores cached files", async () => {
+    const doc = await savedDocument();
+    const loaded = await docs().findOneByOrFail({ id: doc.id });
+    const twin = await docs().findOneByOrFail({ id: doc.id });
+    expect(loaded.attachment.url).toBe(`/media/${doc.attachment.name}`); // caches a FieldFile on `loaded` only
+    expect(loaded).toEqual(twin);
+    expect(Reflect.ownKeys(loaded).filter((key) => typeof key === "symbol")).toEqual([]);
+
+    const copy = Object.assign(new Document(), loaded);
+    expect(copy.attachment.name).toBe(doc.attachment.name);
+    copy.attachment.assign(null);
+    expect(copy.attachment.isEmpty).toBe(true);
+    expect(loaded.attachment.name).toBe(doc.attachment.name);
+
+    const plain = { ...loaded };
+    expect(plain.attachment).toBe(loaded.attachment);
+  });
+
   it("points a field at an existing key, or clears it, with assign() and no I/O", async () => {
     const doc = await savedDocument();
     const spy = jest.spyOn(media, "exists");
