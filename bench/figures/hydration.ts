@@ -11,7 +11,7 @@ import { FileRow, PlainRow, sampleKey } from "./benchEntities";
 const BATCH = 500;
 
 /** An in-memory sql.js DataSource holding `rows` rows of `entity`, file columns filled. */
-async function seeded(entity: Function, subscribers: Function[], rows: number): Promise<DataSource> {
+export async function seeded(entity: Function, subscribers: Function[], rows: number): Promise<DataSource> {
   const dataSource = new DataSource({ type: "sqljs", entities: [entity], subscribers, synchronize: true });
   await dataSource.initialize();
   for (let start = 0; start < rows; start += BATCH) {

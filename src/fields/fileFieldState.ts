@@ -15,43 +15,33 @@ export interface SlotKeys {
   readonly file: symbol;
 }
 
-/** Returns the object it is given from its constructor, so a subclass's private field lands on that object. */
-class ReturnTarget {
-  constructor(target: object) {
-    // biome-ignore lint/correctness/noConstructorReturn: the point of this class (see EntityState)
-    return target;
-  }
+/**
+ * Attaches a state to an entity as a non-enumerable symbol property: spreads, `Object.assign`, JSON,
+ * `Object.keys` and Jest's equality never see it, and it reaches through proxies (Vue's `reactive()`,
+ * MobX), which a private field would not. Loading rows runs this once per row: one
+ * `Object.defineProperty` with a reused descriptor (about 0.13 µs). Symbol keys added in the same
+ * order give every state the same hidden class, so slot reads and writes are plain property accesses;
+ * the null-prototype record of slot objects this replaces cost three times as much, and a WeakMap
+ * entry per row about 1 µs (bench/hydrationReplay.ts, docs/benchmarks.md).
+ */
+const STATE = Symbol.for("typeorm-storages:file-fields");
+const stateDescriptor: PropertyDescriptor = { value: null, enumerable: false, configurable: true, writable: false };
+
+type WithState = { [STATE]?: FileFieldState };
+
+function findOwnState(entity: object): FileFieldState | undefined {
+  return (entity as WithState)[STATE];
 }
 
-/**
- * Attaches a state to an entity as a private field. Private fields are invisible to everything but
- * this class: keys, symbols, spreads, `Object.assign`, JSON, `structuredClone` and Jest's equality.
- * A class constructor that returns another object makes its subclass add private fields to that
- * object (ECMAScript's "return override"), so `new EntityState(entity, state)` adds `#state` to the
- * entity without calling the entity's constructor.
- *
- * Loading rows runs this for every row (bench/, docs/benchmarks.md), hence the choice: a private
- * field costs about as much as a plain property write, where a non-enumerable symbol property
- * (`Object.defineProperty`) cost 0.13 µs per row and a WeakMap entry about 1 µs. Symbol keys added
- * in the same order give every state the same hidden class, so slot reads and writes stay fast too.
- */
-class EntityState extends ReturnTarget {
-  #state: FileFieldState;
-
-  private constructor(entity: object, state: FileFieldState) {
-    super(entity);
-    this.#state = state;
+function attachState(entity: object): FileFieldState {
+  const state: FileFieldState = { dataSource: null };
+  stateDescriptor.value = state;
+  try {
+    Object.defineProperty(entity, STATE, stateDescriptor);
+  } finally {
+    stateDescriptor.value = null;
   }
-
-  static find(entity: object): FileFieldState | undefined {
-    return #state in entity ? (entity as EntityState).#state : undefined;
-  }
-
-  static attach(entity: object): FileFieldState {
-    const state: FileFieldState = { dataSource: null };
-    new EntityState(entity, state);
-    return state;
-  }
+  return state;
 }
 
 const keysByName = new Map<string, SlotKeys>();
@@ -68,17 +58,17 @@ export function slotKeys(propertyName: string): SlotKeys {
 
 /** The state of `entity`, if it has one. */
 export function findState(entity: object): FileFieldState | undefined {
-  return EntityState.find(entity);
+  return findOwnState(entity);
 }
 
 /** The state of `entity`, created on first use. */
 export function stateOf(entity: object): FileFieldState {
-  return EntityState.find(entity) ?? EntityState.attach(entity);
+  return findOwnState(entity) ?? attachState(entity);
 }
 
 /** The raw key of a field without creating anything: `undefined` when it was never set or not selected. */
 export function readRaw(entity: object, propertyName: string): string | null | undefined {
-  const state = EntityState.find(entity);
+  const state = findOwnState(entity);
   return state === undefined ? undefined : (state[slotKeys(propertyName).raw] as string | null | undefined);
 }
 
@@ -97,7 +87,7 @@ export function setBoundDataSource(entity: object, dataSource: DataSource): void
 
 /** The DataSource that loaded or saved `entity` last, if any. */
 export function boundDataSource(entity: object): DataSource | null {
-  return EntityState.find(entity)?.dataSource ?? null;
+  return findOwnState(entity)?.dataSource ?? null;
 }
 
 /**
