@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import type { StorageOperation } from "./errors/StorageOperationError";
 
 /** What `stat()` reports about a stored object. `size` is always the original (uncompressed) byte count. */
 export interface ObjectStat {
@@ -120,6 +121,11 @@ export interface StorageDriver {
   url(key: string, options: UrlOptions): string;
   /** Resolves anything `url()` needs ahead (credentials); makes no request to the object store. */
   ready?(): Promise<void>;
+  /**
+   * What to do about a failure the backend reported during `operation`, in the settings' names; the
+   * facade appends it to its message. Null when there is nothing better than the backend's own words.
+   */
+  explain?(error: unknown, operation: StorageOperation): string | null;
   /** Local filesystem path of a key, for drivers that have one. */
   path?(key: string): string;
   /** Releases sockets and timers. */

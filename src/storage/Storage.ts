@@ -85,7 +85,10 @@ export class Storage {
     if ((error as Error)?.name === "AbortError") return error as Error;
     const what = key === null ? "" : ` ${JSON.stringify(key)}`;
     const reason = error instanceof Error ? error.message : String(error);
-    return new StorageOperationError(operation, `Could not ${operation}${what} on ${this.#label()}: ${reason}`, {
+    const advice = this.#driver.explain?.(error, operation) ?? null;
+    const end = advice === null ? "" : `${/[.!?]$/.test(reason) ? "" : "."} ${advice}`;
+    const message = `Could not ${operation}${what} on ${this.#label()}: ${reason}${end}`;
+    return new StorageOperationError(operation, message, {
       key,
       storage: this.name,
       cause: error,

@@ -266,6 +266,9 @@ describe("S3Storage verify and proxies, through a TLS proxy with a self-signed c
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(StorageOperationError);
       expect((error as Error).message).toMatch(/^Could not save "verify\/never.txt" on .*: .*self-signed certificate/);
+      expect((error as Error).message).toContain(
+        'is not trusted. If the server uses a private CA, give its PEM bundle as verify: "/path/ca.pem" (AWS_S3_VERIFY)',
+      );
       expectTlsRefusal(error);
     });
 
@@ -295,6 +298,9 @@ describe("S3Storage verify and proxies, through a TLS proxy with a self-signed c
         .save("verify/never.txt", "x")
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(StorageOperationError);
+      expect((error as Error).message).toContain(
+        `is not signed by a CA in the bundle given as verify (${otherCertificate.certPath}, AWS_S3_VERIFY)`,
+      );
       expectTlsRefusal(error);
     });
   });
@@ -500,6 +506,45 @@ describe("S3Storage sessionProfile", () => {
       const error = await wrong.save("profile/never.txt", "x").catch((e: unknown) => e);
       expect(error).toBeInstanceOf(StorageOperationError);
       expect(((error as Error).cause as Error).name).toBe("SignatureDoesNotMatch");
+      expect((error as Error).message).toContain("The credentials were refused.");
     });
   });
 });
+
+describe("S3Storage failures say which setting to check", () => {
+  it("names the bucket and AWS_STORAGE_BUCKET_NAME when the bucket does not exist", async () => {
+    const storage = makeS3Storage("no-such-bucket-typeorm-storages");
+    const error = await storage.save("missing/never.txt", "x").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageOperationError);
+    expect(((error as Error).cause as Error).name).toBe("NoSuchBucket");
+    expect((error as Error).message).toContain(
+      'The bucket "no-such-bucket-typeorm-storages" does not exist at http://127.0.0.1:',
+    );
+    expect((error as Error).message).toContain("Check bucketName (AWS_STORAGE_BUCKET_NAME) and endpointUrl");
+    await storage.close();
+  });
+
+  it("names the endpoint and AWS_S3_ENDPOINT_URL when nothing listens there", async () => {
+    const closed = await closedPort();
+    const storage = makeS3Storage("any-bucket", "default", {
+      endpointUrl: `http://127.0.0.1:${closed}`,
+      clientConfig: { maxAttempts: 1 },
+    });
+    const error = await storage.read("missing/never.txt").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageOperationError);
+    expect((error as Error).message).toContain(
+      `Nothing answered at http://127.0.0.1:${closed}. Check endpointUrl (AWS_S3_ENDPOINT_URL)`,
+    );
+    await storage.close();
+  });
+});
+
+/** A local port nothing listens on: bound once, then released. */
+async function closedPort(): Promise<number> {
+  const net = await import("node:net");
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

@@ -73,6 +73,7 @@ describeStrict("S3Storage on a strict S3 server", () => {
     const error = await wrong.save("t/never.txt", "x").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StorageOperationError);
     expect(((error as Error).cause as Error).name).toBe("SignatureDoesNotMatch");
+    expect((error as Error).message).toContain("The credentials were refused. Check accessKey and secretKey");
     await wrong.close();
   });
 });

@@ -8,6 +8,7 @@ import {
   type ListObjectsV2CommandOutput,
   type S3Client,
 } from "@aws-sdk/client-s3";
+import type { StorageOperation } from "../../errors/StorageOperationError";
 import type {
   ByteRange,
   DriverBody,
@@ -20,6 +21,7 @@ import type {
 } from "../../types";
 import { buildS3Client } from "./buildS3Client";
 import { defaultObjectParameters } from "./defaultObjectParameters";
+import { explainS3Failure } from "./explainS3Failure";
 import { gunzipBody, isGzipEncoded } from "./gunzipBody";
 import { uncompressedSize } from "./gzipIfSmaller";
 import { resolveS3Options } from "./resolveS3Options";
@@ -230,6 +232,10 @@ export class S3Driver implements StorageDriver {
 
   url(key: string, options: UrlOptions): string {
     return this.#urls.url(this.#objectKey(key), options, () => this.#credentials.current(this.#label()), this.#label());
+  }
+
+  explain(error: unknown, operation: StorageOperation): string | null {
+    return explainS3Failure(error, operation, this.#options);
   }
 
   async close(): Promise<void> {
