@@ -1,21 +1,7 @@
 import { explainAclError } from "../drivers/s3/explainAclError";
+import { CREDENTIAL_ERRORS, type S3ErrorLike } from "../drivers/s3/s3ErrorCodes";
 import { StorageConfigError } from "../errors/StorageConfigError";
 import { StorageOperationError } from "../errors/StorageOperationError";
-
-interface S3ErrorLike {
-  name?: string;
-  message?: string;
-  $metadata?: { httpStatusCode?: number };
-}
-
-const CREDENTIAL_ERRORS = new Set([
-  "InvalidAccessKeyId",
-  "SignatureDoesNotMatch",
-  "ExpiredToken",
-  "InvalidToken",
-  "TokenRefreshRequired",
-  "CredentialsProviderError",
-]);
 
 function describe(error: unknown): string {
   const e = error as S3ErrorLike | null;

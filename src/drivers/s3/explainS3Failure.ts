@@ -1,12 +1,6 @@
 import type { StorageOperation } from "../../errors/StorageOperationError";
 import type { ResolvedS3Options } from "./S3StorageOptions";
-
-interface S3ErrorLike {
-  name?: string;
-  code?: string;
-  message?: string;
-  $metadata?: { httpStatusCode?: number };
-}
+import { CREDENTIAL_ERRORS, type S3ErrorLike } from "./s3ErrorCodes";
 
 /** Node's codes for a certificate it did not trust. */
 const TLS_CODES = new Set([
@@ -26,15 +20,6 @@ const TLS_CODES = new Set([
  */
 const TLS_MESSAGE =
   /self[- ]signed certificate|unable to verify the first certificate|unable to get (local )?issuer certificate|certificate has expired|certificate is not yet valid|does not match certificate's altnames/i;
-
-const CREDENTIAL_ERRORS = new Set([
-  "InvalidAccessKeyId",
-  "SignatureDoesNotMatch",
-  "ExpiredToken",
-  "InvalidToken",
-  "TokenRefreshRequired",
-  "CredentialsProviderError",
-]);
 
 const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
 /** The same by message, for errors re-wrapped across realms (see TLS_MESSAGE). */
