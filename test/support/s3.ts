@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
 import {
   AbortMultipartUploadCommand,
   CreateBucketCommand,
@@ -91,6 +93,30 @@ export async function deleteTestBucket(bucket: string): Promise<void> {
   } finally {
     client.destroy();
   }
+}
+
+/**
+ * The multipart uploads of `bucket` begun and neither completed nor aborted. s3rver has no
+ * ListMultipartUploads; the harness's shim keeps each upload in a folder on disk, which this lists.
+ */
+export async function unfinishedUploads(bucket: string): Promise<string[]> {
+  if (!onHarnessS3rver) {
+    const client = rawClient();
+    try {
+      const page = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+      return (page.Uploads ?? []).map((u) => `${u.Key} ${u.UploadId}`);
+    } finally {
+      client.destroy();
+    }
+  }
+  const root = path.join(__dirname, "..", "..", ".s3rver-data");
+  const runs = fs.existsSync(root)
+    ? fs.readdirSync(root).filter((run) => fs.existsSync(path.join(root, run, bucket)))
+    : [];
+  // The bucket's folder must exist, or an empty answer would prove nothing.
+  if (runs.length !== 1) throw new Error(`found ${runs.length} s3rver folders for bucket ${bucket} under ${root}`);
+  const dir = path.join(root, runs[0], bucket, "._S3rver_uploads");
+  return fs.existsSync(dir) ? fs.readdirSync(dir) : [];
 }
 
 /** An `S3Storage` on `bucket` of the test server, path-style, with the given checksum mode. */

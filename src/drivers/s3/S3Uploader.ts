@@ -1,19 +1,19 @@
 import type { Readable } from "node:stream";
 import { DeleteObjectCommand, PutObjectCommand, type PutObjectCommandInput, type S3Client } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
 import type { DriverBody, DriverWriteOptions, DriverWriteResult } from "../../types";
 import { isConditionalConflict, isPreconditionFailed } from "./conditionalErrors";
 import { explainAclError } from "./explainAclError";
 import { gzipIfSmaller, UNCOMPRESSED_SIZE } from "./gzipIfSmaller";
 import { abortError, readHead } from "./readHead";
 import type { ResolvedS3Options, S3ObjectParameters } from "./S3StorageOptions";
+import { uploadInParts } from "./uploadInParts";
 
 /** Give up after this many taken names in a row (each is a fresh random name, so this means a bug). */
 const MAX_ATTEMPTS = 16;
 
 /**
- * Writes objects: one PutObject for small bodies (conditional unless overwriting), lib-storage `Upload`
- * for large or unknown-length streams. Never hands PutObject a raw stream: with the SDK's default
+ * Writes objects: one PutObject for small bodies (conditional unless overwriting), a multipart upload
+ * (`uploadInParts`) for large or unknown-length streams. Never hands PutObject a raw stream: with the SDK's default
  * checksums that becomes `aws-chunked`, which S3-compatible servers refuse (411) or store corrupted.
  */
 export class S3Uploader {
@@ -91,10 +91,9 @@ export class S3Uploader {
   }
 
   /**
-   * Streams `body` to `objectKey` with lib-storage. An abort destroys the source (see `readHead`), so
-   * lib-storage's own failure path runs: it waits for the parts in flight, sends AbortMultipartUpload,
-   * and only then rejects. Calling `Upload.abort()` instead rejects at once and aborts the upload later,
-   * in the background (research/s3-servers.md test 3), which would break "nothing left" on return.
+   * Streams `body` to `objectKey` in parts (`uploadInParts`: fixed part buffers, so memory does not
+   * grow with the object). An abort destroys the source (see `readHead`) and cancels the parts in
+   * flight; the upload is aborted on S3 before this rejects, so nothing is left on return.
    */
   async #upload(
     objectKey: string,
@@ -103,21 +102,16 @@ export class S3Uploader {
     length: number | null,
     signal: AbortSignal | undefined,
   ): Promise<void> {
-    const upload = new Upload({
-      client: this.#client,
-      params: {
-        ...params,
-        Bucket: this.#options.bucketName,
-        Key: objectKey,
-        Body: body,
-        ContentLength: length ?? undefined,
-      },
-      partSize: this.#options.multipartChunksize,
-      queueSize: this.#options.maxConcurrency,
-      leavePartsOnError: false,
-    });
     try {
-      await upload.done();
+      await uploadInParts({
+        client: this.#client,
+        params: { ...params, Bucket: this.#options.bucketName, Key: objectKey },
+        body,
+        length,
+        partSize: this.#options.multipartChunksize,
+        queueSize: this.#options.maxConcurrency,
+        signal,
+      });
     } catch (error) {
       throw explainAclError(error, this.#options.bucketName);
     }
