@@ -17,6 +17,12 @@ interface Multipart {
   ChecksumAlgorithm: ChecksumAlgorithm | undefined;
 }
 
+/** The object an upload writes, and the headers every request of the upload must repeat. */
+type UploadTarget = Pick<
+  PutObjectCommandInput,
+  "SSECustomerAlgorithm" | "SSECustomerKey" | "SSECustomerKeyMD5" | "ExpectedBucketOwner" | "RequestPayer"
+> & { Bucket: string; Key: string };
+
 /** S3 accepts at most this many parts per multipart upload. */
 export const MAX_PARTS = 10_000;
 
@@ -58,6 +64,16 @@ export async function uploadInParts(upload: PartsUpload): Promise<void> {
   const inFlight = new Set<Promise<void>>();
   let wake: (() => void) | null = null;
   const failures: unknown[] = [];
+  // What UploadPart, CompleteMultipartUpload and AbortMultipartUpload carry besides the upload id.
+  const target: UploadTarget = {
+    Bucket: params.Bucket,
+    Key: params.Key,
+    SSECustomerAlgorithm: params.SSECustomerAlgorithm,
+    SSECustomerKey: params.SSECustomerKey,
+    SSECustomerKeyMD5: params.SSECustomerKeyMD5,
+    ExpectedBucketOwner: params.ExpectedBucketOwner,
+    RequestPayer: params.RequestPayer,
+  };
   const parts: CompletedPart[] = [];
   let created: Multipart | null = null;
   let current: Buffer | null = null;
@@ -90,18 +106,12 @@ export async function uploadInParts(upload: PartsUpload): Promise<void> {
       try {
         const result = await client.send(
           new UploadPartCommand({
-            Bucket: params.Bucket,
-            Key: params.Key,
+            ...target,
             UploadId: multipart.UploadId,
             PartNumber: number,
             Body: buffer.subarray(0, size),
             ContentLength: size,
             ChecksumAlgorithm: multipart.ChecksumAlgorithm,
-            SSECustomerAlgorithm: params.SSECustomerAlgorithm,
-            SSECustomerKey: params.SSECustomerKey,
-            SSECustomerKeyMD5: params.SSECustomerKeyMD5,
-            ExpectedBucketOwner: params.ExpectedBucketOwner,
-            RequestPayer: params.RequestPayer,
           }),
           { abortSignal: signal },
         );
@@ -199,27 +209,17 @@ export async function uploadInParts(upload: PartsUpload): Promise<void> {
   await Promise.allSettled([...inFlight]);
   const pending = created as Multipart | null;
   if (failures.length > 0) {
-    if (pending) await abortUpload(client, params, pending.UploadId, failures[0]);
+    if (pending) await abortUpload(client, target, pending.UploadId, failures[0]);
     throw failures[0];
   }
   parts.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
   try {
     await client.send(
-      new CompleteMultipartUploadCommand({
-        Bucket: params.Bucket,
-        Key: params.Key,
-        UploadId: pending?.UploadId,
-        MultipartUpload: { Parts: parts },
-        SSECustomerAlgorithm: params.SSECustomerAlgorithm,
-        SSECustomerKey: params.SSECustomerKey,
-        SSECustomerKeyMD5: params.SSECustomerKeyMD5,
-        ExpectedBucketOwner: params.ExpectedBucketOwner,
-        RequestPayer: params.RequestPayer,
-      }),
+      new CompleteMultipartUploadCommand({ ...target, UploadId: pending?.UploadId, MultipartUpload: { Parts: parts } }),
       { abortSignal: signal },
     );
   } catch (error) {
-    if (pending) await abortUpload(client, params, pending.UploadId, error);
+    if (pending) await abortUpload(client, target, pending.UploadId, error);
     throw error;
   }
 }
@@ -229,14 +229,12 @@ export async function uploadInParts(upload: PartsUpload): Promise<void> {
  * fired). If it fails too, the parts stay until a lifecycle rule removes them: that failure becomes
  * the `cause` of the error being thrown when it has none.
  */
-async function abortUpload(
-  client: S3Client,
-  params: { Bucket: string; Key: string },
-  uploadId: string,
-  error: unknown,
-) {
+async function abortUpload(client: S3Client, target: UploadTarget, uploadId: string, error: unknown) {
+  const { Bucket, Key, ExpectedBucketOwner, RequestPayer } = target;
   try {
-    await client.send(new AbortMultipartUploadCommand({ Bucket: params.Bucket, Key: params.Key, UploadId: uploadId }));
+    await client.send(
+      new AbortMultipartUploadCommand({ Bucket, Key, ExpectedBucketOwner, RequestPayer, UploadId: uploadId }),
+    );
   } catch (abortFailure) {
     if (error instanceof Error && error.cause === undefined) error.cause = abortFailure;
   }
