@@ -1,7 +1,7 @@
 /*
  * Where loading rows spends its time, without the database: replays the two steps of `find()` that
- * run per row (TypeORM's RawSqlResultsToEntityTransformer, then the "Load" broadcast that calls
- * `afterLoad`) on rows read once from sql.js, alternating the plain-column entity and the
+ * run per row (TypeORM's RawSqlResultsToEntityTransformer, then the "Load" broadcast, which calls no
+ * subscriber once storages are ready) on rows read once from sql.js, alternating the plain-column entity and the
  * file-column one. The `hydrate` figure of `npm run bench` includes the SQL (about three quarters of
  * a `find()` of 10,000 rows); this isolates the part the library adds to. Storages are in memory:
  * loading makes no storage call either way.

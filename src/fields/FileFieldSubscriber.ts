@@ -1,9 +1,9 @@
 import {
+  type BeforeQueryEvent,
   type DataSource,
   type EntitySubscriberInterface,
   EventSubscriber,
   type InsertEvent,
-  type LoadEvent,
   type QueryRunner,
   type RemoveEvent,
   type TransactionCommitEvent,
@@ -11,16 +11,16 @@ import {
   type TransactionStartEvent,
   type UpdateEvent,
 } from "typeorm";
-import { StorageConfigError } from "../errors/StorageConfigError";
-import type { Storage } from "../storage/Storage";
 import { type CleanupTask, runCleanup } from "./cleanup";
 import { bindEntity, trackDataSources } from "./dataSources";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
-import { findState, readRaw, slotKeys } from "./fileFieldState";
+import { readRaw } from "./fileFieldState";
 import { getFileFields } from "./fileFields";
+import { assertNotShadowed } from "./installFileAccessor";
 import { patchFileColumns } from "./patchFileColumns";
 import { clearPending, isPending } from "./pendingUploads";
 import { resolveStorage } from "./resolveStorage";
+import { isAnyStorageGettingReady, whenReady } from "./storageReadiness";
 
 trackDataSources();
 
@@ -31,32 +31,6 @@ interface Frame {
 }
 
 const FRAMES = Symbol.for("typeorm-storages:frames");
-
-/** Per storage: `true` once `ready()` resolved, else the one pending `ready()` every loaded row waits on. */
-const readiness = new WeakMap<Storage, Promise<void> | true>();
-
-/**
- * Null once `storage` is ready (so `url()` works on what loads), else the promise of its `ready()`.
- * TypeORM calls `afterLoad` for every row before awaiting any, so the rows of the first load share
- * one promise instead of chaining one each (10,000 of them for 10,000 rows); a failure is forgotten,
- * so the next load tries again.
- */
-function whenReady(storage: Storage): Promise<void> | null {
-  const state = readiness.get(storage);
-  if (state === true) return null;
-  if (state) return state;
-  const pending = storage.ready().then(
-    () => {
-      readiness.set(storage, true);
-    },
-    (error) => {
-      readiness.delete(storage);
-      throw error;
-    },
-  );
-  readiness.set(storage, pending);
-  return pending;
-}
 
 function framesOf(queryRunner: QueryRunner): Frame[] {
   const data = queryRunner.data as Record<PropertyKey, unknown>;
@@ -72,39 +46,23 @@ function fieldsOf(entity: unknown): readonly FileFieldDefinition[] {
   return getFileFields(entity.constructor);
 }
 
-/** A class's file fields with the slot keys of each: what `afterLoad` walks for every loaded row. */
-interface LoadField {
-  field: FileFieldDefinition;
-  raw: symbol;
-}
-
-const loadPlans = new WeakMap<Function, readonly LoadField[]>();
-
-function loadPlanOf(entity: object): readonly LoadField[] {
-  const ctor = entity.constructor;
-  let plan = loadPlans.get(ctor);
-  if (!plan) {
-    plan = getFileFields(ctor).map((field) => ({ field, raw: slotKeys(field.propertyName).raw }));
-    loadPlans.set(ctor, plan);
+/**
+ * What a loaded row waits for while a storage is getting ready: the `ready()` of the storage of each
+ * of its non-empty file fields.
+ */
+function waitForStorages(entity: object): Promise<void> | undefined {
+  const pending: Promise<void>[] = [];
+  for (const field of fieldsOf(entity)) {
+    if (!readRaw(entity, field.propertyName)) continue;
+    let ready: Promise<void> | null;
+    try {
+      ready = whenReady(resolveStorage(field.storage));
+    } catch {
+      continue; // an unconfigured storage must not break loading; url() will say what is missing
+    }
+    if (ready !== null) pending.push(ready);
   }
-  return plan;
-}
-
-function checkAccessors(entity: object, fields: readonly FileFieldDefinition[]): void {
-  for (const field of fields) checkAccessor(entity, field);
-}
-
-function checkAccessor(entity: object, field: FileFieldDefinition): void {
-  if (!Object.hasOwn(entity, field.propertyName)) return;
-  const own = Object.getOwnPropertyDescriptor(entity, field.propertyName);
-  if (own && "value" in own) {
-    throw new StorageConfigError(
-      `${field.target.name}.${field.propertyName} is a plain class field, so it hides the file accessor ` +
-        '(TypeScript\'s "useDefineForClassFields" is on, the default for targets >= ES2022). Set ' +
-        '"useDefineForClassFields": false in tsconfig.json (swc: jsc.transform.useDefineForClassFields), ' +
-        `or declare the property with \`declare ${field.propertyName}: FieldFile;\`.`,
-    );
-  }
+  return pending.length ? Promise.all(pending).then(() => undefined) : undefined;
 }
 
 /**
@@ -118,33 +76,23 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
     return "FileFieldSubscriber";
   }
 
-  afterLoad(entity: object, event?: LoadEvent<object>): Promise<void> | void {
-    if (typeof entity !== "object" || entity === null) return;
-    const plan = loadPlanOf(entity);
-    if (plan.length === 0) return;
-    const state = findState(entity);
-    let pending: Promise<void>[] | null = null;
-    for (const { field, raw } of plan) {
-      const key = state?.[raw];
-      // our setter stored the loaded key, so nothing shadows the accessor; otherwise check
-      if (key === undefined) checkAccessor(entity, field);
-      if (!key) continue;
-      let storage: Storage;
-      try {
-        storage = resolveStorage(field.storage);
-      } catch {
-        continue; // an unconfigured storage must not break loading; url() will say what is missing
-      }
-      const ready = whenReady(storage);
-      if (ready === null) continue;
-      if (pending === null) pending = [];
-      pending.push(ready);
-    }
-    if (event) {
-      patchFileColumns(event.dataSource);
-      bindEntity(entity, event.dataSource);
-    }
-    if (pending) return Promise.all(pending).then(() => undefined);
+  /**
+   * TypeORM looks `afterLoad` up once per load and then calls it once per row. Loaded rows are bound
+   * and checked as TypeORM builds them (patchFileColumns.ts), so the subscriber offers `afterLoad`
+   * only while a storage that loaded rows use is still getting ready; then the load waits for it, so
+   * that `url()` works on what it returns. Otherwise a load costs the subscriber nothing per row.
+   */
+  get afterLoad(): ((entity: object) => Promise<void> | undefined) | undefined {
+    return isAnyStorageGettingReady() ? waitForStorages : undefined;
+  }
+
+  /**
+   * Makes sure the DataSource's file columns are patched before any row loads, also for a DataSource
+   * that initialized before this module loaded (subscribers given as file globs) or through another
+   * copy of TypeORM; a WeakSet lookup per query otherwise.
+   */
+  beforeQuery(event: BeforeQueryEvent): void {
+    patchFileColumns(event.dataSource);
   }
 
   beforeInsert(event: InsertEvent<object>): void {
@@ -206,7 +154,7 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
   #prepare(entity: object | undefined, dataSource: DataSource): void {
     patchFileColumns(dataSource);
     const fields = fieldsOf(entity);
-    if (entity && fields.length) checkAccessors(entity, fields);
+    if (entity) for (const field of fields) assertNotShadowed(entity, field);
   }
 
   async #record(

@@ -1,51 +1,108 @@
 import type { DataSource } from "typeorm";
 import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
+import { storages } from "../storage/storages";
 import { FileColumnTransformer } from "./FileColumnTransformer";
-import { readRaw, touchSlot } from "./fileFieldState";
+import { readRaw, toRaw } from "./fileFieldState";
+import { type FileAccessor, findFileAccessor } from "./installFileAccessor";
+import { resolveStorage } from "./resolveStorage";
+import { whenReady } from "./storageReadiness";
 
 const patched = new WeakSet<DataSource>();
+const patchedColumns = new WeakSet<ColumnMetadata>();
 
 /*
- * TypeORM reads column values with `ColumnMetadata.getEntityValue(entity)`, i.e. through our
- * accessor, which always returns a FieldFile. For file columns we make it read the raw key instead,
- * so that a property never set (or not selected) reads as `undefined` and TypeORM leaves the column
- * untouched, exactly as for a plain column. Each file column's metadata object gets this override once
- * per DataSource; plain objects (criteria, partial updates) and embedded columns keep TypeORM's code.
+ * What TypeORM does per row and column goes through `ColumnMetadata` objects, one set per DataSource.
+ * For file columns (not embedded ones) this replaces, once per DataSource:
+ *
+ * - `getEntityValue(entity)`: TypeORM would read our accessor, which always returns a FieldFile. It
+ *   reads the raw key instead, so that a property never set (or not selected) reads as `undefined`
+ *   and TypeORM leaves the column untouched, exactly as for a plain column.
+ * - `setEntityValue(entity, value)`: hydration hands the loaded key straight to the field's
+ *   `FileAccessor` instead of going through the property's setter. That also binds the row to this
+ *   DataSource (`entity.file.save()` persists through it), reports a class field hiding the accessor,
+ *   and starts the field's storage getting ready if it is not, so that the load waits for it
+ *   (storageReadiness.ts, FileFieldSubscriber's `afterLoad`).
+ *
+ * Doing this here rather than in a per-row `afterLoad` makes a loaded row cost the subscriber nothing
+ * once its storages are ready, for every entity class, not only those with file fields
+ * (docs/benchmarks.md). Plain objects (criteria, partial updates) keep TypeORM's code.
  */
 export function patchFileColumns(dataSource: DataSource): void {
   if (patched.has(dataSource) || !dataSource.isInitialized) return;
   patched.add(dataSource);
   for (const metadata of dataSource.entityMetadatas) {
     for (const column of metadata.columns) {
-      if (column.transformer instanceof FileColumnTransformer && !column.embeddedMetadata) patchColumn(column);
+      if (!(column.transformer instanceof FileColumnTransformer) || column.embeddedMetadata) continue;
+      if (patchedColumns.has(column)) continue;
+      patchedColumns.add(column);
+      patchColumn(column, dataSource);
     }
   }
 }
 
-function patchColumn(column: ColumnMetadata): void {
-  const original = column.getEntityValue.bind(column);
+function patchColumn(column: ColumnMetadata, dataSource: DataSource): void {
+  const originalGet = column.getEntityValue.bind(column);
   const originalSet = column.setEntityValue.bind(column);
   const transformer = column.transformer as FileColumnTransformer;
   const { propertyName } = column;
+  const describe = () => `${column.entityMetadata.name}.${propertyName}`;
+
+  // The accessor of the last class seen (the rows of one load are all one class), and the registry
+  // generation in which its storage was last found ready (-1: not yet).
+  let lastClass: unknown;
+  let lastAccessor: FileAccessor | undefined;
+  let readyAccessor: FileAccessor | undefined;
+  let readyIn = -1;
+  /** The accessor instances of `entity`'s class read this column through, if any. */
+  const classAccessorOf = (entity: object): FileAccessor | undefined => {
+    const cls = entity.constructor;
+    if (cls !== lastClass) {
+      lastAccessor = findFileAccessor(Object.getPrototypeOf(entity), propertyName);
+      lastClass = cls;
+    }
+    return lastAccessor;
+  };
+
   column.getEntityValue = (entity: any, transform = false) => {
-    if (entity === null || entity === undefined) return entity;
-    const own = Object.getOwnPropertyDescriptor(entity, propertyName);
-    const hasAccessor = own
-      ? typeof own.get === "function"
-      : propertyName in entity && !Object.hasOwn(entity, propertyName);
-    if (!hasAccessor) return original(entity, transform);
+    const accessor = typeof entity === "object" && entity !== null ? classAccessorOf(entity) : undefined;
+    // a data property of the same name (a plain object, or a class field hiding the accessor) is TypeORM's to read
+    if (accessor === undefined || (Object.hasOwn(entity, propertyName) && !findFileAccessor(entity, propertyName)))
+      return originalGet(entity, transform);
     const raw = readRaw(entity, propertyName);
     return transform ? transformer.to(raw) : raw;
   };
-  // After a save TypeORM sets every nullable column it did not write to null on the entity. For a
-  // file column that would turn "untouched" into "cleared", and the next save would empty the column
-  // and delete the file. A NULL from TypeORM over a never-set field therefore keeps it unset (it
-  // still reads as an empty FieldFile); only your own assignments clear a field.
+
   column.setEntityValue = (entity: any, value: any) => {
-    if ((value === null || value === undefined) && entity && readRaw(entity, propertyName) === undefined) {
-      if (propertyName in entity && !Object.hasOwn(entity, propertyName)) touchSlot(entity, propertyName);
+    const accessor = typeof entity === "object" && entity !== null ? classAccessorOf(entity) : undefined;
+    if (accessor === undefined) return originalSet(entity, value);
+    // After a save TypeORM sets every nullable column it did not write to null on the entity. For a
+    // file column that would turn "untouched" into "cleared", and the next save would empty the
+    // column and delete the file. A NULL from TypeORM over a never-set field therefore keeps it unset
+    // (it still reads as an empty FieldFile); only your own assignments clear a field.
+    if ((value === null || value === undefined) && readRaw(entity, propertyName) === undefined) {
+      accessor.touch(entity, dataSource);
       return;
     }
-    originalSet(entity, value);
+    const raw = typeof value === "string" ? value : toRaw(value, describe);
+    accessor.assign(entity, raw, dataSource);
+    if (raw && (readyIn !== storages.generation || readyAccessor !== accessor)) {
+      readyIn = noteLoadedKey(accessor);
+      readyAccessor = accessor;
+    }
   };
+}
+
+/**
+ * Starts the field's storage getting ready, if it is not, so the load waits for it (FileFieldSubscriber).
+ * Returns the registry generation in which the storage was ready, or -1 when it is not (yet).
+ */
+function noteLoadedKey(accessor: FileAccessor): number {
+  const reference = accessor.field.storage;
+  try {
+    const ready = whenReady(resolveStorage(reference)) === null;
+    // a storage given as a function may resolve differently at each call: never trusted for later
+    return ready && typeof reference !== "function" ? storages.generation : -1;
+  } catch {
+    return -1; // an unconfigured storage must not break loading; url() will say what is missing
+  }
 }

@@ -35,6 +35,15 @@ export class StorageRegistry {
   #built = new Map<string, Storage>();
   #fakes = new Map<string, Storage>();
   #cleanupErrorHandler: CleanupErrorHandler = warnCleanupError;
+  #generation = 0;
+
+  /**
+   * A number that changes whenever `configure()`, `fake()` or `restore()` may change what a name
+   * resolves to: what loading rows checks before it trusts a storage it found ready earlier.
+   */
+  get generation(): number {
+    return this.#generation;
+  }
 
   /** Replaces the whole configuration; storages built before are forgotten (not closed). */
   configure(config: StoragesConfig): void {
@@ -43,6 +52,7 @@ export class StorageRegistry {
     }
     this.#config = { ...config };
     this.#built.clear();
+    this.#generation++;
   }
 
   /** The configured names, fakes included. */
@@ -99,6 +109,7 @@ export class StorageRegistry {
     const fake = new InMemoryStorage();
     fake.name = name;
     this.#fakes.set(name, fake);
+    this.#generation++;
     return fake;
   }
 
@@ -106,6 +117,7 @@ export class StorageRegistry {
   restore(name?: string): void {
     if (name === undefined) this.#fakes.clear();
     else this.#fakes.delete(name);
+    this.#generation++;
   }
 
   /**

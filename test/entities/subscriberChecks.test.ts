@@ -100,3 +100,143 @@ describe(`FileFieldSubscriber checks on ${DB}`, () => {
     }
   });
 });
+
+describe(`loading rows on ${DB}`, () => {
+  const insertNote = async (ds: DataSource, key: string | null) => {
+    const { id } = await ds.getRepository(Note).save(Object.assign(new Note(), { body: "b" }));
+    if (key !== null) await ds.getRepository(Note).update({ id }, { file: key } as never);
+    return id;
+  };
+
+  // two DataSources on one server database would share the table
+  const sqljsOnly = DB === "sqljs" ? it : it.skip;
+
+  sqljsOnly(
+    "binds each loaded row to the DataSource that loaded it, whether its file column is set or NULL",
+    async () => {
+      const first = await open([FileFieldSubscriber]);
+      const second = await open([FileFieldSubscriber]);
+      try {
+        const withFile = await insertNote(second, "old.txt");
+        const withoutFile = await insertNote(second, null);
+        const [a, b] = await second.getRepository(Note).find({ order: { id: "ASC" } });
+        expect([a.id, b.id]).toEqual([withFile, withoutFile]);
+        expect(b.file.isEmpty).toBe(true);
+        await a.file.save("a.txt", "1");
+        await b.file.save("b.txt", "2");
+        const saved = await second.getRepository(Note).find({ order: { id: "ASC" } });
+        expect(saved.map((n) => n.file.name)).toEqual([a.file.name, b.file.name]);
+        expect(await first.getRepository(Note).count()).toBe(0);
+      } finally {
+        await first.destroy();
+        await second.destroy();
+      }
+    },
+  );
+
+  it("makes the first load wait for the storage's ready(), and later loads not at all", async () => {
+    const ds = await open([FileFieldSubscriber]);
+    const storage = new InMemoryStorage({ baseUrl: "/m/" });
+    let release = () => {};
+    const ready = jest
+      .spyOn(storage, "ready")
+      .mockImplementation(() => new Promise<void>((resolve) => (release = resolve)));
+    storages.configure({ default: storage });
+    try {
+      await insertNote(ds, "k.txt");
+      let loaded = false;
+      const loading = ds
+        .getRepository(Note)
+        .find()
+        .then((rows) => {
+          loaded = true;
+          return rows;
+        });
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(loaded).toBe(false);
+      release();
+      const [note] = await loading;
+      expect(note.file.url).toBe("/m/k.txt");
+      await ds.getRepository(Note).find();
+      expect(ready).toHaveBeenCalledTimes(1);
+    } finally {
+      await ds.destroy();
+    }
+  });
+
+  it("fails a load whose storage cannot get ready, and tries again on the next", async () => {
+    const ds = await open([FileFieldSubscriber]);
+    const storage = new InMemoryStorage();
+    const ready = jest
+      .spyOn(storage, "ready")
+      .mockRejectedValueOnce(new StorageConfigError("no credentials"))
+      .mockResolvedValue(undefined);
+    storages.configure({ default: storage });
+    try {
+      await insertNote(ds, "k.txt");
+      await expect(ds.getRepository(Note).find()).rejects.toThrow(/no credentials/);
+      const [note] = await ds.getRepository(Note).find();
+      expect(note.file.name).toBe("k.txt");
+      expect(ready).toHaveBeenCalledTimes(2);
+    } finally {
+      await ds.destroy();
+    }
+  });
+
+  it("waits again for a storage configured after rows were loaded", async () => {
+    const ds = await open([FileFieldSubscriber]);
+    try {
+      await insertNote(ds, "k.txt");
+      await ds.getRepository(Note).find();
+      const replacement = new InMemoryStorage({ baseUrl: "/new/" });
+      const ready = jest.spyOn(replacement, "ready");
+      storages.configure({ default: replacement });
+      const [note] = await ds.getRepository(Note).find();
+      expect(ready).toHaveBeenCalledTimes(1);
+      expect(note.file.url).toBe("/new/k.txt");
+    } finally {
+      await ds.destroy();
+    }
+  });
+
+  it("leaves the subscriber out of loads once every storage is ready", async () => {
+    const ds = await open([FileFieldSubscriber]);
+    try {
+      await insertNote(ds, "k.txt");
+      await ds.getRepository(Note).find();
+      const subscriber = ds.subscribers.find((s) => s instanceof FileFieldSubscriber) as FileFieldSubscriber;
+      expect(subscriber.afterLoad).toBeUndefined();
+    } finally {
+      await ds.destroy();
+    }
+  });
+});
+
+describe(`a DataSource the library did not see initialize, on ${DB}`, () => {
+  it("is patched by its first query, so loaded rows are bound to it", async () => {
+    // another copy of TypeORM: its DataSource.initialize was never wrapped by the library
+    let OtherDataSource!: typeof DataSource;
+    jest.isolateModules(() => {
+      OtherDataSource = require("typeorm").DataSource;
+    });
+    expect(OtherDataSource).not.toBe(DataSource);
+    const other = new OtherDataSource(dataSourceOptions([Note], [FileFieldSubscriber]));
+    await other.initialize();
+    try {
+      // no save first: saving would patch the columns through beforeInsert
+      await other.query(
+        other.driver.options.type === "postgres"
+          ? `INSERT INTO "note" ("body") VALUES ('b')`
+          : "INSERT INTO note (body) VALUES ('b')",
+      );
+      const [loaded] = await other.getRepository(Note).find();
+      const { id } = loaded;
+      await loaded.file.save("bound.txt", "x");
+      const again = await other.getRepository(Note).findOneByOrFail({ id });
+      expect(again.file.name).toBe(loaded.file.name);
+      expect(loaded.file.name).toMatch(/^bound/);
+    } finally {
+      await other.destroy();
+    }
+  });
+});

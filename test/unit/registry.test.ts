@@ -57,6 +57,20 @@ describe("StorageRegistry", () => {
     expect(registry.get("default")).toBe(real);
   });
 
+  it("changes its generation whenever what a name resolves to may change, and only then", () => {
+    const registry = new StorageRegistry();
+    const seen = [registry.generation];
+    registry.configure({ default: () => new InMemoryStorage() });
+    seen.push(registry.generation);
+    registry.get("default"); // building a factory's storage changes nothing a lookup returns
+    expect(registry.generation).toBe(seen[1]);
+    registry.fake("default");
+    seen.push(registry.generation);
+    registry.restore("default");
+    seen.push(registry.generation);
+    expect(new Set(seen).size).toBe(4);
+  });
+
   it("ready() builds every storage", async () => {
     const registry = new StorageRegistry();
     let built = 0;
