@@ -42,8 +42,9 @@ async function measureLoads(task: TaskContext): Promise<Measurement> {
   const entity = lib ? FileRow : PlainRow;
   const dataSource = await seeded(entity, lib ? [FileFieldSubscriber] : [], config.hydrationRows);
   const repository = dataSource.getRepository<ObjectLiteral>(entity);
+  // 30 loads per round: with 10, one garbage collection more or less moved a round's mean by 10 %
   const warmUps = config.quick ? 1 : 5;
-  const loads = config.quick ? 2 : 10;
+  const loads = config.quick ? 2 : 30;
   const check = (rows: ObjectLiteral[]) => {
     if (rows.length !== config.hydrationRows) throw new Error(`loaded ${rows.length} of ${config.hydrationRows} rows`);
   };
