@@ -20,7 +20,7 @@ import { assertNotShadowed } from "./installFileAccessor";
 import { patchFileColumns } from "./patchFileColumns";
 import { clearPending, isPending } from "./pendingUploads";
 import { resolveStorage } from "./resolveStorage";
-import { isAnyStorageGettingReady, whenReady } from "./storageReadiness";
+import { isAnyStorageGettingReady, whenFieldStorageReady } from "./storageReadiness";
 
 trackDataSources();
 
@@ -54,13 +54,8 @@ function waitForStorages(entity: object): Promise<void> | undefined {
   const pending: Promise<void>[] = [];
   for (const field of fieldsOf(entity)) {
     if (!readRaw(entity, field.propertyName)) continue;
-    let ready: Promise<void> | null;
-    try {
-      ready = whenReady(resolveStorage(field.storage));
-    } catch {
-      continue; // an unconfigured storage must not break loading; url() will say what is missing
-    }
-    if (ready !== null) pending.push(ready);
+    const ready = whenFieldStorageReady(field);
+    if (ready) pending.push(ready);
   }
   return pending.length ? Promise.all(pending).then(() => undefined) : undefined;
 }

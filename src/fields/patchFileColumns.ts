@@ -4,8 +4,7 @@ import { storages } from "../storage/storages";
 import { FileColumnTransformer } from "./FileColumnTransformer";
 import { readRaw, toRaw } from "./fileFieldState";
 import { type FileAccessor, findFileAccessor } from "./installFileAccessor";
-import { resolveStorage } from "./resolveStorage";
-import { whenReady } from "./storageReadiness";
+import { whenFieldStorageReady } from "./storageReadiness";
 
 const patched = new WeakSet<DataSource>();
 const patchedColumns = new WeakSet<ColumnMetadata>();
@@ -97,12 +96,7 @@ function patchColumn(column: ColumnMetadata, dataSource: DataSource): void {
  * Returns the registry generation in which the storage was ready, or -1 when it is not (yet).
  */
 function noteLoadedKey(accessor: FileAccessor): number {
-  const reference = accessor.field.storage;
-  try {
-    const ready = whenReady(resolveStorage(reference)) === null;
-    // a storage given as a function may resolve differently at each call: never trusted for later
-    return ready && typeof reference !== "function" ? storages.generation : -1;
-  } catch {
-    return -1; // an unconfigured storage must not break loading; url() will say what is missing
-  }
+  const { field } = accessor;
+  // a storage given as a function may resolve differently at each call: never trusted for later
+  return whenFieldStorageReady(field) === null && typeof field.storage !== "function" ? storages.generation : -1;
 }

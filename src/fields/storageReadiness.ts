@@ -1,4 +1,6 @@
 import type { Storage } from "../storage/Storage";
+import type { FileFieldDefinition } from "./FileFieldDefinition";
+import { resolveStorage } from "./resolveStorage";
 
 /** Per storage: `true` once `ready()` resolved, else the one pending `ready()` every loaded row waits on. */
 const readiness = new WeakMap<Storage, Promise<void> | true>();
@@ -38,4 +40,18 @@ export function whenReady(storage: Storage): Promise<void> | null {
 /** True while some storage's `ready()`, started by a load, has not settled. */
 export function isAnyStorageGettingReady(): boolean {
   return pending.size > 0;
+}
+
+/**
+ * `whenReady` for the storage `field` refers to now; `undefined` when no such storage is configured,
+ * which must not break loading (`url()` says what is missing).
+ */
+export function whenFieldStorageReady(field: FileFieldDefinition): Promise<void> | null | undefined {
+  let storage: Storage;
+  try {
+    storage = resolveStorage(field.storage);
+  } catch {
+    return undefined;
+  }
+  return whenReady(storage);
 }
