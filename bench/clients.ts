@@ -27,6 +27,16 @@ export function rawClient(target: S3Target): S3Client {
   });
 }
 
+/** Runs `work` with a raw client that is destroyed afterwards: setup and cleanup outside the timed paths. */
+export async function withRawClient<T>(target: S3Target, work: (client: S3Client) => Promise<T>): Promise<T> {
+  const client = rawClient(target);
+  try {
+    return await work(client);
+  } finally {
+    client.destroy();
+  }
+}
+
 type S3StorageOptions = ConstructorParameters<typeof S3Storage>[0];
 
 /** An `S3Storage` on the target with the same client settings as `rawClient`; `options` override. */

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { CreateBucketCommand, DeleteBucketCommand } from "@aws-sdk/client-s3";
-import { rawClient } from "./clients";
+import { withRawClient } from "./clients";
 import { deletePrefix } from "./support/deletePrefix";
 
 /** The S3 server and bucket every process of a run talks to (JSON-safe: children receive it). */
@@ -82,23 +82,13 @@ async function openExternal(endpoint: string): Promise<OpenTarget> {
     async close() {
       if (!ownBucket) return;
       await deletePrefix(target, "");
-      const client = rawClient(target);
-      try {
-        await client.send(new DeleteBucketCommand({ Bucket: target.bucket }));
-      } finally {
-        client.destroy();
-      }
+      await withRawClient(target, (client) => client.send(new DeleteBucketCommand({ Bucket: target.bucket })));
     },
   };
 }
 
 async function createBucket(target: S3Target): Promise<void> {
-  const client = rawClient(target);
-  try {
-    await client.send(new CreateBucketCommand({ Bucket: target.bucket }));
-  } finally {
-    client.destroy();
-  }
+  await withRawClient(target, (client) => client.send(new CreateBucketCommand({ Bucket: target.bucket })));
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {

@@ -1,5 +1,5 @@
 import { ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
-import { libStorage, rawClient } from "../clients";
+import { libStorage, rawClient, withRawClient } from "../clients";
 import type { BenchConfig } from "../config";
 import type { FigureGroup, GroupContext, Measurement, TaskContext } from "../figure";
 import { deletePrefix } from "../support/deletePrefix";
@@ -12,14 +12,11 @@ const PREFIX = "list";
 
 /** Puts the keys to list, once per run (not timed). */
 async function seed({ target, config }: GroupContext): Promise<Record<string, unknown>> {
-  const client = rawClient(target);
-  try {
-    await forEachConcurrent(config.listKeys, 8, (i) =>
+  await withRawClient(target, (client) =>
+    forEachConcurrent(config.listKeys, 8, (i) =>
       client.send(new PutObjectCommand({ Bucket: target.bucket, Key: `${PREFIX}/k${i}.txt`, Body: "x" })),
-    );
-  } finally {
-    client.destroy();
-  }
+    ),
+  );
   return {};
 }
 

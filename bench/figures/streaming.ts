@@ -1,7 +1,7 @@
 import { GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { FieldFile } from "typeorm-storages";
-import { libStorage, PART_SIZE, QUEUE_SIZE, rawClient } from "../clients";
+import { libStorage, PART_SIZE, QUEUE_SIZE, rawClient, withRawClient } from "../clients";
 import { type BenchConfig, sizeLabel } from "../config";
 import type { FigureDefinition, FigureGroup, Measurement, TaskContext } from "../figure";
 import type { S3Target } from "../s3Target";
@@ -90,15 +90,12 @@ async function read(task: TaskContext, size: number, key: string): Promise<Meter
 
 /** Checks the stored object's size and, where the ETag is a plain MD5 (s3rver), its checksum. */
 async function verify(target: S3Target, key: string, size: number, md5: string): Promise<void> {
-  const client = rawClient(target);
-  try {
-    const head = await client.send(new HeadObjectCommand({ Bucket: target.bucket, Key: key }));
-    const etag = (head.ETag ?? "").replace(/"/g, "");
-    if (head.ContentLength !== size) throw new Error(`${key}: stored ${head.ContentLength} of ${size} bytes`);
-    if (!etag.includes("-") && etag !== md5) throw new Error(`${key}: stored MD5 ${etag}, generated ${md5}`);
-  } finally {
-    client.destroy();
-  }
+  const head = await withRawClient(target, (client) =>
+    client.send(new HeadObjectCommand({ Bucket: target.bucket, Key: key })),
+  );
+  const etag = (head.ETag ?? "").replace(/"/g, "");
+  if (head.ContentLength !== size) throw new Error(`${key}: stored ${head.ContentLength} of ${size} bytes`);
+  if (!etag.includes("-") && etag !== md5) throw new Error(`${key}: stored MD5 ${etag}, generated ${md5}`);
 }
 
 async function measure(phase: string, task: TaskContext, size: number, label: string) {

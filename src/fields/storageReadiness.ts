@@ -14,7 +14,7 @@ const pending = new Set<Promise<void>>();
  * share one promise instead of chaining one each (10,000 of them for 10,000 rows); a failure is
  * forgotten, so the next load tries again.
  */
-export function whenReady(storage: Storage): Promise<void> | null {
+function whenReady(storage: Storage): Promise<void> | null {
   const state = readiness.get(storage);
   if (state === true) return null;
   if (state) return state;

@@ -108,6 +108,16 @@ describe(`loading rows on ${DB}`, () => {
     return id;
   };
 
+  /** Runs `test` on a fresh DataSource with the subscriber, destroyed afterwards. */
+  const withDataSource = async (test: (ds: DataSource) => Promise<void>) => {
+    const ds = await open([FileFieldSubscriber]);
+    try {
+      await test(ds);
+    } finally {
+      await ds.destroy();
+    }
+  };
+
   // two DataSources on one server database would share the table
   const sqljsOnly = DB === "sqljs" ? it : it.skip;
 
@@ -135,14 +145,13 @@ describe(`loading rows on ${DB}`, () => {
   );
 
   it("makes the first load wait for the storage's ready(), and later loads not at all", async () => {
-    const ds = await open([FileFieldSubscriber]);
     const storage = new InMemoryStorage({ baseUrl: "/m/" });
     let release = () => {};
     const ready = jest
       .spyOn(storage, "ready")
       .mockImplementation(() => new Promise<void>((resolve) => (release = resolve)));
     storages.configure({ default: storage });
-    try {
+    await withDataSource(async (ds) => {
       await insertNote(ds, "k.txt");
       let loaded = false;
       const loading = ds
@@ -159,33 +168,27 @@ describe(`loading rows on ${DB}`, () => {
       expect(note.file.url).toBe("/m/k.txt");
       await ds.getRepository(Note).find();
       expect(ready).toHaveBeenCalledTimes(1);
-    } finally {
-      await ds.destroy();
-    }
+    });
   });
 
   it("fails a load whose storage cannot get ready, and tries again on the next", async () => {
-    const ds = await open([FileFieldSubscriber]);
     const storage = new InMemoryStorage();
     const ready = jest
       .spyOn(storage, "ready")
       .mockRejectedValueOnce(new StorageConfigError("no credentials"))
       .mockResolvedValue(undefined);
     storages.configure({ default: storage });
-    try {
+    await withDataSource(async (ds) => {
       await insertNote(ds, "k.txt");
       await expect(ds.getRepository(Note).find()).rejects.toThrow(/no credentials/);
       const [note] = await ds.getRepository(Note).find();
       expect(note.file.name).toBe("k.txt");
       expect(ready).toHaveBeenCalledTimes(2);
-    } finally {
-      await ds.destroy();
-    }
+    });
   });
 
   it("waits again for a storage configured after rows were loaded", async () => {
-    const ds = await open([FileFieldSubscriber]);
-    try {
+    await withDataSource(async (ds) => {
       await insertNote(ds, "k.txt");
       await ds.getRepository(Note).find();
       const replacement = new InMemoryStorage({ baseUrl: "/new/" });
@@ -194,21 +197,16 @@ describe(`loading rows on ${DB}`, () => {
       const [note] = await ds.getRepository(Note).find();
       expect(ready).toHaveBeenCalledTimes(1);
       expect(note.file.url).toBe("/new/k.txt");
-    } finally {
-      await ds.destroy();
-    }
+    });
   });
 
   it("leaves the subscriber out of loads once every storage is ready", async () => {
-    const ds = await open([FileFieldSubscriber]);
-    try {
+    await withDataSource(async (ds) => {
       await insertNote(ds, "k.txt");
       await ds.getRepository(Note).find();
       const subscriber = ds.subscribers.find((s) => s instanceof FileFieldSubscriber) as FileFieldSubscriber;
       expect(subscriber.afterLoad).toBeUndefined();
-    } finally {
-      await ds.destroy();
-    }
+    });
   });
 });
 
