@@ -38,8 +38,8 @@ export class StorageRegistry {
   #generation = 0;
 
   /**
-   * A number that changes whenever `configure()`, `fake()` or `restore()` may change what a name
-   * resolves to: what loading rows checks before it trusts a storage it found ready earlier.
+   * A number that changes whenever `configure()`, `fake()`, `restore()` or `close()` may change what a
+   * name resolves to: what loading rows checks before it trusts a storage it found ready earlier.
    */
   get generation(): number {
     return this.#generation;
@@ -143,6 +143,8 @@ export class StorageRegistry {
   async close(): Promise<void> {
     const all = [...this.#built.values(), ...this.#fakes.values()];
     this.#built.clear();
+    // a factory builds a new storage on the next get(), which has not been through ready()
+    this.#generation++;
     await Promise.all(all.map((s) => s.close()));
   }
 }

@@ -200,6 +200,29 @@ describe(`loading rows on ${DB}`, () => {
     });
   });
 
+  it("waits again for the storage a factory builds after storages.close()", async () => {
+    const built: InMemoryStorage[] = [];
+    const ready: jest.SpyInstance[] = [];
+    storages.configure({
+      default: () => {
+        const storage = new InMemoryStorage({ baseUrl: `/m${built.length}/` });
+        built.push(storage);
+        ready.push(jest.spyOn(storage, "ready"));
+        return storage;
+      },
+    });
+    await withDataSource(async (ds) => {
+      await insertNote(ds, "k.txt");
+      await ds.getRepository(Note).find(); // waits for ready()
+      await ds.getRepository(Note).find(); // finds the storage ready, and remembers that
+      await storages.close();
+      const [note] = await ds.getRepository(Note).find();
+      expect(built).toHaveLength(2);
+      expect(ready.map((spy) => spy.mock.calls.length)).toEqual([1, 1]);
+      expect(note.file.url).toBe("/m1/k.txt");
+    });
+  });
+
   it("leaves the subscriber out of loads once every storage is ready", async () => {
     await withDataSource(async (ds) => {
       await insertNote(ds, "k.txt");
