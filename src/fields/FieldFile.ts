@@ -36,6 +36,9 @@ export interface FieldFileDeleteOptions {
   manager?: EntityManager;
 }
 
+/** What `url` passes: one shared object rather than a new `{}` per URL rendered. */
+const NO_URL_OPTIONS: UrlOptions = Object.freeze({});
+
 /**
  * The lazy file a `@FileColumn` property always reads as: a key (`name`) in a storage, bound to its
  * entity. Nothing touches the storage until a method asks; `url` is synchronous. Empty when the
@@ -84,7 +87,7 @@ export class FieldFile {
 
   /** The file's URL, synchronously (public, presigned, CDN or signed local). Throws `EmptyFileFieldError`. */
   get url(): string {
-    return this.generateUrl();
+    return this.generateUrl(NO_URL_OPTIONS);
   }
 
   /**

@@ -67,8 +67,10 @@ export class StorageRegistry {
 
   /** Returns the storage named `name`, building it on first use; throws `StorageConfigError` listing the names. */
   get(name: string): Storage {
-    const fake = this.#fakes.get(name);
-    if (fake) return fake;
+    if (this.#fakes.size !== 0) {
+      const fake = this.#fakes.get(name);
+      if (fake) return fake;
+    }
     const cached = this.#built.get(name);
     if (cached) return cached;
     if (!Object.hasOwn(this.#config, name)) {
