@@ -1,17 +1,20 @@
 import type { DataSource } from "typeorm";
 import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
+import type { EntityMetadata } from "typeorm/metadata/EntityMetadata";
 import { storages } from "../storage/storages";
 import { FileColumnTransformer } from "./FileColumnTransformer";
-import { readRaw, toRaw } from "./fileFieldState";
+import { readRaw, setBoundDataSource, toRaw } from "./fileFieldState";
 import { type FileAccessor, findFileAccessor } from "./installFileAccessor";
 import { whenFieldStorageReady } from "./storageReadiness";
 
 const patched = new WeakSet<DataSource>();
 const patchedColumns = new WeakSet<ColumnMetadata>();
+const patchedMetadatas = new WeakSet<EntityMetadata>();
 
 /*
  * What TypeORM does per row and column goes through `ColumnMetadata` objects, one set per DataSource.
- * For file columns (not embedded ones) this replaces, once per DataSource:
+ * For file columns (not embedded ones) this replaces, once per DataSource (and, for every entity with
+ * file columns, `EntityMetadata.create`, which binds each hydrated row: `bindWhatLoads`):
  *
  * - `getEntityValue(entity)`: TypeORM would read our accessor, which always returns a FieldFile. It
  *   reads the raw key instead, so that a property never set (or not selected) reads as `undefined`
@@ -30,13 +33,32 @@ export function patchFileColumns(dataSource: DataSource): void {
   if (patched.has(dataSource) || !dataSource.isInitialized) return;
   patched.add(dataSource);
   for (const metadata of dataSource.entityMetadatas) {
+    let hasFileColumns = false;
     for (const column of metadata.columns) {
-      if (!(column.transformer instanceof FileColumnTransformer) || column.embeddedMetadata) continue;
-      if (patchedColumns.has(column)) continue;
+      if (!(column.transformer instanceof FileColumnTransformer)) continue;
+      hasFileColumns = true;
+      if (column.embeddedMetadata || patchedColumns.has(column)) continue;
       patchedColumns.add(column);
       patchColumn(column, dataSource);
     }
+    if (hasFileColumns) bindWhatLoads(metadata, dataSource);
   }
+}
+
+/**
+ * Binds every row TypeORM hydrates for `metadata` to `dataSource` as it creates the entity, so that
+ * `row.file.save()` persists through the DataSource that loaded the row even when a `select` left every
+ * file column out (the column setters below then never run for it).
+ */
+function bindWhatLoads(metadata: EntityMetadata, dataSource: DataSource): void {
+  if (patchedMetadatas.has(metadata)) return;
+  patchedMetadatas.add(metadata);
+  const create = metadata.create.bind(metadata);
+  metadata.create = (queryRunner, options) => {
+    const entity = create(queryRunner, options);
+    if (options?.fromDeserializer && !options.pojo) setBoundDataSource(entity, dataSource);
+    return entity;
+  };
 }
 
 function patchColumn(column: ColumnMetadata, dataSource: DataSource): void {

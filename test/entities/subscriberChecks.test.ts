@@ -144,6 +144,24 @@ describe(`loading rows on ${DB}`, () => {
     },
   );
 
+  sqljsOnly("binds a row loaded without its file column, so saving a file needs no manager", async () => {
+    const first = await open([FileFieldSubscriber]);
+    const second = await open([FileFieldSubscriber]);
+    try {
+      const id = await insertNote(second, "old.txt");
+      const [partial] = await second.getRepository(Note).find({ select: { id: true, body: true } });
+      expect(partial.id).toBe(id);
+      await partial.file.save("new.txt", "2");
+      const reloaded = await second.getRepository(Note).findOneByOrFail({ id });
+      expect(reloaded.file.name).toBe(partial.file.name);
+      expect(await reloaded.file.read()).toEqual(Buffer.from("2"));
+      expect(await first.getRepository(Note).count()).toBe(0);
+    } finally {
+      await first.destroy();
+      await second.destroy();
+    }
+  });
+
   it("makes the first load wait for the storage's ready(), and later loads not at all", async () => {
     const storage = new InMemoryStorage({ baseUrl: "/m/" });
     let release = () => {};
