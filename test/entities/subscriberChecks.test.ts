@@ -121,33 +121,35 @@ describe(`loading rows on ${DB}`, () => {
   // two DataSources on one server database would share the table
   const sqljsOnly = DB === "sqljs" ? it : it.skip;
 
-  sqljsOnly(
-    "binds each loaded row to the DataSource that loaded it, whether its file column is set or NULL",
-    async () => {
-      const first = await open([FileFieldSubscriber]);
-      const second = await open([FileFieldSubscriber]);
-      try {
-        const withFile = await insertNote(second, "old.txt");
-        const withoutFile = await insertNote(second, null);
-        const [a, b] = await second.getRepository(Note).find({ order: { id: "ASC" } });
-        expect([a.id, b.id]).toEqual([withFile, withoutFile]);
-        expect(b.file.isEmpty).toBe(true);
-        await a.file.save("a.txt", "1");
-        await b.file.save("b.txt", "2");
-        const saved = await second.getRepository(Note).find({ order: { id: "ASC" } });
-        expect(saved.map((n) => n.file.name)).toEqual([a.file.name, b.file.name]);
-        expect(await first.getRepository(Note).count()).toBe(0);
-      } finally {
-        await first.destroy();
-        await second.destroy();
-      }
-    },
-  );
-
-  sqljsOnly("binds a row loaded without its file column, so saving a file needs no manager", async () => {
+  /** Runs `test` on two fresh DataSources with the subscriber, both destroyed afterwards. */
+  const withTwoDataSources = async (test: (first: DataSource, second: DataSource) => Promise<void>) => {
     const first = await open([FileFieldSubscriber]);
     const second = await open([FileFieldSubscriber]);
     try {
+      await test(first, second);
+    } finally {
+      await first.destroy();
+      await second.destroy();
+    }
+  };
+
+  sqljsOnly("binds each loaded row to the DataSource that loaded it, whether its file column is set or NULL", () =>
+    withTwoDataSources(async (first, second) => {
+      const withFile = await insertNote(second, "old.txt");
+      const withoutFile = await insertNote(second, null);
+      const [a, b] = await second.getRepository(Note).find({ order: { id: "ASC" } });
+      expect([a.id, b.id]).toEqual([withFile, withoutFile]);
+      expect(b.file.isEmpty).toBe(true);
+      await a.file.save("a.txt", "1");
+      await b.file.save("b.txt", "2");
+      const saved = await second.getRepository(Note).find({ order: { id: "ASC" } });
+      expect(saved.map((n) => n.file.name)).toEqual([a.file.name, b.file.name]);
+      expect(await first.getRepository(Note).count()).toBe(0);
+    }),
+  );
+
+  sqljsOnly("binds a row loaded without its file column, so saving a file needs no manager", () =>
+    withTwoDataSources(async (first, second) => {
       const id = await insertNote(second, "old.txt");
       const [partial] = await second.getRepository(Note).find({ select: { id: true, body: true } });
       expect(partial.id).toBe(id);
@@ -156,11 +158,8 @@ describe(`loading rows on ${DB}`, () => {
       expect(reloaded.file.name).toBe(partial.file.name);
       expect(await reloaded.file.read()).toEqual(Buffer.from("2"));
       expect(await first.getRepository(Note).count()).toBe(0);
-    } finally {
-      await first.destroy();
-      await second.destroy();
-    }
-  });
+    }),
+  );
 
   it("makes the first load wait for the storage's ready(), and later loads not at all", async () => {
     const storage = new InMemoryStorage({ baseUrl: "/m/" });
