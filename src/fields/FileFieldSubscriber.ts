@@ -84,7 +84,7 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
   /**
    * Makes sure the DataSource's file columns are patched before any row loads, also for a DataSource
    * that initialized before this module loaded (subscribers given as file globs) or through another
-   * copy of TypeORM; a WeakSet lookup per query otherwise.
+   * copy of TypeORM; a WeakMap lookup per query otherwise.
    */
   beforeQuery(event: BeforeQueryEvent): void {
     patchFileColumns(event.dataSource);

@@ -7,7 +7,8 @@ import { readRaw, setBoundDataSource, toRaw } from "./fileFieldState";
 import { type FileAccessor, findFileAccessor } from "./installFileAccessor";
 import { whenFieldStorageReady } from "./storageReadiness";
 
-const patched = new WeakSet<DataSource>();
+/** Per DataSource, the metadata list last patched: `initialize()` after `destroy()` builds a new one. */
+const patched = new WeakMap<DataSource, readonly EntityMetadata[]>();
 const patchedColumns = new WeakSet<ColumnMetadata>();
 const patchedMetadatas = new WeakSet<EntityMetadata>();
 
@@ -30,8 +31,8 @@ const patchedMetadatas = new WeakSet<EntityMetadata>();
  * (docs/benchmarks.md). Plain objects (criteria, partial updates) keep TypeORM's code.
  */
 export function patchFileColumns(dataSource: DataSource): void {
-  if (patched.has(dataSource) || !dataSource.isInitialized) return;
-  patched.add(dataSource);
+  if (!dataSource.isInitialized || patched.get(dataSource) === dataSource.entityMetadatas) return;
+  patched.set(dataSource, dataSource.entityMetadatas);
   for (const metadata of dataSource.entityMetadatas) {
     let hasFileColumns = false;
     for (const column of metadata.columns) {

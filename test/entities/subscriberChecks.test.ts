@@ -101,6 +101,24 @@ describe(`FileFieldSubscriber checks on ${DB}`, () => {
   });
 });
 
+describe(`a DataSource destroyed and initialized again, on ${DB}`, () => {
+  it("keeps its file columns patched: saving a row whose file was never set leaves the column alone", async () => {
+    const ds = await open([FileFieldSubscriber]);
+    try {
+      await ds.destroy();
+      await ds.initialize(); // TypeORM builds new metadata objects
+      const note = new Note();
+      await note.file.save("kept.txt", "1", { manager: ds.manager });
+      await ds.getRepository(Note).save(Object.assign(new Note(), { id: note.id, body: "edited" }));
+      const reloaded = await ds.getRepository(Note).findOneByOrFail({ id: note.id });
+      expect(reloaded.body).toBe("edited");
+      expect(reloaded.file.name).toBe(note.file.name);
+    } finally {
+      await ds.destroy();
+    }
+  });
+});
+
 describe(`loading rows on ${DB}`, () => {
   const insertNote = async (ds: DataSource, key: string | null) => {
     const { id } = await ds.getRepository(Note).save(Object.assign(new Note(), { body: "b" }));
