@@ -11,6 +11,7 @@ import {
   type TransactionStartEvent,
   type UpdateEvent,
 } from "typeorm";
+import type { EntityMetadata } from "typeorm/metadata/EntityMetadata";
 import { type CleanupTask, runCleanup } from "./cleanup";
 import { bindEntity, trackDataSources } from "./dataSources";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
@@ -44,6 +45,40 @@ const nameOf = (raw: string | null | undefined) => (raw ? raw : null);
 function fieldsOf(entity: unknown): readonly FileFieldDefinition[] {
   if (typeof entity !== "object" || entity === null) return [];
   return getFileFields(entity.constructor);
+}
+
+/** One file field of a saved or removed row: on the entity itself, or on an embedded object in it. */
+interface FieldSlot {
+  field: FileFieldDefinition;
+  /** The object holding the field now, and in the database entity TypeORM compared it with. */
+  holder: object;
+  databaseHolder: object | undefined;
+  /** The column's property path, as in `updatedColumns` (`file`, or `media.file` when embedded). */
+  path: string;
+}
+
+const at = (object: unknown, names: readonly string[]): object | undefined => {
+  let value = object;
+  for (const name of names) value = typeof value === "object" && value !== null ? (value as any)[name] : undefined;
+  return typeof value === "object" && value !== null ? value : undefined;
+};
+
+/** The file fields of `entity` and of the embedded objects (`@Column(() => Media)`) it holds. */
+function slotsOf(entity: object, databaseEntity: object | undefined, metadata: EntityMetadata): FieldSlot[] {
+  const slots: FieldSlot[] = fieldsOf(entity).map((field) => ({
+    field,
+    holder: entity,
+    databaseHolder: databaseEntity,
+    path: field.propertyName,
+  }));
+  for (const embedded of metadata.allEmbeddeds) {
+    const holder = embedded.isArray ? undefined : at(entity, embedded.parentPropertyNames);
+    if (!holder) continue;
+    const databaseHolder = at(databaseEntity, embedded.parentPropertyNames);
+    for (const field of fieldsOf(holder))
+      slots.push({ field, holder, databaseHolder, path: `${embedded.propertyPath}.${field.propertyName}` });
+  }
+  return slots;
 }
 
 /**
@@ -99,14 +134,15 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
   }
 
   afterInsert(event: InsertEvent<object>): Promise<void> {
-    return this.#record(event.queryRunner, event.dataSource, event.entity, undefined, "save");
+    return this.#record(event.queryRunner, event.dataSource, event.metadata, event.entity, undefined, "save");
   }
 
   afterUpdate(event: UpdateEvent<object>): Promise<void> {
-    const written = new Set(event.updatedColumns.map((column) => column.propertyName));
+    const written = new Set(event.updatedColumns.map((column) => column.propertyPath));
     return this.#record(
       event.queryRunner,
       event.dataSource,
+      event.metadata,
       event.entity as object,
       event.databaseEntity,
       "save",
@@ -116,7 +152,7 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
 
   afterRemove(event: RemoveEvent<object>): Promise<void> {
     const old = event.databaseEntity ?? event.entity;
-    return this.#record(event.queryRunner, event.dataSource, old, old, "remove");
+    return this.#record(event.queryRunner, event.dataSource, event.metadata, old, old, "remove");
   }
 
   afterTransactionStart(event: TransactionStartEvent): void {
@@ -155,22 +191,24 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
   async #record(
     queryRunner: QueryRunner,
     dataSource: DataSource,
+    metadata: EntityMetadata,
     entity: object | undefined,
     databaseEntity: object | undefined,
     kind: "save" | "remove",
     written?: ReadonlySet<string>,
   ): Promise<void> {
-    const fields = fieldsOf(entity);
-    if (!entity || fields.length === 0) return;
+    if (typeof entity !== "object" || entity === null) return;
+    const slots = slotsOf(entity, databaseEntity, metadata);
+    if (slots.length === 0) return;
     if (kind === "save") bindEntity(entity, dataSource);
     const uploads: CleanupTask[] = [];
     const deletions: CleanupTask[] = [];
-    for (const field of fields) {
-      if (written && !written.has(field.propertyName)) continue;
-      const newRaw = kind === "remove" ? null : readRaw(entity, field.propertyName);
+    for (const { field, holder, databaseHolder, path } of slots) {
+      if (written && !written.has(path)) continue;
+      const newRaw = kind === "remove" ? null : readRaw(holder, field.propertyName);
       if (newRaw === undefined) continue; // never set or not selected: the column was left alone
       const newName = nameOf(newRaw);
-      const oldName = databaseEntity ? nameOf(readRaw(databaseEntity, field.propertyName)) : null;
+      const oldName = databaseHolder ? nameOf(readRaw(databaseHolder, field.propertyName)) : null;
       if (newName === oldName && kind === "save") continue;
       if (newName === null && oldName === null) continue;
       const storage = resolveStorage(field.storage);

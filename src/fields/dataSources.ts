@@ -50,6 +50,12 @@ export function hasFileFieldSubscriber(dataSource: DataSource): boolean {
  * has a `FileFieldSubscriber`. Throws `StorageConfigError` naming the fix when that is not one.
  */
 export function managerFor(entity: object, given: EntityManager | undefined): EntityManager {
+  const manager = chooseManager(entity, given);
+  if (!manager.connection.hasMetadata(entity.constructor)) throw notAnEntity(entity, manager.connection);
+  return manager;
+}
+
+function chooseManager(entity: object, given: EntityManager | undefined): EntityManager {
   const className = entity.constructor?.name ?? "entity";
   const missingSubscriber = (ds: DataSource) =>
     new StorageConfigError(
@@ -68,6 +74,7 @@ export function managerFor(entity: object, given: EntityManager | undefined): En
   const withSubscriber = candidates.filter(hasFileFieldSubscriber);
   if (withSubscriber.length === 1) return withSubscriber[0].manager;
   if (withSubscriber.length === 0 && candidates.length > 0) throw missingSubscriber(candidates[0]);
+  if (withSubscriber.length === 0 && whereEmbedded(entity.constructor, live)) throw notAnEntity(entity);
   throw new StorageConfigError(
     withSubscriber.length === 0
       ? `No initialized DataSource knows ${className}: initialize it first (with FileFieldSubscriber in its ` +
@@ -75,4 +82,32 @@ export function managerFor(entity: object, given: EntityManager | undefined): En
       : `${withSubscriber.length} initialized DataSources know ${className}: pass { manager } to save()/delete() ` +
           "to say which one persists it.",
   );
+}
+
+/**
+ * The error for a FieldFile whose object is not an entity of the DataSource that would persist it:
+ * usually an embedded object (`@Column(() => Media)`), which TypeORM saves only as part of its owner.
+ */
+function notAnEntity(object: object, dataSource?: DataSource): StorageConfigError {
+  const className = object.constructor?.name ?? "object";
+  const owner = whereEmbedded(object.constructor, dataSource ? [dataSource] : live);
+  return new StorageConfigError(
+    owner
+      ? `${className} is embedded (in ${owner}), and save()/delete() on its file fields cannot persist it on ` +
+          "its own: pass { save: false }, then save the entity that holds it."
+      : `${className} is not an entity of the DataSource that would persist it: pass { save: false } and ` +
+          "save the row yourself, or pass the { manager } of a DataSource that knows it.",
+  );
+}
+
+/** `Owner.property` where some initialized DataSource embeds `cls` (`@Column(() => cls)`), if any. */
+function whereEmbedded(cls: Function | undefined, dataSources: Iterable<DataSource>): string | undefined {
+  for (const ds of dataSources) {
+    if (!ds.isInitialized) continue;
+    for (const metadata of ds.entityMetadatas) {
+      const embedded = metadata.allEmbeddeds.find((e) => e.type === cls);
+      if (embedded) return `${metadata.name}.${embedded.propertyPath}`;
+    }
+  }
+  return undefined;
 }

@@ -14,8 +14,9 @@ const patchedMetadatas = new WeakSet<EntityMetadata>();
 
 /*
  * What TypeORM does per row and column goes through `ColumnMetadata` objects, one set per DataSource.
- * For file columns (not embedded ones) this replaces, once per DataSource (and, for every entity with
- * file columns, `EntityMetadata.create`, which binds each hydrated row: `bindWhatLoads`):
+ * For file columns (of the entity or of an embedded object in it) this replaces, once per DataSource
+ * (and, for every entity with file columns, `EntityMetadata.create`, which binds each hydrated row:
+ * `bindWhatLoads`):
  *
  * - `getEntityValue(entity)`: TypeORM would read our accessor, which always returns a FieldFile. It
  *   reads the raw key instead, so that a property never set (or not selected) reads as `undefined`
@@ -38,7 +39,8 @@ export function patchFileColumns(dataSource: DataSource): void {
     for (const column of metadata.columns) {
       if (!(column.transformer instanceof FileColumnTransformer)) continue;
       hasFileColumns = true;
-      if (column.embeddedMetadata || patchedColumns.has(column)) continue;
+      // arrays of embeddeds (MongoDB only) keep TypeORM's code
+      if (column.embeddedMetadata?.isArray || patchedColumns.has(column)) continue;
       patchedColumns.add(column);
       patchColumn(column, dataSource);
     }
@@ -85,28 +87,39 @@ function patchColumn(column: ColumnMetadata, dataSource: DataSource): void {
     return lastAccessor;
   };
 
+  // For a column of an embedded object (`@Column(() => Media)`), the object holding the property is
+  // found along the embedded path; where it is missing, TypeORM's code reads undefined or creates it.
+  const path = column.embeddedMetadata?.parentPropertyNames ?? [];
+  const holderOf = (entity: any): any => {
+    let holder = entity;
+    for (const name of path) holder = typeof holder === "object" && holder !== null ? holder[name] : undefined;
+    return typeof holder === "object" && holder !== null ? holder : undefined;
+  };
+
   column.getEntityValue = (entity: any, transform = false) => {
-    const accessor = typeof entity === "object" && entity !== null ? classAccessorOf(entity) : undefined;
+    const holder = holderOf(entity);
+    const accessor = holder === undefined ? undefined : classAccessorOf(holder);
     // a data property of the same name (a plain object, or a class field hiding the accessor) is TypeORM's to read
-    if (accessor === undefined || (Object.hasOwn(entity, propertyName) && !findFileAccessor(entity, propertyName)))
+    if (accessor === undefined || (Object.hasOwn(holder, propertyName) && !findFileAccessor(holder, propertyName)))
       return originalGet(entity, transform);
-    const raw = readRaw(entity, propertyName);
+    const raw = readRaw(holder, propertyName);
     return transform ? transformer.to(raw) : raw;
   };
 
   column.setEntityValue = (entity: any, value: any) => {
-    const accessor = typeof entity === "object" && entity !== null ? classAccessorOf(entity) : undefined;
+    const holder = holderOf(entity);
+    const accessor = holder === undefined ? undefined : classAccessorOf(holder);
     if (accessor === undefined) return originalSet(entity, value);
     // After a save TypeORM sets every nullable column it did not write to null on the entity. For a
     // file column that would turn "untouched" into "cleared", and the next save would empty the
     // column and delete the file. A NULL from TypeORM over a never-set field therefore keeps it unset
     // (it still reads as an empty FieldFile); only your own assignments clear a field.
-    if ((value === null || value === undefined) && readRaw(entity, propertyName) === undefined) {
-      accessor.touch(entity, dataSource);
+    if ((value === null || value === undefined) && readRaw(holder, propertyName) === undefined) {
+      accessor.touch(holder, dataSource);
       return;
     }
     const raw = typeof value === "string" ? value : toRaw(value, describe);
-    accessor.assign(entity, raw, dataSource);
+    accessor.assign(holder, raw, dataSource);
     if (raw && (readyIn !== storages.generation || readyAccessor !== accessor)) {
       readyIn = noteLoadedKey(accessor);
       readyAccessor = accessor;
