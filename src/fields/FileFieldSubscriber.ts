@@ -4,6 +4,7 @@ import {
   type EntitySubscriberInterface,
   EventSubscriber,
   type InsertEvent,
+  type LoadEvent,
   type QueryRunner,
   type RemoveEvent,
   type TransactionCommitEvent,
@@ -63,15 +64,18 @@ const at = (object: unknown, names: readonly string[]): object | undefined => {
   return typeof value === "object" && value !== null ? value : undefined;
 };
 
-/** The file fields of `entity` and of the embedded objects (`@Column(() => Media)`) it holds. */
-function slotsOf(entity: object, databaseEntity: object | undefined, metadata: EntityMetadata): FieldSlot[] {
+/**
+ * The file fields of `entity` and, given its metadata, of the embedded objects (`@Column(() => Media)`)
+ * it holds.
+ */
+function slotsOf(entity: object, databaseEntity: object | undefined, metadata?: EntityMetadata): FieldSlot[] {
   const slots: FieldSlot[] = fieldsOf(entity).map((field) => ({
     field,
     holder: entity,
     databaseHolder: databaseEntity,
     path: field.propertyName,
   }));
-  for (const embedded of metadata.allEmbeddeds) {
+  for (const embedded of metadata?.allEmbeddeds ?? []) {
     const holder = embedded.isArray ? undefined : at(entity, embedded.parentPropertyNames);
     if (!holder) continue;
     const databaseHolder = at(databaseEntity, embedded.parentPropertyNames);
@@ -85,10 +89,10 @@ function slotsOf(entity: object, databaseEntity: object | undefined, metadata: E
  * What a loaded row waits for while a storage is getting ready: the `ready()` of the storage of each
  * of its non-empty file fields.
  */
-function waitForStorages(entity: object): Promise<void> | undefined {
+function waitForStorages(entity: object, event?: LoadEvent<object>): Promise<void> | undefined {
   const pending: Promise<void>[] = [];
-  for (const field of fieldsOf(entity)) {
-    if (!readRaw(entity, field.propertyName)) continue;
+  for (const { field, holder } of slotsOf(entity, undefined, event?.metadata)) {
+    if (!readRaw(holder, field.propertyName)) continue;
     const ready = whenFieldStorageReady(field);
     if (ready) pending.push(ready);
   }
@@ -112,7 +116,7 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
    * only while a storage that loaded rows use is still getting ready; then the load waits for it, so
    * that `url()` works on what it returns. Otherwise a load costs the subscriber nothing per row.
    */
-  get afterLoad(): ((entity: object) => Promise<void> | undefined) | undefined {
+  get afterLoad(): ((entity: object, event?: LoadEvent<object>) => Promise<void> | undefined) | undefined {
     return isAnyStorageGettingReady() ? waitForStorages : undefined;
   }
 

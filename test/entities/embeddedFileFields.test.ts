@@ -81,6 +81,28 @@ describe(`file fields in an embedded object, on ${DB}`, () => {
     expect(await media.exists(kept)).toBe(true);
   });
 
+  it("make the first load wait for their storage's ready()", async () => {
+    const post = newPost();
+    await post.media.file.save("a.txt", "1", { save: false });
+    await ds.getRepository(Post).save(post);
+    const slow = new InMemoryStorage({ baseUrl: "/slow/" });
+    let release = () => {};
+    jest.spyOn(slow, "ready").mockImplementation(() => new Promise<void>((resolve) => (release = resolve)));
+    storages.configure({ default: slow });
+    let loaded = false;
+    const loading = ds
+      .getRepository(Post)
+      .findOneByOrFail({ id: post.id })
+      .then((row) => {
+        loaded = true;
+        return row;
+      });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(loaded).toBe(false);
+    release();
+    expect((await loading).media.file.url).toBe(`/slow/${post.media.file.name}`);
+  });
+
   it("refuse save() and delete() that would persist the embedded object alone, before uploading", async () => {
     const post = newPost();
     const embedded = /Media is embedded \(in Post\.media\).*\{ save: false \}/;
