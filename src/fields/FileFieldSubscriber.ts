@@ -19,6 +19,7 @@ import type { FileFieldDefinition } from "./FileFieldDefinition";
 import { readRaw } from "./fileFieldState";
 import { getFileFields } from "./fileFields";
 import { assertNotShadowed } from "./installFileAccessor";
+import { objectAt } from "./objectAt";
 import { patchFileColumns } from "./patchFileColumns";
 import { clearPending, isPending } from "./pendingUploads";
 import { resolveStorage } from "./resolveStorage";
@@ -58,12 +59,6 @@ interface FieldSlot {
   path: string;
 }
 
-const at = (object: unknown, names: readonly string[]): object | undefined => {
-  let value = object;
-  for (const name of names) value = typeof value === "object" && value !== null ? (value as any)[name] : undefined;
-  return typeof value === "object" && value !== null ? value : undefined;
-};
-
 /**
  * The file fields of `entity` and, given its metadata, of the embedded objects (`@Column(() => Media)`)
  * it holds.
@@ -76,9 +71,9 @@ function slotsOf(entity: object, databaseEntity: object | undefined, metadata?: 
     path: field.propertyName,
   }));
   for (const embedded of metadata?.allEmbeddeds ?? []) {
-    const holder = embedded.isArray ? undefined : at(entity, embedded.parentPropertyNames);
+    const holder = embedded.isArray ? undefined : objectAt(entity, embedded.parentPropertyNames);
     if (!holder) continue;
-    const databaseHolder = at(databaseEntity, embedded.parentPropertyNames);
+    const databaseHolder = objectAt(databaseEntity, embedded.parentPropertyNames);
     for (const field of fieldsOf(holder))
       slots.push({ field, holder, databaseHolder, path: `${embedded.propertyPath}.${field.propertyName}` });
   }

@@ -5,6 +5,7 @@ import { storages } from "../storage/storages";
 import { FileColumnTransformer } from "./FileColumnTransformer";
 import { readRaw, setBoundDataSource, toRaw } from "./fileFieldState";
 import { type FileAccessor, findFileAccessor } from "./installFileAccessor";
+import { objectAt } from "./objectAt";
 import { whenFieldStorageReady } from "./storageReadiness";
 
 /** Per DataSource, the metadata list last patched: `initialize()` after `destroy()` builds a new one. */
@@ -90,26 +91,24 @@ function patchColumn(column: ColumnMetadata, dataSource: DataSource): void {
   // For a column of an embedded object (`@Column(() => Media)`), the object holding the property is
   // found along the embedded path; where it is missing, TypeORM's code reads undefined or creates it.
   const path = column.embeddedMetadata?.parentPropertyNames ?? [];
-  const holderOf = (entity: any): any => {
-    let holder = entity;
-    for (const name of path) holder = typeof holder === "object" && holder !== null ? holder[name] : undefined;
-    return typeof holder === "object" && holder !== null ? holder : undefined;
-  };
 
   column.getEntityValue = (entity: any, transform = false) => {
-    const holder = holderOf(entity);
-    const accessor = holder === undefined ? undefined : classAccessorOf(holder);
+    const holder = objectAt(entity, path);
     // a data property of the same name (a plain object, or a class field hiding the accessor) is TypeORM's to read
-    if (accessor === undefined || (Object.hasOwn(holder, propertyName) && !findFileAccessor(holder, propertyName)))
+    if (
+      holder === undefined ||
+      classAccessorOf(holder) === undefined ||
+      (Object.hasOwn(holder, propertyName) && !findFileAccessor(holder, propertyName))
+    )
       return originalGet(entity, transform);
     const raw = readRaw(holder, propertyName);
     return transform ? transformer.to(raw) : raw;
   };
 
   column.setEntityValue = (entity: any, value: any) => {
-    const holder = holderOf(entity);
+    const holder = objectAt(entity, path);
     const accessor = holder === undefined ? undefined : classAccessorOf(holder);
-    if (accessor === undefined) return originalSet(entity, value);
+    if (holder === undefined || accessor === undefined) return originalSet(entity, value);
     // After a save TypeORM sets every nullable column it did not write to null on the entity. For a
     // file column that would turn "untouched" into "cleared", and the next save would empty the
     // column and delete the file. A NULL from TypeORM over a never-set field therefore keeps it unset

@@ -1,0 +1,10 @@
+/**
+ * The object reached from `root` through the property `names` (an embedded object's path, such as
+ * `["media"]`), or `undefined` when a step is missing or not an object. With no names, `root` itself.
+ */
+export function objectAt(root: unknown, names: readonly string[]): object | undefined {
+  let value = root;
+  for (const name of names)
+    value = typeof value === "object" && value !== null ? (value as Record<string, unknown>)[name] : undefined;
+  return typeof value === "object" && value !== null ? value : undefined;
+}
