@@ -4,7 +4,9 @@
  */
 export function objectAt(root: unknown, names: readonly string[]): object | undefined {
   let value = root;
-  for (const name of names)
-    value = typeof value === "object" && value !== null ? (value as Record<string, unknown>)[name] : undefined;
+  for (let i = 0; i < names.length; i++) {
+    if (typeof value !== "object" || value === null) return undefined;
+    value = (value as Record<string, unknown>)[names[i]];
+  }
   return typeof value === "object" && value !== null ? value : undefined;
 }

@@ -90,10 +90,12 @@ function patchColumn(column: ColumnMetadata, dataSource: DataSource): void {
 
   // For a column of an embedded object (`@Column(() => Media)`), the object holding the property is
   // found along the embedded path; where it is missing, TypeORM's code reads undefined or creates it.
-  const path = column.embeddedMetadata?.parentPropertyNames ?? [];
+  const path = column.embeddedMetadata?.parentPropertyNames;
+  const holderOf = (entity: unknown): object | undefined =>
+    path ? objectAt(entity, path) : typeof entity === "object" && entity !== null ? entity : undefined;
 
   column.getEntityValue = (entity: any, transform = false) => {
-    const holder = objectAt(entity, path);
+    const holder = holderOf(entity);
     // a data property of the same name (a plain object, or a class field hiding the accessor) is TypeORM's to read
     if (
       holder === undefined ||
@@ -106,7 +108,7 @@ function patchColumn(column: ColumnMetadata, dataSource: DataSource): void {
   };
 
   column.setEntityValue = (entity: any, value: any) => {
-    const holder = objectAt(entity, path);
+    const holder = holderOf(entity);
     const accessor = holder === undefined ? undefined : classAccessorOf(holder);
     if (holder === undefined || accessor === undefined) return originalSet(entity, value);
     // After a save TypeORM sets every nullable column it did not write to null on the entity. For a
