@@ -51,7 +51,8 @@ export function hasFileFieldSubscriber(dataSource: DataSource): boolean {
  */
 export function managerFor(entity: object, given: EntityManager | undefined): EntityManager {
   const manager = chooseManager(entity, given);
-  if (!manager.connection.hasMetadata(entity.constructor)) throw notAnEntity(entity, manager.connection);
+  if (!manager.connection.hasMetadata(entity.constructor))
+    throw notAnEntity(entity, whereEmbedded(entity.constructor, [manager.connection]));
   return manager;
 }
 
@@ -74,7 +75,8 @@ function chooseManager(entity: object, given: EntityManager | undefined): Entity
   const withSubscriber = candidates.filter(hasFileFieldSubscriber);
   if (withSubscriber.length === 1) return withSubscriber[0].manager;
   if (withSubscriber.length === 0 && candidates.length > 0) throw missingSubscriber(candidates[0]);
-  if (withSubscriber.length === 0 && whereEmbedded(entity.constructor, live)) throw notAnEntity(entity);
+  const owner = withSubscriber.length === 0 ? whereEmbedded(entity.constructor, live) : undefined;
+  if (owner) throw notAnEntity(entity, owner);
   throw new StorageConfigError(
     withSubscriber.length === 0
       ? `No initialized DataSource knows ${className}: initialize it first (with FileFieldSubscriber in its ` +
@@ -86,11 +88,11 @@ function chooseManager(entity: object, given: EntityManager | undefined): Entity
 
 /**
  * The error for a FieldFile whose object is not an entity of the DataSource that would persist it:
- * usually an embedded object (`@Column(() => Media)`), which TypeORM saves only as part of its owner.
+ * usually an embedded object (`@Column(() => Media)`, in `owner`), which TypeORM saves only as part of
+ * the entity that holds it.
  */
-function notAnEntity(object: object, dataSource?: DataSource): StorageConfigError {
+function notAnEntity(object: object, owner: string | undefined): StorageConfigError {
   const className = object.constructor?.name ?? "object";
-  const owner = whereEmbedded(object.constructor, dataSource ? [dataSource] : live);
   return new StorageConfigError(
     owner
       ? `${className} is embedded (in ${owner}), and save()/delete() on its file fields cannot persist it on ` +

@@ -8,10 +8,11 @@ import { type FileAccessor, findFileAccessor } from "./installFileAccessor";
 import { objectAt } from "./objectAt";
 import { whenFieldStorageReady } from "./storageReadiness";
 
-/** Per DataSource, the metadata list last patched: `initialize()` after `destroy()` builds a new one. */
+/**
+ * Per DataSource, the metadata list last patched, so each list (and so each column) is patched once:
+ * `initialize()` after `destroy()` builds a new one.
+ */
 const patched = new WeakMap<DataSource, readonly EntityMetadata[]>();
-const patchedColumns = new WeakSet<ColumnMetadata>();
-const patchedMetadatas = new WeakSet<EntityMetadata>();
 
 /*
  * What TypeORM does per row and column goes through `ColumnMetadata` objects, one set per DataSource.
@@ -41,9 +42,7 @@ export function patchFileColumns(dataSource: DataSource): void {
       if (!(column.transformer instanceof FileColumnTransformer)) continue;
       hasFileColumns = true;
       // arrays of embeddeds (MongoDB only) keep TypeORM's code
-      if (column.embeddedMetadata?.isArray || patchedColumns.has(column)) continue;
-      patchedColumns.add(column);
-      patchColumn(column, dataSource);
+      if (!column.embeddedMetadata?.isArray) patchColumn(column, dataSource);
     }
     if (hasFileColumns) bindWhatLoads(metadata, dataSource);
   }
@@ -55,8 +54,6 @@ export function patchFileColumns(dataSource: DataSource): void {
  * file column out (the column setters below then never run for it).
  */
 function bindWhatLoads(metadata: EntityMetadata, dataSource: DataSource): void {
-  if (patchedMetadatas.has(metadata)) return;
-  patchedMetadatas.add(metadata);
   const create = metadata.create.bind(metadata);
   metadata.create = (queryRunner, options) => {
     const entity = create(queryRunner, options);
@@ -109,8 +106,8 @@ function patchColumn(column: ColumnMetadata, dataSource: DataSource): void {
 
   column.setEntityValue = (entity: any, value: any) => {
     const holder = holderOf(entity);
-    const accessor = holder === undefined ? undefined : classAccessorOf(holder);
-    if (holder === undefined || accessor === undefined) return originalSet(entity, value);
+    const accessor = holder && classAccessorOf(holder);
+    if (!holder || !accessor) return originalSet(entity, value);
     // After a save TypeORM sets every nullable column it did not write to null on the entity. For a
     // file column that would turn "untouched" into "cleared", and the next save would empty the
     // column and delete the file. A NULL from TypeORM over a never-set field therefore keeps it unset
