@@ -73,6 +73,8 @@ rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
 # radosgw wants a secure msgr2 mon session, which auth = none cannot give
 ms mon client mode = crc secure
 rgw dns name = localhost
+# SSE-C over plain HTTP: RGW refuses customer keys without TLS unless told otherwise (test server only)
+rgw crypt require ssl = false
 CONF
 : > "$DIR/keyring"
 

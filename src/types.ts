@@ -122,6 +122,12 @@ export interface StorageDriver {
   /** Resolves anything `url()` needs ahead (credentials); makes no request to the object store. */
   ready?(): Promise<void>;
   /**
+   * The content type the storage's settings give a new object under `key` (S3: `ContentType` in
+   * `objectParameters` or `getObjectParameters(name)`), if any. It wins over the type of the content
+   * and over the guess from the name; a `contentType` passed to `save()` wins over it.
+   */
+  configuredContentType?(key: string): string | undefined;
+  /**
    * What to do about a failure the backend reported during `operation`, in the settings' names; the
    * facade appends it to its message. Null when there is nothing better than the backend's own words.
    */

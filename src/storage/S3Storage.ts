@@ -24,7 +24,9 @@ export class S3Storage extends Storage {
    * The headers a new object named `name` gets (ACL, Cache-Control, Content-Disposition,
    * Content-Language, metadata, storage class, encryption): the settings, with `objectParameters` on
    * top. Override it in a subclass for per-object rules, as with django-storages'
-   * `get_object_parameters`; `sync-meta` applies the same result to existing objects.
+   * `get_object_parameters`; `sync-meta` applies the same result to existing objects. Reads, deletes
+   * and listings repeat what S3 needs of it again: an SSE-C key, `RequestPayer`, `ExpectedBucketOwner`
+   * (readParameters.ts). A `ContentType` here wins over the content's own type and the name's guess.
    */
   getObjectParameters(name: string): S3ObjectParameters {
     return defaultObjectParameters(name, this.settings);

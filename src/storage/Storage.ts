@@ -128,7 +128,8 @@ export class Storage {
       }
       first = getAlternativeName(key, maxLength);
     }
-    const contentType = options.contentType ?? info.contentType ?? guessContentType(first);
+    const contentType =
+      options.contentType ?? this.#driver.configuredContentType?.(first) ?? info.contentType ?? guessContentType(first);
     const contentDisposition =
       options.contentDisposition !== undefined
         ? options.contentDisposition

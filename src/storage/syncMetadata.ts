@@ -6,6 +6,7 @@ import {
   type ListObjectsV2CommandOutput,
 } from "@aws-sdk/client-s3";
 import { planMetadataUpdate, type S3HeaderChange } from "../drivers/s3/planMetadataUpdate";
+import { readParameters } from "../drivers/s3/readParameters";
 import { StorageConfigError } from "../errors/StorageConfigError";
 import { encodeKeyPath } from "../http/encodeKeyPath";
 import type { S3Storage } from "./S3Storage";
@@ -171,7 +172,16 @@ export async function syncMetadata(
   }
 
   function listPage(token: string | undefined): Promise<ListObjectsV2CommandOutput> {
-    return client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: listPrefix, ContinuationToken: token }));
+    const { RequestPayer, ExpectedBucketOwner } = settings.objectParameters;
+    return client.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: listPrefix,
+        ContinuationToken: token,
+        RequestPayer,
+        ExpectedBucketOwner,
+      }),
+    );
   }
 
   function record(key: string, status: SyncMetadataObjectResult["status"], changes: S3HeaderChange[], error?: unknown) {
@@ -200,16 +210,10 @@ export async function syncMetadata(
     let changes: S3HeaderChange[] = [];
     try {
       const parameters = storage.getObjectParameters(key);
-      // An SSE-C object can only be read, and copied, with its key.
-      const { SSECustomerAlgorithm, SSECustomerKey, SSECustomerKeyMD5 } = parameters;
+      // An SSE-C object can only be read, and copied, with its key (and a requester-pays bucket only by a payer).
+      const read = readParameters(parameters);
       const head: HeadObjectCommandOutput = await client.send(
-        new HeadObjectCommand({
-          Bucket: bucket,
-          Key: objectKey,
-          SSECustomerAlgorithm,
-          SSECustomerKey,
-          SSECustomerKeyMD5,
-        }),
+        new HeadObjectCommand({ ...read, Bucket: bucket, Key: objectKey }),
       );
       const plan = planMetadataUpdate(key, head, parameters, settings);
       changes = plan.changes;
@@ -231,9 +235,12 @@ export async function syncMetadata(
             // Only if the bytes are still those HEAD described: their Content-Type went into the plan.
             CopySourceIfMatch: head.ETag,
             MetadataDirective: "REPLACE",
-            CopySourceSSECustomerAlgorithm: SSECustomerAlgorithm,
-            CopySourceSSECustomerKey: SSECustomerKey,
-            CopySourceSSECustomerKeyMD5: SSECustomerKeyMD5,
+            CopySourceSSECustomerAlgorithm: read?.SSECustomerAlgorithm,
+            CopySourceSSECustomerKey: read?.SSECustomerKey,
+            CopySourceSSECustomerKeyMD5: read?.SSECustomerKeyMD5,
+            RequestPayer: read?.RequestPayer,
+            ExpectedBucketOwner: read?.ExpectedBucketOwner,
+            ExpectedSourceBucketOwner: read?.ExpectedBucketOwner,
           }),
         );
       }

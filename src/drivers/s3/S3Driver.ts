@@ -24,6 +24,7 @@ import { defaultObjectParameters } from "./defaultObjectParameters";
 import { explainS3Failure } from "./explainS3Failure";
 import { gunzipBody, isGzipEncoded } from "./gunzipBody";
 import { uncompressedSize } from "./gzipIfSmaller";
+import { readParameters } from "./readParameters";
 import { resolveS3Options } from "./resolveS3Options";
 import { type CredentialProvider, S3Credentials } from "./S3Credentials";
 import type { ResolvedS3Options, S3ObjectParameters, S3StorageOptions } from "./S3StorageOptions";
@@ -56,11 +57,13 @@ export class S3Driver implements StorageDriver {
   readonly #credentials: S3Credentials;
   readonly #urls: S3UrlBuilder;
   readonly #uploader: S3Uploader;
+  readonly #parametersFor: (name: string) => S3ObjectParameters;
   #ready: Promise<void> | null = null;
 
   /**
    * Validates `options` (throws `StorageConfigError`) and builds the client; makes no request.
-   * `objectParameters(name)` gives the headers of a new object (default: from the settings).
+   * `objectParameters(name)` gives the headers of a new object (default: from the settings), and what
+   * reads of it must repeat (`readParameters`).
    */
   constructor(
     options: S3StorageOptions,
@@ -80,6 +83,7 @@ export class S3Driver implements StorageDriver {
     );
     this.#urls = new S3UrlBuilder(this.#options);
     this.#uploader = new S3Uploader(this.#client, this.#options, objectParameters);
+    this.#parametersFor = objectParameters;
   }
 
   /**
@@ -172,7 +176,12 @@ export class S3Driver implements StorageDriver {
   async #get(key: string, Range: string | undefined): Promise<GetObjectCommandOutput | null> {
     try {
       return await this.#client.send(
-        new GetObjectCommand({ Bucket: this.#options.bucketName, Key: this.#objectKey(key), Range }),
+        new GetObjectCommand({
+          ...readParameters(this.#parametersFor(key)),
+          Bucket: this.#options.bucketName,
+          Key: this.#objectKey(key),
+          Range,
+        }),
       );
     } catch (error) {
       if (isNotFound(error)) return null;
@@ -184,7 +193,11 @@ export class S3Driver implements StorageDriver {
   async stat(key: string): Promise<ObjectStat | null> {
     try {
       const head = await this.#client.send(
-        new HeadObjectCommand({ Bucket: this.#options.bucketName, Key: this.#objectKey(key) }),
+        new HeadObjectCommand({
+          ...readParameters(this.#parametersFor(key)),
+          Bucket: this.#options.bucketName,
+          Key: this.#objectKey(key),
+        }),
       );
       const original = isGzipEncoded(head.ContentEncoding) ? uncompressedSize(head.Metadata) : Number.NaN;
       return {
@@ -200,13 +213,23 @@ export class S3Driver implements StorageDriver {
   }
 
   async delete(key: string): Promise<void> {
-    await this.#client.send(new DeleteObjectCommand({ Bucket: this.#options.bucketName, Key: this.#objectKey(key) }));
+    const read = readParameters(this.#parametersFor(key));
+    await this.#client.send(
+      new DeleteObjectCommand({
+        Bucket: this.#options.bucketName,
+        Key: this.#objectKey(key),
+        RequestPayer: read?.RequestPayer,
+        ExpectedBucketOwner: read?.ExpectedBucketOwner,
+      }),
+    );
   }
 
   async list(prefix: string): Promise<ListResult> {
     const full = this.#objectKey(prefix);
     const directories: string[] = [];
     const files: string[] = [];
+    // a listing has no object: the storage-wide objectParameters say who pays and who must own the bucket
+    const { RequestPayer, ExpectedBucketOwner } = this.#options.objectParameters;
     let token: string | undefined;
     do {
       const page: ListObjectsV2CommandOutput = await this.#client.send(
@@ -215,6 +238,8 @@ export class S3Driver implements StorageDriver {
           Prefix: full,
           Delimiter: "/",
           ContinuationToken: token,
+          RequestPayer,
+          ExpectedBucketOwner,
         }),
       );
       for (const common of page.CommonPrefixes ?? []) {
@@ -232,6 +257,10 @@ export class S3Driver implements StorageDriver {
 
   url(key: string, options: UrlOptions): string {
     return this.#urls.url(this.#objectKey(key), options, () => this.#credentials.current(this.#label()), this.#label());
+  }
+
+  configuredContentType(key: string): string | undefined {
+    return this.#parametersFor(key).ContentType;
   }
 
   explain(error: unknown, operation: StorageOperation): string | null {

@@ -60,11 +60,17 @@ export class S3Uploader {
   }
 
   async #putBuffer(key: string, buffer: Buffer, options: DriverWriteOptions): Promise<DriverWriteResult> {
-    const gzipped = await gzipIfSmaller(buffer, options.contentType, this.#options);
+    const firstParams = this.#objectParams(key, options);
+    // A ContentEncoding in the object parameters says the bytes are encoded already (django-storages
+    // then does not gzip either); they are stored as they are, under that encoding.
+    const gzipped =
+      firstParams.ContentEncoding === undefined
+        ? await gzipIfSmaller(buffer, options.contentType, this.#options)
+        : null;
     const body = gzipped ?? buffer;
     let candidate = key;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const params = this.#objectParams(candidate, options);
+      const params = attempt === 0 ? firstParams : this.#objectParams(candidate, options);
       if (gzipped !== null) {
         params.ContentEncoding = "gzip";
         params.Metadata = { ...params.Metadata, [UNCOMPRESSED_SIZE]: String(buffer.length) };
@@ -117,7 +123,7 @@ export class S3Uploader {
     }
     if (signal?.aborted) {
       // Every byte had been read when the abort came; the object exists now, so remove it.
-      await this.#delete(objectKey);
+      await this.#delete(objectKey, params);
       throw abortError(signal);
     }
   }
@@ -146,16 +152,19 @@ export class S3Uploader {
   ): Promise<string> {
     const claimed = await this.#putBuffer(key, Buffer.alloc(0), { ...options, contentDisposition: null });
     const objectKey = this.#options.keyPrefix + claimed.key;
+    const params = this.#objectParams(claimed.key, options);
     try {
-      await this.#upload(objectKey, body, this.#objectParams(claimed.key, options), length, options.signal);
+      await this.#upload(objectKey, body, params, length, options.signal);
     } catch (error) {
-      await this.#delete(objectKey).catch(() => undefined);
+      await this.#delete(objectKey, params).catch(() => undefined);
       throw error;
     }
     return claimed.key;
   }
 
-  async #delete(objectKey: string): Promise<void> {
-    await this.#client.send(new DeleteObjectCommand({ Bucket: this.#options.bucketName, Key: objectKey }));
+  async #delete(objectKey: string, { RequestPayer, ExpectedBucketOwner }: S3ObjectParameters): Promise<void> {
+    await this.#client.send(
+      new DeleteObjectCommand({ Bucket: this.#options.bucketName, Key: objectKey, RequestPayer, ExpectedBucketOwner }),
+    );
   }
 }
