@@ -8,6 +8,7 @@ import { isFileStorageError } from "../errors/FileStorageError";
 import { InvalidKeyError } from "../errors/InvalidKeyError";
 import { type StorageOperation, StorageOperationError } from "../errors/StorageOperationError";
 import { getAlternativeName, keyLength, splitKey } from "../keys/getAlternativeName";
+import { getAvailableOverwriteName } from "../keys/getAvailableOverwriteName";
 import { getValidName } from "../keys/getValidName";
 import { validateKey } from "../keys/validateKey";
 import type {
@@ -120,13 +121,8 @@ export class Storage {
     const overwrite = options.overwrite ?? this.#fileOverwrite;
     let first = key;
     if (maxLength !== undefined && keyLength(key) > maxLength) {
-      if (overwrite) {
-        throw new InvalidKeyError(`Key ${JSON.stringify(key)} is longer than ${maxLength} characters.`, {
-          key,
-          storage: this.name,
-        });
-      }
-      first = getAlternativeName(key, maxLength);
+      // Django: an overwriting storage shortens the stem; otherwise an alternative name that fits is tried
+      first = overwrite ? getAvailableOverwriteName(key, maxLength) : getAlternativeName(key, maxLength);
     }
     const contentType =
       options.contentType ?? this.#driver.configuredContentType?.(first) ?? info.contentType ?? guessContentType(first);

@@ -145,6 +145,19 @@ export function describeStorageContract(
       await expect(storage.save(long, "3", { maxLength: prefix.length + 6 })).rejects.toBeInstanceOf(InvalidKeyError);
     });
 
+    it("shortens the stem to maxLength when overwriting, keeping directory and extension, and refuses when nothing is left", async () => {
+      const long = `${prefix}/ow/${"é".repeat(30)}.txt`;
+      const maxLength = [...long].length - 10;
+      const key = await storage.save(long, "1", { overwrite: true, maxLength });
+      expect(key).toBe(`${prefix}/ow/${"é".repeat(20)}.txt`);
+      // the same long name lands on the same key again, replacing it (django-storages' overwrite name)
+      expect(await storage.save(long, "2", { overwrite: true, maxLength })).toBe(key);
+      expect((await storage.read(key)).toString()).toBe("2");
+      await expect(
+        storage.save(long, "3", { overwrite: true, maxLength: `${prefix}/ow/.txt`.length }),
+      ).rejects.toBeInstanceOf(InvalidKeyError);
+    });
+
     it("reads inclusive byte ranges", async () => {
       const key = await storage.save(`${prefix}/r.txt`, "0123456789");
       expect((await storage.read(key, { start: 2, end: 5 })).toString()).toBe("2345");
