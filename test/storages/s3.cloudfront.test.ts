@@ -82,6 +82,18 @@ describe("S3Storage CloudFront signed URLs", () => {
     expect(verifiesAsCloudFront(url)).toBe(true);
   });
 
+  it("takes a querystringExpire beyond S3's 7 days, which only presigned S3 URLs are held to", () => {
+    const month = 30 * 24 * 3600;
+    const storage = new S3Storage({ ...cloudFront, querystringExpire: month });
+    const before = Math.floor(Date.now() / 1000);
+    expect(parseSignedUrl(storage.url("a.txt")).expires).toBeGreaterThanOrEqual(before + month);
+    // the same custom domain without a CloudFront key presigns on S3, so the limit holds there
+    const { cloudfrontKey: _key, cloudfrontKeyId: _id, ...presigning } = cloudFront;
+    expect(configError(() => new S3Storage({ ...presigning, querystringExpire: month })).message).toContain(
+      "querystringExpire must be an integer from 1 to 604800",
+    );
+  });
+
   it("expires after expiresIn (default querystringExpire) seconds, rounded up by at most a tenth", () => {
     const storage = new S3Storage({ ...cloudFront, querystringExpire: 1200 });
     const before = Math.floor(Date.now() / 1000);

@@ -209,3 +209,6 @@ export interface ResolvedS3Options {
 
 /** SigV4 presigned URLs cannot live longer than 7 days. */
 export const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
+
+/** Longest `expiresIn` of a CloudFront URL: CloudFront sets no limit, this only catches milliseconds for seconds. */
+export const MAX_CLOUDFRONT_SECONDS = 10 * 365 * 24 * 3600;

@@ -3,15 +3,13 @@ import { StorageConfigError } from "../../errors/StorageConfigError";
 import type { UrlOptions } from "../../types";
 import {
   type CloudFrontUrlSigner,
+  MAX_CLOUDFRONT_SECONDS,
   MAX_PRESIGN_SECONDS,
   type ResolvedS3Options,
   type S3AddressingStyle,
 } from "./S3StorageOptions";
 import { attachmentDisposition, encodeS3Path, S3UrlSigner, type SigningCredentials, uriEncode } from "./S3UrlSigner";
 import { type S3UrlMode, s3UrlMode } from "./s3UrlMode";
-
-/** Longest `expiresIn` of a CloudFront URL: CloudFront sets no limit, this only catches milliseconds for seconds. */
-const MAX_CLOUDFRONT_SECONDS = 10 * 365 * 24 * 3600;
 
 /** The longest a CloudFront expiry is rounded up by (see `cloudFrontExpiry`). */
 const MAX_EXPIRY_STEP = 3600;

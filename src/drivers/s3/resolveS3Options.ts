@@ -3,6 +3,7 @@ import { StorageConfigError } from "../../errors/StorageConfigError";
 import { cloudFrontKeySigner } from "./cloudFrontKeySigner";
 import {
   DEFAULT_GZIP_CONTENT_TYPES,
+  MAX_CLOUDFRONT_SECONDS,
   MAX_PRESIGN_SECONDS,
   type ResolvedS3Options,
   type S3NameSetting,
@@ -322,6 +323,9 @@ export function resolveS3Options(options: S3StorageOptions): ResolvedS3Options {
     // An environment variable cannot hold newlines easily; AWS_CLOUDFRONT_KEY may spell them "\\n".
     cloudfrontSigner = cloudFrontKeySigner(options.cloudfrontKey.replace(/\\n/g, "\n"), options.cloudfrontKeyId);
   }
+  // CloudFront-signed URLs (s3UrlMode "cloudFront") have no 7-day limit; S3 presigned ones do.
+  const signsWithCloudFront =
+    options.publicUrl === undefined && customDomain !== undefined && typeof cloudfrontSigner === "function";
   return {
     bucketName: options.bucketName,
     keyPrefix: location === "" ? "" : `${location}/`,
@@ -351,7 +355,13 @@ export function resolveS3Options(options: S3StorageOptions): ResolvedS3Options {
     gzip: boolean("gzip", options.gzip, false),
     gzipContentTypes: new Set(gzipContentTypes.map((type) => type.toLowerCase())),
     querystringAuth,
-    querystringExpire: integer("querystringExpire", options.querystringExpire, 3600, 1, MAX_PRESIGN_SECONDS),
+    querystringExpire: integer(
+      "querystringExpire",
+      options.querystringExpire,
+      3600,
+      1,
+      signsWithCloudFront ? MAX_CLOUDFRONT_SECONDS : MAX_PRESIGN_SECONDS,
+    ),
     customDomain,
     urlProtocol,
     publicUrl: publicUrl === undefined ? undefined : publicUrl.href.replace(/\/*$/, "/"),
