@@ -180,8 +180,8 @@ export class FieldFile {
       signal: options.signal,
       onProgress: options.onProgress,
     });
-    markPending(storage, saved);
     const previous = readRaw(entity, field.propertyName);
+    markPending(storage, saved, { holder: entity, propertyName: field.propertyName, previous });
     (entity as Record<string, unknown>)[field.propertyName] = saved;
     if (manager) {
       try {

@@ -21,7 +21,7 @@ import { getFileFields } from "./fileFields";
 import { assertNotShadowed } from "./installFileAccessor";
 import { objectAt } from "./objectAt";
 import { patchFileColumns } from "./patchFileColumns";
-import { clearPending, isPending } from "./pendingUploads";
+import { clearPending, isPending, undoPending } from "./pendingUploads";
 import { resolveStorage } from "./resolveStorage";
 import { isAnyStorageGettingReady, whenFieldStorageReady } from "./storageReadiness";
 
@@ -178,6 +178,8 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
     const frames = framesOf(event.queryRunner);
     const undone = event.queryRunner.isTransactionActive ? frames.splice(-1) : frames.splice(0);
     const uploads = undone.flatMap((frame) => frame.uploads).filter((u) => isPending(u.storage, u.key));
+    // latest first, so a field replaced twice in the transaction ends on what it held before it
+    for (let i = uploads.length - 1; i >= 0; i--) undoPending(uploads[i].storage, uploads[i].key);
     await runCleanup(uploads);
   }
 

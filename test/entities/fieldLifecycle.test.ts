@@ -200,6 +200,29 @@ describe(`file fields on ${DB}`, () => {
     expect(await media.exists(newKey)).toBe(false);
     expect(await media.exists(oldKey)).toBe(true);
     expect((await docs().findOneByOrFail({ id: doc.id })).attachment.name).toBe(oldKey);
+    // the entity in memory points back at the file it had, so saving it again loses nothing
+    expect(doc.attachment.name).toBe(oldKey);
+    doc.title = "edited after the rollback";
+    await docs().save(doc);
+    expect((await docs().findOneByOrFail({ id: doc.id })).attachment.name).toBe(oldKey);
+    expect(await media.exists(oldKey)).toBe(true);
+  });
+
+  it("points a field replaced twice in a rolled-back transaction back at its first file, and a new row's at nothing", async () => {
+    const doc = await savedDocument("kept");
+    const oldKey = doc.attachment.name as string;
+    const fresh = Object.assign(new Document(), { title: "new", ownerId: 3 });
+    await expect(
+      ds.transaction(async (em) => {
+        await doc.attachment.save("a.pdf", Buffer.from("a"), { manager: em });
+        await doc.attachment.save("b.pdf", Buffer.from("b"), { manager: em });
+        await fresh.attachment.save("fresh.pdf", Buffer.from("f"), { manager: em });
+        throw new Error("boom");
+      }),
+    ).rejects.toThrow("boom");
+    expect(doc.attachment.name).toBe(oldKey);
+    expect(fresh.attachment.name).toBeNull();
+    expect(await media.listdir(`documents/${ym()}`)).toEqual({ directories: [], files: [oldKey.split("/").pop()] });
   });
 
   it("never deletes an assigned existing key on rollback", async () => {
@@ -228,6 +251,9 @@ describe(`file fields on ${DB}`, () => {
       const inner = await other.attachment.save("inner.pdf", Buffer.from("inner"), { manager: runner.manager });
       await runner.rollbackTransaction();
       expect(await media.exists(inner)).toBe(false);
+      expect(other.attachment.name).not.toBe(inner);
+      await runner.manager.save(other); // the outer transaction goes on with the entity
+      expect(await media.exists(other.attachment.name as string)).toBe(true);
       expect(await media.exists(v2)).toBe(true);
       expect(await media.exists(v1)).toBe(true);
       await runner.commitTransaction();
