@@ -16,7 +16,7 @@ import type { EntityMetadata } from "typeorm/metadata/EntityMetadata";
 import { type CleanupTask, runCleanup } from "./cleanup";
 import { bindEntity, trackDataSources } from "./dataSources";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
-import { readRaw } from "./fileFieldState";
+import { isChanged, markSaved, readRaw } from "./fileFieldState";
 import { getFileFields } from "./fileFields";
 import { assertNotShadowed } from "./installFileAccessor";
 import { objectAt } from "./objectAt";
@@ -210,12 +210,17 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
       if (newRaw === undefined) continue; // never set or not selected: the column was left alone
       const newName = nameOf(newRaw);
       const oldName = databaseHolder ? nameOf(readRaw(databaseHolder, field.propertyName)) : null;
+      // the row now holds what the entity holds; only a later change of your own replaces it
+      const changed = kind === "save" && isChanged(holder, field.propertyName);
+      if (kind === "save") markSaved(holder, field.propertyName);
       if (newName === oldName && kind === "save") continue;
       if (newName === null && oldName === null) continue;
       const storage = resolveStorage(field.storage);
       if (newName !== null && isPending(storage, newName))
         uploads.push({ storage, key: newName, reason: "rolled-back" });
-      if (oldName !== null && !field.keepFiles) {
+      // A key your code did not change is one loaded earlier, stale if another request replaced the
+      // file since: TypeORM writes it back, as it does any column, but the file it overwrites stays.
+      if (oldName !== null && !field.keepFiles && (kind === "remove" || changed)) {
         deletions.push({ storage, key: oldName, reason: kind === "remove" ? "removed" : "replaced" });
       }
     }

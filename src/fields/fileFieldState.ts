@@ -7,12 +7,19 @@ import type { FieldFile } from "./FieldFile";
  * field, the raw key (`undefined` = never set or not selected) and the cached FieldFile, each under a
  * symbol of its own (`SlotKeys`).
  */
-export type FileFieldState = { dataSource: DataSource | null } & Record<symbol, string | FieldFile | null | undefined>;
+export type FileFieldState = { dataSource: DataSource | null } & Record<
+  symbol,
+  string | FieldFile | boolean | null | undefined
+>;
 
-/** Where a state keeps one field's raw key and its cached FieldFile; one pair per property name. */
+/**
+ * Where a state keeps one field's raw key, its cached FieldFile, and whether your code changed the key
+ * since the row was loaded or last saved; one set per property name.
+ */
 export interface SlotKeys {
   readonly raw: symbol;
   readonly file: symbol;
+  readonly changed: symbol;
 }
 
 /**
@@ -62,7 +69,11 @@ const keysByName = new Map<string, SlotKeys>();
 export function slotKeys(propertyName: string): SlotKeys {
   let keys = keysByName.get(propertyName);
   if (!keys) {
-    keys = { raw: Symbol(`${propertyName}:raw`), file: Symbol(`${propertyName}:file`) };
+    keys = {
+      raw: Symbol(`${propertyName}:raw`),
+      file: Symbol(`${propertyName}:file`),
+      changed: Symbol(`${propertyName}:changed`),
+    };
     keysByName.set(propertyName, keys);
   }
   return keys;
@@ -90,6 +101,22 @@ export function writeRaw(entity: object, propertyName: string, raw: string | nul
   const keys = slotKeys(propertyName);
   state[keys.raw] = raw;
   state[keys.file] = null;
+}
+
+/**
+ * True when your code gave the field another key (an upload, an assignment, `delete()`) since the row
+ * was loaded or last saved. Only then is the file the database row held deleted as replaced: a field
+ * merely loaded may hold a stale key that TypeORM writes back over another request's file, which must
+ * not cost that file.
+ */
+export function isChanged(entity: object, propertyName: string): boolean {
+  return findOwnState(entity)?.[slotKeys(propertyName).changed] === true;
+}
+
+/** Marks the field as written to the database (`isChanged` false until your code changes it again). */
+export function markSaved(entity: object, propertyName: string): void {
+  const state = findOwnState(entity);
+  if (state?.[slotKeys(propertyName).changed]) state[slotKeys(propertyName).changed] = false;
 }
 
 /** Records the DataSource that loaded or saved `entity`. */

@@ -66,7 +66,11 @@ export function installFileAccessor(prototype: object, field: FileFieldDefinitio
       if (loadedBy) {
         state.dataSource = loadedBy;
         ownOrExplain(entity);
-      } else if (!Object.hasOwn(entity, propertyName)) Object.defineProperty(entity, propertyName, descriptor);
+      } else {
+        if (!Object.hasOwn(entity, propertyName)) Object.defineProperty(entity, propertyName, descriptor);
+        // your code's assignment (not a load): the next save may replace or clear the row's file
+        if (state[keys.raw] !== raw) state[keys.changed] = true;
+      }
       const file = state[keys.file] as FieldFile | null | undefined;
       if (file && (state[keys.raw] !== raw || file.name !== (raw === "" ? null : (raw ?? null))))
         state[keys.file] = null;

@@ -166,6 +166,22 @@ describe(`file fields on ${DB}`, () => {
     expect(await media.exists(first)).toBe(true);
   });
 
+  it("never deletes the file of a field the entity did not change, when it writes back a stale key", async () => {
+    const doc = await savedDocument("x");
+    const x = doc.attachment.name as string;
+    const a = await docs().findOneByOrFail({ id: doc.id }); // request A loads the row
+    const b = await docs().findOneByOrFail({ id: doc.id }); // request B too, and replaces the file
+    const y = await b.attachment.save("report.pdf", Buffer.from("y"));
+    expect(await media.exists(x)).toBe(false);
+    a.title = "edited by A"; // A changes only the title; TypeORM writes every column that differs
+    await docs().save(a);
+    expect(await media.exists(y)).toBe(true);
+    // a change A makes itself replaces (and deletes) what the row holds, as before
+    a.attachment.assign(null);
+    await docs().save(a);
+    expect((await docs().findOneByOrFail({ id: doc.id })).attachment.name).toBeNull();
+  });
+
   it("clears the column and deletes the object after commit on delete()", async () => {
     const doc = await savedDocument();
     const key = doc.attachment.name as string;
