@@ -55,5 +55,6 @@ export function clearPending(storage: Storage, key: string): void {
 export function undoPending(storage: Storage, key: string): void {
   const entry = pending.get(storage)?.get(key);
   const holder = entry?.holder?.deref();
-  if (entry && holder && readRaw(holder, entry.propertyName) === key) writeRaw(holder, entry.propertyName, entry.previous);
+  if (entry && holder && readRaw(holder, entry.propertyName) === key)
+    writeRaw(holder, entry.propertyName, entry.previous);
 }
