@@ -7,7 +7,7 @@ import type { Storage } from "../storage/Storage";
 import type { ByteRange, FileContent, ObjectStat, UrlOptions } from "../types";
 import { managerFor } from "./dataSources";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
-import { readRaw, writeRaw } from "./fileFieldState";
+import { boundDataSource, readRaw, writeRaw } from "./fileFieldState";
 import { generateKey } from "./generateKey";
 import { clearPending, markPending } from "./pendingUploads";
 import { resolveStorage } from "./resolveStorage";
@@ -198,10 +198,11 @@ export class FieldFile {
 
   /**
    * Clears the field and, unless `save: false`, persists the entity; the object itself is deleted
-   * after the transaction commits (unless the field has `keepFiles`). Does nothing on an empty field.
+   * after the transaction commits (unless the field has `keepFiles`). Does nothing on an empty field,
+   * except one left out of the `select` that loaded its row: that row may hold a file, so it is cleared.
    */
   async delete(options: FieldFileDeleteOptions = {}): Promise<void> {
-    if (this.#name === null) return;
+    if (this.#name === null && !this.#unknownKey()) return;
     const { entity, field } = this.#bound("delete");
     const manager = options.save === false ? undefined : managerFor(entity, options.manager);
     (entity as Record<string, unknown>)[field.propertyName] = null;
@@ -226,6 +227,15 @@ export class FieldFile {
   /** The key, or "" when empty. */
   toString(): string {
     return this.#name ?? "";
+  }
+
+  /**
+   * True for the field of a row loaded (or saved) without this column in its `select`: the row may
+   * hold a file although the field reads as empty.
+   */
+  #unknownKey(): boolean {
+    if (!this.#entity || !this.#field) return false;
+    return readRaw(this.#entity, this.#field.propertyName) === undefined && boundDataSource(this.#entity) !== null;
   }
 
   #require(): string {

@@ -135,9 +135,14 @@ export function toRaw(value: unknown, describe: () => string): string | null | u
   if (typeof value === "object" && value !== null && "name" in value && isFieldFileLike(value)) {
     return (value as { name: string | null }).name;
   }
+  // a FieldFile's JSON ({ name, url }) sent back by a client, or its structuredClone ({})
+  const json = typeof value === "object" && value !== null && typeof (value as { name?: unknown }).name === "string";
   throw new InvalidKeyError(
-    `${describe()} takes a FieldFile, a key string or null, not ${typeof value}. ` +
-      "Use field.save(filename, content) to upload, or field.assign(key) to point at an existing object.",
+    `${describe()} takes a FieldFile, a key string or null, not ${json ? "an object with a name (a FieldFile's JSON?)" : typeof value}. ` +
+      (json
+        ? "Assign its name (entity.file = body.file.name) after checking the caller may use that key, "
+        : "Use field.save(filename, content) to upload, ") +
+      "or field.assign(key) to point at an existing object.",
   );
 }
 

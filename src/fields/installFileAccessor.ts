@@ -1,5 +1,8 @@
 import type { DataSource } from "typeorm";
+import { InvalidKeyError } from "../errors/InvalidKeyError";
 import { StorageConfigError } from "../errors/StorageConfigError";
+import { keyLength } from "../keys/getAlternativeName";
+import { validateKey } from "../keys/validateKey";
 import { FieldFile } from "./FieldFile";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
 import { type SlotKeys, slotKeys, stateOf, toRaw } from "./fileFieldState";
@@ -45,6 +48,23 @@ export function installFileAccessor(prototype: object, field: FileFieldDefinitio
   const { propertyName } = field;
   const keys: SlotKeys = slotKeys(propertyName);
   const describe = () => `${field.target.name}.${propertyName}`;
+  /**
+   * A key your code assigns, checked as `assign()` checks it: a valid relative key (validateKey.ts)
+   * that fits the column. Loaded keys do not come this way (patchFileColumns.ts).
+   */
+  const checkedKey = (key: string): string => {
+    if (key === "") return key;
+    const storage = typeof field.storage === "string" ? field.storage : null;
+    validateKey(key, storage);
+    if (keyLength(key) > field.maxLength) {
+      throw new InvalidKeyError(
+        `${describe()} holds at most ${field.maxLength} characters, and ${JSON.stringify(key)} is longer. ` +
+          "Raise the field's maxLength, or save the file under a shorter name.",
+        { key, storage },
+      );
+    }
+    return key;
+  };
   const descriptor: PropertyDescriptor = {
     configurable: true,
     enumerable: true,
@@ -56,7 +76,7 @@ export function installFileAccessor(prototype: object, field: FileFieldDefinitio
       return file;
     },
     set(this: object, value: unknown) {
-      accessor.assign(this, typeof value === "string" ? value : toRaw(value, describe));
+      accessor.assign(this, typeof value === "string" ? checkedKey(value) : toRaw(value, describe));
     },
   };
   const accessor: FileAccessor = {

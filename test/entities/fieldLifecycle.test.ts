@@ -359,6 +359,43 @@ describe(`file fields on ${DB}`, () => {
     expect(spy).not.toHaveBeenCalled();
   });
 
+  it("checks a key your code assigns to the property as assign() does, and against the column's maxLength", async () => {
+    const doc = await savedDocument();
+    const before = doc.attachment.name;
+    for (const bad of ["../etc/passwd", "/abs/key", "dir\\file", "a//b"]) {
+      expect(() => {
+        (doc as { attachment: unknown }).attachment = bad;
+      }).toThrow(InvalidKeyError);
+    }
+    expect(doc.attachment.name).toBe(before);
+    // a FieldFile's JSON sent back by a client: the message says to assign its name
+    expect(() => {
+      (doc as { attachment: unknown }).attachment = JSON.parse(JSON.stringify(doc.attachment));
+    }).toThrow(/FieldFile's JSON\?\)\. Assign its name/);
+    const avatar = new Avatar();
+    const long = `${"x".repeat(37)}.png`; // 41 characters, on a maxLength 40 column
+    expect(() => avatar.image.assign(long)).toThrow(/holds at most 40 characters/);
+    expect(() => {
+      (avatar as { image: unknown }).image = long;
+    }).toThrow(InvalidKeyError);
+    (avatar as { image: unknown }).image = long.slice(1);
+    expect(avatar.image.name).toBe(long.slice(1));
+  });
+
+  it("clears a field left out of the select on delete(), and deletes its file after commit", async () => {
+    const doc = await savedDocument();
+    const key = doc.attachment.name as string;
+    const partial = await docs().findOneOrFail({ where: { id: doc.id }, select: { id: true, title: true } });
+    expect(partial.attachment.name).toBeNull();
+    await partial.attachment.delete();
+    expect((await docs().findOneByOrFail({ id: doc.id })).attachment.name).toBeNull();
+    expect(await media.exists(key)).toBe(false);
+    // a new entity's empty field stays a no-op: nothing to clear, no row to write
+    const fresh = new Document();
+    await fresh.attachment.delete();
+    expect(fresh.id).toBeUndefined();
+  });
+
   it("stores an empty non-nullable field as '' and reads it as empty", async () => {
     const avatar = await ds.getRepository(Avatar).save(new Avatar());
     const raw = await ds
