@@ -116,7 +116,8 @@ export function isChanged(entity: object, propertyName: string): boolean {
 /** Marks the field as written to the database (`isChanged` false until your code changes it again). */
 export function markSaved(entity: object, propertyName: string): void {
   const state = findOwnState(entity);
-  if (state?.[slotKeys(propertyName).changed]) state[slotKeys(propertyName).changed] = false;
+  const { changed } = slotKeys(propertyName);
+  if (state?.[changed]) state[changed] = false;
 }
 
 /** Records the DataSource that loaded or saved `entity`. */

@@ -8,12 +8,8 @@ export interface PendingField {
   previous: string | null | undefined;
 }
 
-interface Entry {
-  /** Weak: an entity that is never saved is not kept alive by its upload. */
-  holder: WeakRef<object> | null;
-  propertyName: string;
-  previous: string | null | undefined;
-}
+/** A `PendingField` held weakly: an entity that is never saved is not kept alive by its upload. */
+type Entry = Omit<PendingField, "holder"> & { holder: WeakRef<object> };
 
 /*
  * Keys this process uploaded through `FieldFile.save()` whose row is not committed yet. Only these
@@ -24,17 +20,13 @@ interface Entry {
 const pending = new WeakMap<Storage, Map<string, Entry>>();
 
 /** Records a fresh upload that no committed row references yet, and the field it went into. */
-export function markPending(storage: Storage, key: string, field?: PendingField): void {
+export function markPending(storage: Storage, key: string, field: PendingField): void {
   let keys = pending.get(storage);
   if (!keys) {
     keys = new Map();
     pending.set(storage, keys);
   }
-  keys.set(key, {
-    holder: field ? new WeakRef(field.holder) : null,
-    propertyName: field?.propertyName ?? "",
-    previous: field?.previous,
-  });
+  keys.set(key, { holder: new WeakRef(field.holder), propertyName: field.propertyName, previous: field.previous });
 }
 
 /** True when `key` was uploaded by this process and its row is not committed. */
@@ -54,7 +46,7 @@ export function clearPending(storage: Storage, key: string): void {
  */
 export function undoPending(storage: Storage, key: string): void {
   const entry = pending.get(storage)?.get(key);
-  const holder = entry?.holder?.deref();
+  const holder = entry?.holder.deref();
   if (entry && holder && readRaw(holder, entry.propertyName) === key)
     writeRaw(holder, entry.propertyName, entry.previous);
 }

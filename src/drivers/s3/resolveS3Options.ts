@@ -10,6 +10,7 @@ import {
   type S3StorageOptions,
   type S3TransferConfig,
 } from "./S3StorageOptions";
+import { s3UrlMode } from "./s3UrlMode";
 
 const MiB = 1024 * 1024;
 const MIN_PART = 5 * MiB;
@@ -323,10 +324,7 @@ export function resolveS3Options(options: S3StorageOptions): ResolvedS3Options {
     // An environment variable cannot hold newlines easily; AWS_CLOUDFRONT_KEY may spell them "\\n".
     cloudfrontSigner = cloudFrontKeySigner(options.cloudfrontKey.replace(/\\n/g, "\n"), options.cloudfrontKeyId);
   }
-  // CloudFront-signed URLs (s3UrlMode "cloudFront") have no 7-day limit; S3 presigned ones do.
-  const signsWithCloudFront =
-    options.publicUrl === undefined && customDomain !== undefined && typeof cloudfrontSigner === "function";
-  return {
+  const resolved: ResolvedS3Options = {
     bucketName: options.bucketName,
     keyPrefix: location === "" ? "" : `${location}/`,
     regionName: text("regionName", options.regionName),
@@ -355,13 +353,7 @@ export function resolveS3Options(options: S3StorageOptions): ResolvedS3Options {
     gzip: boolean("gzip", options.gzip, false),
     gzipContentTypes: new Set(gzipContentTypes.map((type) => type.toLowerCase())),
     querystringAuth,
-    querystringExpire: integer(
-      "querystringExpire",
-      options.querystringExpire,
-      3600,
-      1,
-      signsWithCloudFront ? MAX_CLOUDFRONT_SECONDS : MAX_PRESIGN_SECONDS,
-    ),
+    querystringExpire: 3600, // checked below, against the URL mode these options give
     customDomain,
     urlProtocol,
     publicUrl: publicUrl === undefined ? undefined : publicUrl.href.replace(/\/*$/, "/"),
@@ -376,4 +368,8 @@ export function resolveS3Options(options: S3StorageOptions): ResolvedS3Options {
     multipartChunksize,
     maxConcurrency: useThreads ? maxConcurrency : 1,
   };
+  // CloudFront-signed URLs have no 7-day limit; S3 presigned ones do.
+  const maxExpire = s3UrlMode(resolved) === "cloudFront" ? MAX_CLOUDFRONT_SECONDS : MAX_PRESIGN_SECONDS;
+  resolved.querystringExpire = integer("querystringExpire", options.querystringExpire, 3600, 1, maxExpire);
+  return resolved;
 }
