@@ -31,6 +31,7 @@ export { Storage, type StorageOptions } from "./storage/Storage";
 export {
   type CleanupErrorHandler,
   type CleanupFailure,
+  type CleanupReason,
   type StorageEntry,
   StorageRegistry,
   type StoragesConfig,

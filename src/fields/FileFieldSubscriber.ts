@@ -21,7 +21,7 @@ import { getFileFields } from "./fileFields";
 import { assertNotShadowed } from "./installFileAccessor";
 import { objectAt } from "./objectAt";
 import { patchFileColumns } from "./patchFileColumns";
-import { clearPending, isPending, undoPending } from "./pendingUploads";
+import { abandonedBy, clearPending, isPending, undoPending } from "./pendingUploads";
 import { resolveStorage } from "./resolveStorage";
 import { isAnyStorageGettingReady, whenFieldStorageReady } from "./storageReadiness";
 
@@ -151,7 +151,16 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
 
   afterRemove(event: RemoveEvent<object>): Promise<void> {
     const old = event.databaseEntity ?? event.entity;
-    return this.#record(event.queryRunner, event.dataSource, event.metadata, old, old, "remove");
+    return this.#record(
+      event.queryRunner,
+      event.dataSource,
+      event.metadata,
+      old,
+      old,
+      "remove",
+      undefined,
+      event.entity,
+    );
   }
 
   afterTransactionStart(event: TransactionStartEvent): void {
@@ -197,6 +206,7 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
     databaseEntity: object | undefined,
     kind: "save" | "remove",
     written?: ReadonlySet<string>,
+    removed?: object,
   ): Promise<void> {
     if (typeof entity !== "object" || entity === null) return;
     const slots = slotsOf(entity, databaseEntity, metadata);
@@ -223,6 +233,16 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
       if (oldName !== null && !field.keepFiles && (kind === "remove" || changed)) {
         deletions.push({ storage, key: oldName, reason: kind === "remove" ? "removed" : "replaced" });
       }
+    }
+    // Uploads the entity's fields let go of before any row held them (a second `save: false`, or an
+    // assignment over one) go once this commits: no row holds them then. A removed row holds nothing.
+    const owners = kind === "save" ? slots : removed ? slotsOf(removed, undefined, metadata) : [];
+    for (const { field, holder } of owners) {
+      if (field.keepFiles) continue;
+      const current = kind === "save" ? readRaw(holder, field.propertyName) : null;
+      for (const { storage, key } of abandonedBy(holder, field.propertyName, current))
+        if (!deletions.some((task) => task.storage === storage && task.key === key))
+          deletions.push({ storage, key, reason: "abandoned", rowRemoved: kind === "remove" });
     }
     if (queryRunner.isTransactionActive) {
       const frames = framesOf(queryRunner);

@@ -6,6 +6,7 @@ import { validateKey } from "../keys/validateKey";
 import { FieldFile } from "./FieldFile";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
 import { type SlotKeys, slotKeys, stateOf, toRaw } from "./fileFieldState";
+import { noteAssigned } from "./pendingUploads";
 
 /*
  * How a file property works (Django's FileDescriptor, adapted to TypeORM).
@@ -90,6 +91,8 @@ export function installFileAccessor(prototype: object, field: FileFieldDefinitio
         if (!Object.hasOwn(entity, propertyName)) Object.defineProperty(entity, propertyName, descriptor);
         // your code's assignment (not a load): the next save may replace or clear the row's file
         if (state[keys.raw] !== raw) state[keys.changed] = true;
+        // an upload of another field, pointed at from here, is no longer that field's to abandon
+        if (raw) noteAssigned(entity, propertyName, raw);
       }
       const file = state[keys.file] as FieldFile | null | undefined;
       if (file && (state[keys.raw] !== raw || file.name !== (raw === "" ? null : (raw ?? null))))

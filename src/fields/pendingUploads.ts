@@ -8,35 +8,115 @@ export interface PendingField {
   previous: string | null | undefined;
 }
 
-/** A `PendingField` held weakly: an entity that is never saved is not kept alive by its upload. */
-type Entry = Omit<PendingField, "holder"> & { holder: WeakRef<object> };
+/** One upload no committed row references yet. Its holder is held weakly: an entity never saved is not kept alive. */
+interface Entry {
+  readonly storage: Storage;
+  readonly key: string;
+  readonly holder: WeakRef<object>;
+  readonly propertyName: string;
+  readonly previous: string | null | undefined;
+  /** Another field (of another object, or another field of this one) was pointed at the key. */
+  shared: boolean;
+}
+
+/** An upload a saved or removed object no longer holds, to delete once its transaction commits. */
+export interface AbandonedUpload {
+  storage: Storage;
+  key: string;
+}
 
 /*
- * Keys this process uploaded through `FieldFile.save()` whose row is not committed yet. Only these
- * are deleted when a transaction rolls back: a key merely assigned to a field (an existing object)
- * is never deleted by a rollback. Each remembers the field it went into, so that a rollback also
- * points the field back at what it held before (`undoPending`).
+ * Keys this process uploaded through `FieldFile.save()` whose row is not committed yet, by key (one
+ * entry, but for the same key pending in two storages) and by the object holding them.
+ *
+ * - A rollback deletes only these: a key merely assigned to a field (an existing object) is never
+ *   deleted by a rollback. Each remembers the field it went into, so that a rollback also points the
+ *   field back at what it held before (`undoPending`).
+ * - An upload its field let go of before any row held it (a second `save(…, { save: false })`, or an
+ *   assignment over it, then the save of the object, or its removal) is abandoned: the commit of that
+ *   save deletes it (`abandonedBy`, `isStillAbandoned`), unless another field took the key meanwhile.
  */
-const pending = new WeakMap<Storage, Map<string, Entry>>();
+const byKey = new Map<string, Entry[]>();
+const byHolder = new WeakMap<object, Set<Entry>>();
+
+function find(storage: Storage, key: string): Entry | undefined {
+  return byKey.get(key)?.find((entry) => entry.storage === storage);
+}
 
 /** Records a fresh upload that no committed row references yet, and the field it went into. */
 export function markPending(storage: Storage, key: string, field: PendingField): void {
-  let keys = pending.get(storage);
-  if (!keys) {
-    keys = new Map();
-    pending.set(storage, keys);
-  }
-  keys.set(key, { holder: new WeakRef(field.holder), propertyName: field.propertyName, previous: field.previous });
+  clearPending(storage, key);
+  const entry: Entry = {
+    storage,
+    key,
+    holder: new WeakRef(field.holder),
+    propertyName: field.propertyName,
+    previous: field.previous,
+    shared: false,
+  };
+  const entries = byKey.get(key);
+  if (entries) entries.push(entry);
+  else byKey.set(key, [entry]);
+  const held = byHolder.get(field.holder);
+  if (held) held.add(entry);
+  else byHolder.set(field.holder, new Set([entry]));
 }
 
 /** True when `key` was uploaded by this process and its row is not committed. */
 export function isPending(storage: Storage, key: string): boolean {
-  return pending.get(storage)?.has(key) ?? false;
+  return find(storage, key) !== undefined;
 }
 
 /** Forgets an upload once its row is committed (or the object deleted). */
 export function clearPending(storage: Storage, key: string): void {
-  pending.get(storage)?.delete(key);
+  const entries = byKey.get(key);
+  const entry = entries?.find((e) => e.storage === storage);
+  if (!entries || !entry) return;
+  if (entries.length === 1) byKey.delete(key);
+  else entries.splice(entries.indexOf(entry), 1);
+  const holder = entry.holder.deref();
+  if (holder) byHolder.get(holder)?.delete(entry);
+}
+
+/**
+ * Your code pointed `holder`'s field `propertyName` at `key`: if that is a pending upload of another
+ * field, it is shared from now on and never deleted as abandoned by its own field's save.
+ */
+export function noteAssigned(holder: object, propertyName: string, key: string): void {
+  const entries = byKey.get(key);
+  if (!entries) return;
+  for (const entry of entries)
+    if (entry.propertyName !== propertyName || entry.holder.deref() !== holder) entry.shared = true;
+}
+
+/**
+ * The uploads that went into `holder`'s field `propertyName` and that it no longer holds (`current`
+ * is what it holds now; `null` once the row is removed), unless another field took them.
+ */
+export function abandonedBy(
+  holder: object,
+  propertyName: string,
+  current: string | null | undefined,
+): AbandonedUpload[] {
+  const held = byHolder.get(holder);
+  if (!held) return [];
+  const abandoned: AbandonedUpload[] = [];
+  for (const entry of held)
+    if (entry.propertyName === propertyName && entry.key !== current && !entry.shared)
+      abandoned.push({ storage: entry.storage, key: entry.key });
+  return abandoned;
+}
+
+/**
+ * Checked again when the save that abandoned an upload commits: still pending (no row committed it
+ * in the meantime), not shared, and not held again by its field (which, once the row is removed,
+ * holds it for nothing).
+ */
+export function isStillAbandoned(storage: Storage, key: string, rowRemoved: boolean): boolean {
+  const entry = find(storage, key);
+  if (!entry || entry.shared) return false;
+  const holder = entry.holder.deref();
+  return rowRemoved || holder === undefined || readRaw(holder, entry.propertyName) !== key;
 }
 
 /**
@@ -45,7 +125,7 @@ export function clearPending(storage: Storage, key: string): void {
  * the rollback deleted, nor delete the file the row still has as "replaced".
  */
 export function undoPending(storage: Storage, key: string): void {
-  const entry = pending.get(storage)?.get(key);
+  const entry = find(storage, key);
   const holder = entry?.holder.deref();
   if (entry && holder && readRaw(holder, entry.propertyName) === key)
     writeRaw(holder, entry.propertyName, entry.previous);

@@ -2,11 +2,19 @@ import { StorageConfigError } from "../errors/StorageConfigError";
 import { InMemoryStorage } from "./InMemoryStorage";
 import type { Storage } from "./Storage";
 
+/**
+ * Why the library deleted an object: its field was given another file (`replaced`), its row was removed
+ * (`removed`), the transaction that uploaded it rolled back (`rolled-back`), or its field let go of it
+ * before any row held it (`abandoned`: a second upload, or an assignment, over one made with
+ * `save: false`).
+ */
+export type CleanupReason = "replaced" | "removed" | "rolled-back" | "abandoned";
+
 /** What `onCleanupError` handlers receive beside the error. */
 export interface CleanupFailure {
   storage: Storage;
   key: string;
-  reason: "replaced" | "removed" | "rolled-back";
+  reason: CleanupReason;
 }
 
 /** Called when an object could not be deleted after commit or rollback (after retries). */

@@ -63,6 +63,16 @@ describe(`file fields in an embedded object, on ${DB}`, () => {
     expect(await media.exists(second)).toBe(false);
   });
 
+  it("delete an upload replaced by another before the owner was saved, once the owner's save commits", async () => {
+    const post = newPost();
+    const first = await post.media.file.save("a.txt", "1", { save: false });
+    const second = await post.media.file.save("b.txt", "2", { save: false });
+    expect(await media.exists(first)).toBe(true);
+    await ds.getRepository(Post).save(post);
+    expect(await media.exists(first)).toBe(false);
+    expect((await ds.getRepository(Post).findOneByOrFail({ id: post.id })).media.file.name).toBe(second);
+  });
+
   it("delete the new upload when the transaction that saved it rolls back", async () => {
     const post = newPost();
     const kept = await post.media.file.save("a.txt", "1", { save: false });

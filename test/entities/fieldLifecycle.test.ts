@@ -310,6 +310,86 @@ describe(`file fields on ${DB}`, () => {
     expect((await docs().findOneByOrFail({ id: doc.id })).attachment.name).toBe(key);
   });
 
+  describe("an upload made with save: false that its field lets go of before any row holds it", () => {
+    it("is deleted when the save that writes the row commits, not before", async () => {
+      const doc = Object.assign(new Document(), { ownerId: 3 });
+      const first = await doc.attachment.save("first.txt", "1", { save: false });
+      const second = await doc.attachment.save("second.txt", "2", { save: false });
+      expect(await media.exists(first)).toBe(true);
+      await docs().save(doc);
+      expect(await media.exists(first)).toBe(false);
+      expect(await media.exists(second)).toBe(true);
+      expect((await docs().findOneByOrFail({ id: doc.id })).attachment.name).toBe(second);
+    });
+
+    it("is deleted when an assignment replaced it, and kept when the field points at it again", async () => {
+      const doc = await savedDocument("kept");
+      const kept = doc.attachment.name as string;
+      const draft = await doc.attachment.save("draft.txt", "draft", { save: false });
+      const taken = await doc.attachment.save("taken-back.txt", "back", { save: false });
+      doc.attachment.assign(null);
+      doc.attachment.assign(taken);
+      doc.attachment.assign(kept); // back to what the row holds
+      doc.title = "edited";
+      await docs().save(doc);
+      expect(await media.exists(draft)).toBe(false);
+      expect(await media.exists(taken)).toBe(false);
+      expect(await media.exists(kept)).toBe(true);
+
+      const again = await doc.attachment.save("again.txt", "again", { save: false });
+      doc.attachment.assign(null);
+      doc.attachment.assign(again);
+      await docs().save(doc);
+      expect(await media.exists(again)).toBe(true);
+      expect((await docs().findOneByOrFail({ id: doc.id })).attachment.name).toBe(again);
+    });
+
+    it("is kept when another entity or field took its key", async () => {
+      const a = Object.assign(new Document(), { ownerId: 1 });
+      const b = Object.assign(new Document(), { ownerId: 2 });
+      const key = await a.attachment.save("shared.txt", "s", { save: false });
+      b.attachment = a.attachment; // assigning a FieldFile copies its key
+      a.attachment.assign(null);
+      await docs().save(a);
+      expect(await media.exists(key)).toBe(true);
+      await docs().save(b);
+      expect((await docs().findOneByOrFail({ id: b.id })).attachment.name).toBe(key);
+      expect(await media.exists(key)).toBe(true);
+    });
+
+    it("survives a rolled-back save, which points the field back at it", async () => {
+      const doc = Object.assign(new Document(), { ownerId: 4 });
+      const draft = await doc.attachment.save("draft.txt", "draft", { save: false });
+      let rolledBack = "";
+      await expect(
+        ds.transaction(async (em) => {
+          rolledBack = await doc.attachment.save("final.txt", "final", { manager: em });
+          throw new Error("boom");
+        }),
+      ).rejects.toThrow("boom");
+      expect(await media.exists(rolledBack)).toBe(false);
+      expect(await media.exists(draft)).toBe(true);
+      expect(doc.attachment.name).toBe(draft);
+      await docs().save(doc);
+      expect((await docs().findOneByOrFail({ id: doc.id })).attachment.name).toBe(draft);
+      expect(await media.exists(draft)).toBe(true);
+    });
+
+    it("is deleted with the row when the entity is removed, and kept with keepFiles", async () => {
+      const doc = await savedDocument("row");
+      const row = doc.attachment.name as string;
+      const draft = await doc.attachment.save("draft.txt", "draft", { save: false });
+      await docs().remove(doc);
+      expect(await media.exists(row)).toBe(false);
+      expect(await media.exists(draft)).toBe(false);
+
+      const avatar = new Avatar();
+      const kept = await avatar.image.save("a.png", Buffer.from("1"), { save: false });
+      await avatar.image.save("b.png", Buffer.from("2"));
+      expect(await media.exists(kept)).toBe(true);
+    });
+  });
+
   it("serialises loaded file fields through toJSON", async () => {
     const doc = await savedDocument();
     const loaded = await docs().findOneByOrFail({ id: doc.id });
