@@ -24,6 +24,7 @@ export { PrivateFileColumn } from "./fields/PrivateFileColumn";
 export { serveFiles } from "./http/serveFiles";
 export { getValidName } from "./keys/getValidName";
 export { validateKey } from "./keys/validateKey";
+export * from "./storage/collectStatic";
 export { FileSystemStorage } from "./storage/FileSystemStorage";
 export { InMemoryStorage } from "./storage/InMemoryStorage";
 export { S3Storage } from "./storage/S3Storage";
@@ -48,5 +49,6 @@ export type {
   ObjectStat,
   StorageDriver,
   StorageSaveOptions,
+  StoredObject,
   UrlOptions,
 } from "./types";

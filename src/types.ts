@@ -21,6 +21,21 @@ export interface ListResult {
   files: string[];
 }
 
+/** One object found by `listAll(prefix)`: every object under a prefix, at any depth, in one listing. */
+export interface StoredObject {
+  /** The key, relative to the storage's location (what `save()` returned for it). */
+  name: string;
+  /** Bytes as stored: the compressed size for an object the storage gzipped. */
+  storedSize: number;
+  lastModified: Date;
+  /**
+   * The MD5 (hex) of the stored bytes when the backend reports it without another request (memory;
+   * S3's ETag of an object written in one request, neither multipart nor KMS- or customer-key-encrypted);
+   * otherwise null.
+   */
+  md5: string | null;
+}
+
 /** Options for `url()` / `generateUrl()`: all synchronous, none touches the network. */
 export interface UrlOptions {
   /** Seconds until a signed URL expires (defaults to the storage's `querystringExpire`). */
@@ -117,6 +132,12 @@ export interface StorageDriver {
   delete(key: string): Promise<void>;
   /** `prefix` is "" or ends with "/". */
   list(prefix: string): Promise<ListResult>;
+  /**
+   * Every object under `prefix` ("" or ending with "/"), at any depth, with its size and modification
+   * time, in as few requests as the backend allows (S3: one listing, no HEAD per object). Without it
+   * the facade walks `list` and calls `stat` per object.
+   */
+  listAll?(prefix: string): Promise<StoredObject[]>;
   /** Synchronous; never touches the network. */
   url(key: string, options: UrlOptions): string;
   /** Resolves anything `url()` needs ahead (credentials); makes no request to the object store. */

@@ -3,12 +3,15 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isFileStorageError } from "../errors/FileStorageError";
 import type { CliIo } from "./CliIo";
+import { collectStaticCommand } from "./collectStaticCommand";
 import { syncMetaCommand } from "./syncMetaCommand";
 import { UsageError } from "./UsageError";
 
 const USAGE = `Usage: typeorm-storages <command> [options]
 
 Commands:
+  collectstatic <source-dir>...  Copy static files into the "staticfiles" storage, skipping those
+                                 already there (typeorm-storages collectstatic --help for its options)
   sync-meta <storage> [prefix]   Rewrite the headers of existing S3 objects to the storage's current
                                  settings (typeorm-storages sync-meta --help for its options)
 
@@ -20,6 +23,7 @@ Exit codes: 0 success; 1 the command ran but something failed; 2 bad arguments o
 `;
 
 const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
+  collectstatic: collectStaticCommand,
   "sync-meta": syncMetaCommand,
 };
 

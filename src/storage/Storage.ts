@@ -19,6 +19,7 @@ import type {
   ObjectStat,
   StorageDriver,
   StorageSaveOptions,
+  StoredObject,
   UrlOptions,
 } from "../types";
 
@@ -201,6 +202,33 @@ export class Storage {
     if (normalized !== "") this.#key(normalized);
     const dir = normalized === "" ? "" : `${normalized}/`;
     return this.#run("list", dir, () => this.#driver.list(dir));
+  }
+
+  /**
+   * Every object under `prefix` ("" for the whole storage), at any depth, sorted by name, with its
+   * stored size, modification time and, where the backend reports it, MD5: one paginated listing on
+   * S3, no request per object.
+   */
+  async listAll(prefix = ""): Promise<StoredObject[]> {
+    const normalized = prefix.replace(/\/+$/, "");
+    if (normalized !== "") this.#key(normalized);
+    const dir = normalized === "" ? "" : `${normalized}/`;
+    const found = await this.#run("list", dir, () =>
+      this.#driver.listAll ? this.#driver.listAll(dir) : this.#walk(dir),
+    );
+    return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** `listAll` for a driver without one: `list` per directory and `stat` per object. */
+  async #walk(dir: string): Promise<StoredObject[]> {
+    const { directories, files } = await this.#driver.list(dir);
+    const found: StoredObject[] = [];
+    for (const file of files) {
+      const stat = await this.#driver.stat(dir + file);
+      if (stat) found.push({ name: dir + file, storedSize: stat.size, lastModified: stat.lastModified, md5: null });
+    }
+    for (const sub of directories) found.push(...(await this.#walk(`${dir}${sub}/`)));
+    return found;
   }
 
   /**

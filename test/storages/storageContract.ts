@@ -206,6 +206,30 @@ export function describeStorageContract(
       expect(await storage.listdir(`${prefix}/nothing-here`)).toEqual({ directories: [], files: [] });
     });
 
+    it("lists every object under a prefix at any depth, sorted, with size and modification time", async () => {
+      const before = Date.now();
+      await storage.save(`${prefix}/all/one.txt`, "1");
+      await storage.save(`${prefix}/all/sub/two.txt`, "22");
+      await storage.save(`${prefix}/all/sub/deeper/three.txt`, "333");
+      await storage.save(`${prefix}/allx.txt`, "not under all/");
+      const all = await storage.listAll(`${prefix}/all`);
+      expect(all.map((o) => [o.name, o.storedSize])).toEqual([
+        [`${prefix}/all/one.txt`, 1],
+        [`${prefix}/all/sub/deeper/three.txt`, 3],
+        [`${prefix}/all/sub/two.txt`, 2],
+      ]);
+      for (const object of all) {
+        expect(object.lastModified).toBeInstanceOf(Date);
+        // seconds resolution on S3; the servers run on this machine
+        expect(object.lastModified.getTime()).toBeGreaterThan(before - 5000);
+        if (object.md5 !== null) expect(object.md5).toBe(md5(await storage.read(object.name)));
+      }
+      expect(await storage.listAll(`${prefix}/all/`)).toEqual(all);
+      expect((await storage.listAll(prefix)).length).toBe(4);
+      expect(await storage.listAll(`${prefix}/nothing-here`)).toEqual([]);
+      await expect(storage.listAll("../x")).rejects.toBeInstanceOf(InvalidKeyError);
+    });
+
     it("keeps unusual but valid keys intact", async () => {
       for (const name of ["with space.txt", "ünïcödé/日本語 ファイル.txt", "plus+sign.txt", "a+b c%20d.txt"]) {
         const key = await storage.save(`${prefix}/${name}`, name);

@@ -14,6 +14,7 @@ import type {
   ListResult,
   ObjectStat,
   StorageDriver,
+  StoredObject,
   UrlOptions,
 } from "../../types";
 import { claimName, createTempFile, TEMP_FILE, writeBody } from "./atomicWrite";
@@ -199,6 +200,45 @@ export class FileSystemDriver implements StorageDriver {
     const directories = entries.filter((e) => e.isDirectory()).map((e) => e.name);
     const files = entries.filter((e) => e.isFile() && !TEMP_FILE.test(e.name)).map((e) => e.name);
     return { directories: directories.sort(), files: files.sort() };
+  }
+
+  /**
+   * Every file under `prefix` ("" or ending with `/`), at any depth; symlinks and
+   * unfinished writes are left out, as `list` leaves them out.
+   */
+  async listAll(prefix: string): Promise<StoredObject[]> {
+    const dir = prefix === "" ? await this.#root.root(false) : await this.#root.existing(prefix.slice(0, -1));
+    if (dir === null) return [];
+    const found: StoredObject[] = [];
+    const visit = async (directory: string, keyPrefix: string): Promise<void> => {
+      let entries: Dirent[];
+      try {
+        entries = await readdir(directory, { withFileTypes: true });
+      } catch (error) {
+        if (isMissing(error)) return; // removed while listing
+        throw error;
+      }
+      const files = entries.filter((e) => e.isFile() && !TEMP_FILE.test(e.name));
+      const stats = await Promise.all(
+        files.map((e) =>
+          lstat(path.join(directory, e.name)).catch((error) => (isMissing(error) ? null : Promise.reject(error))),
+        ),
+      );
+      files.forEach((entry, i) => {
+        const stat = stats[i];
+        if (stat?.isFile())
+          found.push({
+            name: keyPrefix + entry.name,
+            storedSize: stat.size,
+            lastModified: new Date(stat.mtimeMs),
+            md5: null,
+          });
+      });
+      for (const entry of entries)
+        if (entry.isDirectory()) await visit(path.join(directory, entry.name), `${keyPrefix}${entry.name}/`);
+    };
+    await visit(dir, prefix);
+    return found;
   }
 
   /**

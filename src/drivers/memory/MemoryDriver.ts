@@ -10,6 +10,7 @@ import type {
   ListResult,
   ObjectStat,
   StorageDriver,
+  StoredObject,
 } from "../../types";
 
 /** Options of the in-memory driver. */
@@ -104,6 +105,16 @@ export class MemoryDriver implements StorageDriver {
       else directories.add(rest.slice(0, slash));
     }
     return { directories: [...directories].sort(), files: files.sort() };
+  }
+
+  /** Every object under `prefix`. */
+  async listAll(prefix: string): Promise<StoredObject[]> {
+    const found: StoredObject[] = [];
+    for (const [name, object] of this.#objects) {
+      if (!name.startsWith(prefix)) continue;
+      found.push({ name, storedSize: object.bytes.length, lastModified: object.lastModified, md5: object.etag });
+    }
+    return found;
   }
 
   /** `baseUrl` plus the percent-encoded key; nothing serves it, so expiry and overrides are ignored. */

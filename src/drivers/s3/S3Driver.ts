@@ -17,6 +17,7 @@ import type {
   ListResult,
   ObjectStat,
   StorageDriver,
+  StoredObject,
   UrlOptions,
 } from "../../types";
 import { buildS3Client } from "./buildS3Client";
@@ -228,20 +229,7 @@ export class S3Driver implements StorageDriver {
     const full = this.#objectKey(prefix);
     const directories: string[] = [];
     const files: string[] = [];
-    // a listing has no object: the storage-wide objectParameters say who pays and who must own the bucket
-    const { RequestPayer, ExpectedBucketOwner } = this.#options.objectParameters;
-    let token: string | undefined;
-    do {
-      const page: ListObjectsV2CommandOutput = await this.#client.send(
-        new ListObjectsV2Command({
-          Bucket: this.#options.bucketName,
-          Prefix: full,
-          Delimiter: "/",
-          ContinuationToken: token,
-          RequestPayer,
-          ExpectedBucketOwner,
-        }),
-      );
+    for await (const page of this.#listPages(full, "/")) {
       for (const common of page.CommonPrefixes ?? []) {
         const name = (common.Prefix ?? "").slice(full.length).replace(/\/$/, "");
         if (name !== "") directories.push(name);
@@ -250,9 +238,53 @@ export class S3Driver implements StorageDriver {
         const name = (object.Key ?? "").slice(full.length);
         if (name !== "") files.push(name);
       }
+    }
+    return { directories, files };
+  }
+
+  /**
+   * Every object under `prefix`, from one paginated listing (no HEAD per object). The ETag is the MD5
+   * of the stored bytes only for an object written in one request without KMS or a customer key.
+   */
+  async listAll(prefix: string): Promise<StoredObject[]> {
+    const found: StoredObject[] = [];
+    const keyPrefix = this.#options.keyPrefix;
+    for await (const page of this.#listPages(this.#objectKey(prefix))) {
+      for (const object of page.Contents ?? []) {
+        const name = (object.Key ?? "").slice(keyPrefix.length);
+        // "folder" placeholders made by consoles are not objects a key can name
+        if (name === "" || name.endsWith("/")) continue;
+        const etag = (object.ETag ?? "").replace(/"/g, "");
+        const params = /^[0-9a-f]{32}$/.test(etag) ? this.#parametersFor(name) : null;
+        const md5 =
+          params && !String(params.ServerSideEncryption ?? "").startsWith("aws:kms") && !params.SSECustomerKey
+            ? etag
+            : null;
+        found.push({ name, storedSize: object.Size ?? 0, lastModified: object.LastModified ?? new Date(0), md5 });
+      }
+    }
+    return found;
+  }
+
+  /** ListObjectsV2 pages under the full key `prefix`, with the storage-wide payer and owner settings. */
+  async *#listPages(prefix: string, delimiter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
+    // a listing has no object: the storage-wide objectParameters say who pays and who must own the bucket
+    const { RequestPayer, ExpectedBucketOwner } = this.#options.objectParameters;
+    let token: string | undefined;
+    do {
+      const page: ListObjectsV2CommandOutput = await this.#client.send(
+        new ListObjectsV2Command({
+          Bucket: this.#options.bucketName,
+          Prefix: prefix,
+          Delimiter: delimiter,
+          ContinuationToken: token,
+          RequestPayer,
+          ExpectedBucketOwner,
+        }),
+      );
+      yield page;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    return { directories, files };
   }
 
   url(key: string, options: UrlOptions): string {

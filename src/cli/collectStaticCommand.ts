@@ -1,0 +1,129 @@
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import {
+  type CollectStaticFileResult,
+  type CollectStaticSummary,
+  collectStatic,
+  DEFAULT_COLLECT_CONCURRENCY,
+  DEFAULT_STATIC_IGNORE,
+} from "../storage/collectStatic";
+import { StorageRegistry } from "../storage/StorageRegistry";
+import type { CliIo, CliStream } from "./CliIo";
+import { loadStorages } from "./loadStorages";
+import { UsageError } from "./UsageError";
+
+export const COLLECT_STATIC_USAGE = `Usage: typeorm-storages collectstatic <source-dir>... [options]
+
+Copies the files of the source directories into a storage (default "staticfiles") under their paths
+relative to their directory, like Django's collectstatic. A path found in an earlier directory wins.
+Files whose stored copy is the same are skipped, decided from one listing of the storage (no request
+per file): by MD5 where the storage reports it (S3 objects uploaded in one request, without KMS or a
+customer key), otherwise when the stored copy is not older than the file. Copies overwrite and get the
+storage's headers (content type, gzip, Cache-Control, ACL).
+
+Options:
+  --storage <name>     The storage to copy into (default "staticfiles").
+  --clear              Delete every object of the storage (everything under its location) first.
+  --dry-run            Show what would be copied or deleted; change nothing.
+  --ignore <pattern>   Leave out files and directories whose name matches (* and ?); repeatable.
+  --no-default-ignore  Do not leave out ${DEFAULT_STATIC_IGNORE.map((p) => `"${p}"`).join(", ")} (the default patterns).
+  --concurrency <n>    Files compared and copied in parallel (default ${DEFAULT_COLLECT_CONCURRENCY}).
+  --config <module>    A JavaScript module exporting the storages, as its default export or as
+                       "storages" ({ name: Storage | () => Storage }). Without it, the storages come
+                       from the environment (storagesFromEnv: default, private, staticfiles).
+  --verbose            List every copied and deleted file (a dry run always does).
+  -h, --help           Show this help.
+
+Exit codes: 0 done; 1 some files failed (see the summary); 2 bad arguments or configuration;
+130 interrupted.
+`;
+
+const OPTIONS = {
+  storage: { type: "string" },
+  clear: { type: "boolean" },
+  "dry-run": { type: "boolean" },
+  ignore: { type: "string", multiple: true },
+  "no-default-ignore": { type: "boolean" },
+  concurrency: { type: "string" },
+  config: { type: "string" },
+  verbose: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** How many failures the summary lists one by one. */
+const LISTED_FAILURES = 20;
+
+function parse(args: string[]) {
+  try {
+    return parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function concurrencyOf(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_COLLECT_CONCURRENCY;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 1000)
+    throw new UsageError(`--concurrency must be an integer from 1 to 1000, got ${JSON.stringify(value)}.`);
+  return n;
+}
+
+function printSummary(out: CliStream, name: string, summary: CollectStaticSummary): void {
+  const verb = summary.dryRun ? "would be" : "";
+  const line = (count: number, what: string) => `  ${String(count).padStart(6)} ${what}`;
+  const lines = [
+    `collectstatic into storage "${name}"${summary.dryRun ? ": dry run, nothing was changed" : ""}` +
+      `${summary.aborted ? ": interrupted before every file was handled" : ""}`,
+    line(summary.copied, `${verb ? "to copy" : "copied"}`),
+    line(summary.unmodified, "unmodified"),
+  ];
+  if (summary.deleted > 0) lines.push(line(summary.deleted, verb ? "to delete" : "deleted"));
+  if (summary.duplicates > 0) lines.push(line(summary.duplicates, "left out: an earlier source has the same path"));
+  lines.push(line(summary.failed, "failed"));
+  for (const failure of summary.failures.slice(0, LISTED_FAILURES))
+    lines.push(`    ${failure.name}: ${failure.reason}`);
+  if (summary.failures.length > LISTED_FAILURES)
+    lines.push(`    ... and ${summary.failures.length - LISTED_FAILURES} more`);
+  out.write(`${lines.join("\n")}\n`);
+}
+
+/**
+ * `typeorm-storages collectstatic <source-dir>...`: resolves the storage (config module or
+ * environment), runs `collectStatic`, prints the summary, and resolves with the exit code. Throws
+ * `UsageError` for bad arguments and `StorageConfigError` for a source or storage it must refuse.
+ */
+export async function collectStaticCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args);
+  if (values.help) {
+    io.stdout.write(COLLECT_STATIC_USAGE);
+    return 0;
+  }
+  if (positionals.length === 0)
+    throw new UsageError("collectstatic needs at least one source directory, e.g. `collectstatic public/static`.");
+  const concurrency = concurrencyOf(values.concurrency);
+  const dryRun = values["dry-run"] ?? false;
+  const name = values.storage ?? "staticfiles";
+  const ignore = [...(values["no-default-ignore"] ? [] : DEFAULT_STATIC_IGNORE), ...(values.ignore ?? [])];
+
+  const registry = new StorageRegistry();
+  registry.configure(await loadStorages(values.config, io.env, io.cwd));
+  try {
+    const storage = registry.get(name);
+    const show = (result: CollectStaticFileResult) => {
+      if (!(dryRun || values.verbose)) return;
+      if (result.status === "copied") io.stdout.write(`${dryRun ? "would copy" : "copied"} ${result.name}\n`);
+      if (result.status === "deleted") io.stdout.write(`${dryRun ? "would delete" : "deleted"} ${result.name}\n`);
+    };
+    const summary = await collectStatic(
+      storage,
+      positionals.map((source) => resolve(io.cwd, source)),
+      { dryRun, clear: values.clear ?? false, ignore, concurrency, signal: io.signal, onFile: show },
+    );
+    printSummary(io.stdout, name, summary);
+    if (summary.aborted) return 130;
+    return summary.failed > 0 ? 1 : 0;
+  } finally {
+    await registry.close();
+  }
+}

@@ -1,0 +1,233 @@
+import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { main } from "../../src/cli/main";
+import { MemoryDriver } from "../../src/drivers/memory/MemoryDriver";
+import { InvalidKeyError } from "../../src/errors/InvalidKeyError";
+import { StorageConfigError } from "../../src/errors/StorageConfigError";
+import { collectStatic, DEFAULT_STATIC_IGNORE } from "../../src/storage/collectStatic";
+import { FileSystemStorage } from "../../src/storage/FileSystemStorage";
+import { InMemoryStorage } from "../../src/storage/InMemoryStorage";
+import { Storage } from "../../src/storage/Storage";
+import type { StorageDriver } from "../../src/types";
+
+let root: string;
+let app: string;
+let theme: string;
+
+const LONG_AGO = new Date("2001-01-01T00:00:00Z");
+
+async function put(dir: string, name: string, content: string, mtime?: Date): Promise<string> {
+  const file = path.join(dir, ...name.split("/"));
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, content);
+  if (mtime) await utimes(file, mtime, mtime);
+  return file;
+}
+
+beforeEach(async () => {
+  root = await mkdtemp(path.join(tmpdir(), "collectstatic-"));
+  app = path.join(root, "app");
+  theme = path.join(root, "theme");
+  await put(app, "css/site.css", "body { color: red }");
+  await put(app, "js/app.js", "console.log(1)");
+  await put(app, "img/deep/logo.svg", "<svg/>");
+  await put(app, ".hidden/secret.txt", "no");
+  await put(app, "css/.DS_Store", "no");
+  await put(app, "css/site.css~", "backup");
+  await put(app, "CVS/Entries", "no");
+  await put(theme, "css/site.css", "body { color: blue }"); // app's wins: it comes first
+  await put(theme, "fonts/a.woff2", "woff");
+});
+
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+const COLLECTED = ["css/site.css", "fonts/a.woff2", "img/deep/logo.svg", "js/app.js"];
+
+const backends: [string, () => Storage][] = [
+  ["memory", () => new InMemoryStorage({ baseUrl: "/static/" })],
+  ["filesystem", () => new FileSystemStorage({ location: path.join(root, "collected"), baseUrl: "/static/" })],
+];
+
+describe.each(backends)("collectStatic into %s storage", (_label, make) => {
+  let storage: Storage;
+  beforeEach(() => {
+    storage = make();
+  });
+
+  it("copies every file under its relative path, the first source winning, without ignored names", async () => {
+    const copied: string[] = [];
+    const summary = await collectStatic(storage, [app, theme], {
+      onFile: (r) => r.status === "copied" && copied.push(r.name),
+    });
+    expect(summary).toMatchObject({ copied: 4, unmodified: 0, duplicates: 1, deleted: 0, failed: 0, aborted: false });
+    expect(copied.sort()).toEqual(COLLECTED);
+    expect((await storage.listAll()).map((o) => o.name)).toEqual(COLLECTED);
+    expect((await storage.read("css/site.css")).toString()).toBe("body { color: red }");
+    expect((await storage.stat("css/site.css")).contentType).toBe("text/css");
+  });
+
+  it("skips what is already there on the next run, without writing", async () => {
+    await collectStatic(storage, [app, theme]);
+    const save = jest.spyOn(storage, "save");
+    const summary = await collectStatic(storage, [app, theme]);
+    expect(summary).toMatchObject({ copied: 0, unmodified: 4, failed: 0 });
+    expect(save).not.toHaveBeenCalled();
+  });
+
+  it("copies a file changed since, and leaves out what did not change", async () => {
+    await collectStatic(storage, [app, theme]);
+    const later = new Date(Date.now() + 60_000); // edited after the first run
+    await put(app, "js/app.js", "console.log(2)", later);
+    const summary = await collectStatic(storage, [app, theme]);
+    expect(summary).toMatchObject({ copied: 1, unmodified: 3 });
+    expect((await storage.read("js/app.js")).toString()).toBe("console.log(2)");
+  });
+
+  it("changes nothing in a dry run, and says what it would copy", async () => {
+    const summary = await collectStatic(storage, [app], { dryRun: true });
+    expect(summary).toMatchObject({ copied: 3, dryRun: true });
+    expect(await storage.listAll()).toEqual([]);
+  });
+
+  it("deletes everything in the storage first with clear, then copies every file", async () => {
+    await collectStatic(storage, [app, theme]);
+    await storage.save("stale/old.js", "old", { overwrite: true });
+    const summary = await collectStatic(storage, [app, theme], { clear: true });
+    expect(summary).toMatchObject({ deleted: 5, copied: 4, unmodified: 0 });
+    expect((await storage.listAll()).map((o) => o.name)).toEqual(COLLECTED);
+  });
+
+  it("counts a file whose name cannot be a key as failed, and copies the rest", async () => {
+    await put(app, "bad\\name.css", "x");
+    const summary = await collectStatic(storage, [app]);
+    expect(summary).toMatchObject({ copied: 3, failed: 1 });
+    expect(summary.failures[0]).toMatchObject({ name: "bad\\name.css", error: expect.any(InvalidKeyError) });
+  });
+});
+
+describe("collectStatic", () => {
+  it("decides by MD5 where the storage reports one, whatever the file's time", async () => {
+    const storage = new InMemoryStorage();
+    await collectStatic(storage, [app]);
+    // same content, touched later (a fresh checkout): unmodified
+    await put(app, "css/site.css", "body { color: red }", new Date(Date.now() + 60_000));
+    // changed content, same size, dated long ago: copied all the same
+    await put(app, "js/app.js", "console.log(9)", LONG_AGO);
+    const summary = await collectStatic(storage, [app]);
+    expect(summary).toMatchObject({ copied: 1, unmodified: 2 });
+    expect((await storage.read("js/app.js")).toString()).toBe("console.log(9)");
+  });
+
+  it("without an MD5, follows Django: an object not older than the file is unmodified", async () => {
+    const storage = new FileSystemStorage({ location: path.join(root, "out") });
+    await collectStatic(storage, [app]);
+    await put(app, "js/app.js", "changed, but dated before the copy", LONG_AGO);
+    expect(await collectStatic(storage, [app])).toMatchObject({ copied: 0, unmodified: 3 });
+  });
+
+  it("uses ignore patterns given, or none", async () => {
+    const storage = new InMemoryStorage();
+    const summary = await collectStatic(storage, [app], { ignore: [...DEFAULT_STATIC_IGNORE, "img", "*.js"] });
+    expect((await storage.listAll()).map((o) => o.name)).toEqual(["css/site.css"]);
+    expect(summary.copied).toBe(1);
+    const everything = await collectStatic(new InMemoryStorage(), [app], { ignore: [] });
+    expect(everything.copied).toBe(7);
+  });
+
+  it("follows symlinks, visiting a directory linked in a loop once", async () => {
+    await symlink(path.join(app, "css"), path.join(app, "css-link"));
+    await symlink(app, path.join(app, "css", "loop"));
+    const storage = new InMemoryStorage();
+    const summary = await collectStatic(storage, [app]);
+    expect((await storage.listAll()).map((o) => o.name)).toEqual([
+      "css-link/site.css", // "-" sorts before "/"
+      "css/site.css",
+      "img/deep/logo.svg",
+      "js/app.js",
+    ]);
+    expect(summary.failed).toBe(0);
+  });
+
+  it("works with a driver that cannot list everything at once (list and stat per object)", async () => {
+    const memory = new MemoryDriver();
+    const driver: StorageDriver = {
+      kind: "memory",
+      publicUrls: false,
+      write: (key, body, options) => memory.write(key, body, options),
+      open: (key, range) => memory.open(key, range),
+      stat: (key) => memory.stat(key),
+      delete: (key) => memory.delete(key),
+      list: (prefix) => memory.list(prefix),
+      url: (key) => memory.url(key),
+    };
+    const storage = new Storage(driver);
+    await collectStatic(storage, [app]);
+    expect((await storage.listAll()).map((o) => [o.name, o.storedSize, o.md5])).toEqual([
+      ["css/site.css", 19, null],
+      ["img/deep/logo.svg", 6, null],
+      ["js/app.js", 14, null],
+    ]);
+    expect(await collectStatic(storage, [app])).toMatchObject({ copied: 0, unmodified: 3 });
+  });
+
+  it("starts nothing once the signal fired", async () => {
+    const storage = new InMemoryStorage();
+    const summary = await collectStatic(storage, [app], { signal: AbortSignal.abort() });
+    expect(summary).toMatchObject({ copied: 0, aborted: true });
+    expect(await storage.listAll()).toEqual([]);
+  });
+
+  it("refuses a source that is not a directory, and a bad concurrency, before copying", async () => {
+    const storage = new InMemoryStorage();
+    await expect(collectStatic(storage, [path.join(root, "missing")])).rejects.toBeInstanceOf(StorageConfigError);
+    await expect(collectStatic(storage, [app], { concurrency: 0 })).rejects.toBeInstanceOf(StorageConfigError);
+    await expect(collectStatic(storage, [])).rejects.toBeInstanceOf(StorageConfigError);
+    expect(await storage.listAll()).toEqual([]);
+  });
+});
+
+describe("typeorm-storages collectstatic", () => {
+  const run = async (args: string[]) => {
+    let stdout = "";
+    let stderr = "";
+    const io = {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s) },
+      env: { STATIC_ROOT: path.join(root, "static-root") },
+      cwd: root,
+    };
+    const code = await main(["collectstatic", ...args], io);
+    return { code, stdout, stderr };
+  };
+
+  it("copies into the staticfiles storage from the environment, and reports", async () => {
+    const dry = await run(["app", "theme", "--dry-run"]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain("would copy css/site.css\n");
+    expect(dry.stdout).toMatch(/dry run, nothing was changed/);
+    const first = await run(["app", "theme"]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/4 copied\n\s+0 unmodified\n\s+1 left out: an earlier source has the same path/);
+    const again = await run(["app", "theme", "--verbose"]);
+    expect(again.stdout).toMatch(/0 copied\n\s+4 unmodified/);
+    const storage = new FileSystemStorage({ location: path.join(root, "static-root") });
+    expect((await storage.listAll()).map((o) => o.name)).toEqual(COLLECTED);
+  });
+
+  it("exits with 1 when a file failed, and 2 for bad arguments", async () => {
+    await put(app, "bad\\name.css", "x");
+    const failed = await run(["app"]);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toContain("bad\\name.css: ");
+    expect((await run([])).code).toBe(2);
+    const unknown = await run(["app", "--frobnicate"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("--frobnicate");
+    expect((await run(["app", "--concurrency", "0"])).code).toBe(2);
+    expect((await run(["app", "--storage", "nope"])).code).toBe(2);
+    expect((await run(["missing-dir"])).code).toBe(2);
+  });
+});
