@@ -70,15 +70,15 @@ function concurrencyOf(value: string | undefined): number {
 }
 
 function printSummary(out: CliStream, name: string, summary: CollectStaticSummary): void {
-  const verb = summary.dryRun ? "would be" : "";
+  const dry = summary.dryRun;
   const line = (count: number, what: string) => `  ${String(count).padStart(6)} ${what}`;
   const lines = [
-    `collectstatic into storage "${name}"${summary.dryRun ? ": dry run, nothing was changed" : ""}` +
+    `collectstatic into storage "${name}"${dry ? ": dry run, nothing was changed" : ""}` +
       `${summary.aborted ? ": interrupted before every file was handled" : ""}`,
-    line(summary.copied, `${verb ? "to copy" : "copied"}`),
+    line(summary.copied, dry ? "to copy" : "copied"),
     line(summary.unmodified, "unmodified"),
   ];
-  if (summary.deleted > 0) lines.push(line(summary.deleted, verb ? "to delete" : "deleted"));
+  if (summary.deleted > 0) lines.push(line(summary.deleted, dry ? "to delete" : "deleted"));
   if (summary.duplicates > 0) lines.push(line(summary.duplicates, "left out: an earlier source has the same path"));
   lines.push(line(summary.failed, "failed"));
   for (const failure of summary.failures.slice(0, LISTED_FAILURES))

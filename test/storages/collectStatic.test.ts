@@ -207,7 +207,7 @@ describe("typeorm-storages collectstatic", () => {
     const dry = await run(["app", "theme", "--dry-run"]);
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain("would copy css/site.css\n");
-    expect(dry.stdout).toMatch(/dry run, nothing was changed/);
+    expect(dry.stdout).toMatch(/dry run, nothing was changed\n\s+4 to copy\n/);
     const first = await run(["app", "theme"]);
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/4 copied\n\s+0 unmodified\n\s+1 left out: an earlier source has the same path/);
