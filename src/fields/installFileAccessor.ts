@@ -3,10 +3,12 @@ import { InvalidKeyError } from "../errors/InvalidKeyError";
 import { StorageConfigError } from "../errors/StorageConfigError";
 import { keyLength } from "../keys/getAlternativeName";
 import { validateKey } from "../keys/validateKey";
+import type { Storage } from "../storage/Storage";
 import { FieldFile } from "./FieldFile";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
 import { type SlotKeys, slotKeys, stateOf, toRaw } from "./fileFieldState";
 import { noteAssigned } from "./pendingUploads";
+import { resolveStorage } from "./resolveStorage";
 
 /*
  * How a file property works (Django's FileDescriptor, adapted to TypeORM).
@@ -66,6 +68,24 @@ export function installFileAccessor(prototype: object, field: FileFieldDefinitio
     }
     return key;
   };
+  /**
+   * A FieldFile of another storage (a private field's file assigned to a public one, say) would leave
+   * this field pointing at a key that storage does not have. Storages that cannot be resolved yet are
+   * not compared.
+   */
+  const assertSameStorage = (file: FieldFile) => {
+    if (file.name === null) return;
+    const from = resolvedOrNull(() => file.storage);
+    const to = resolvedOrNull(() => resolveStorage(field.storage));
+    if (from === null || to === null || from === to) return;
+    throw new InvalidKeyError(
+      `${describe()} keeps its files in ${storageLabel(to)}, but the FieldFile assigned to it is in ` +
+        `${storageLabel(from)}, so its key would point at nothing there. Copy the file instead ` +
+        `(await entity.${propertyName}.save(name, await file.open())), or assign the key string if both ` +
+        "storages hold the same objects.",
+      { key: file.name, storage: to.name },
+    );
+  };
   const descriptor: PropertyDescriptor = {
     configurable: true,
     enumerable: true,
@@ -77,7 +97,9 @@ export function installFileAccessor(prototype: object, field: FileFieldDefinitio
       return file;
     },
     set(this: object, value: unknown) {
-      accessor.assign(this, typeof value === "string" ? checkedKey(value) : toRaw(value, describe));
+      if (value instanceof FieldFile) assertSameStorage(value);
+      const raw = typeof value === "string" ? value : toRaw(value, describe);
+      accessor.assign(this, typeof raw === "string" ? checkedKey(raw) : raw);
     },
   };
   const accessor: FileAccessor = {
@@ -112,6 +134,17 @@ export function installFileAccessor(prototype: object, field: FileFieldDefinitio
   byGetter.set(descriptor.get as Function, accessor);
   Object.defineProperty(prototype, propertyName, descriptor);
 }
+
+function resolvedOrNull(resolve: () => Storage): Storage | null {
+  try {
+    return resolve();
+  } catch {
+    return null;
+  }
+}
+
+const storageLabel = (storage: Storage) =>
+  storage.name ? `storage "${storage.name}"` : `an unnamed ${storage.driver.kind} storage`;
 
 /**
  * The file accessor `entity` reads `propertyName` through: its own, or the nearest on its prototype

@@ -460,6 +460,34 @@ describe(`file fields on ${DB}`, () => {
     }).toThrow(InvalidKeyError);
     (avatar as { image: unknown }).image = long.slice(1);
     expect(avatar.image.name).toBe(long.slice(1));
+    // a FieldFile's key is checked the same way
+    const longer = Object.assign(new Document(), { ownerId: 5 });
+    longer.attachment.assign(`docs/${"y".repeat(45)}.png`);
+    expect(() => {
+      avatar.image = longer.attachment;
+    }).toThrow(/holds at most 40 characters/);
+  });
+
+  it("refuses a FieldFile of another storage, whose key would point at nothing, and copies one of the same", async () => {
+    const doc = await savedDocument();
+    await doc.contract.save("contract.pdf", Buffer.from("private"));
+    const other = Object.assign(new Document(), { ownerId: 8 });
+    const error = (() => {
+      try {
+        other.attachment = doc.contract; // private storage into a public field
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(InvalidKeyError);
+    expect((error as Error).message).toMatch(
+      /Document\.attachment keeps its files in storage "default", but the FieldFile assigned to it is in storage "private"/,
+    );
+    expect(other.attachment.isEmpty).toBe(true);
+    other.attachment = doc.attachment;
+    expect(other.attachment.name).toBe(doc.attachment.name);
+    other.contract = new FieldFile(null, secret); // an empty FieldFile clears, whatever its storage
+    expect(other.contract.isEmpty).toBe(true);
   });
 
   it("clears a field left out of the select on delete(), and deletes its file after commit", async () => {
