@@ -211,12 +211,14 @@ export function describeStorageContract(
       await storage.save(`${prefix}/all/one.txt`, "1");
       await storage.save(`${prefix}/all/sub/two.txt`, "22");
       await storage.save(`${prefix}/all/sub/deeper/three.txt`, "333");
+      await storage.save(`${prefix}/all/sub/ünï cödé+%20.txt`, "4444");
       await storage.save(`${prefix}/allx.txt`, "not under all/");
       const all = await storage.listAll(`${prefix}/all`);
       expect(all.map((o) => [o.name, o.storedSize])).toEqual([
         [`${prefix}/all/one.txt`, 1],
         [`${prefix}/all/sub/deeper/three.txt`, 3],
         [`${prefix}/all/sub/two.txt`, 2],
+        [`${prefix}/all/sub/ünï cödé+%20.txt`, 4],
       ]);
       for (const object of all) {
         expect(object.lastModified).toBeInstanceOf(Date);
@@ -225,7 +227,7 @@ export function describeStorageContract(
         if (object.md5 !== null) expect(object.md5).toBe(md5(await storage.read(object.name)));
       }
       expect(await storage.listAll(`${prefix}/all/`)).toEqual(all);
-      expect((await storage.listAll(prefix)).length).toBe(4);
+      expect((await storage.listAll(prefix)).length).toBe(5);
       expect(await storage.listAll(`${prefix}/nothing-here`)).toEqual([]);
       await expect(storage.listAll("../x")).rejects.toBeInstanceOf(InvalidKeyError);
     });
