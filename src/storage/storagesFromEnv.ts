@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { resolve } from "node:path";
+import { resolve, sep } from "node:path";
 import { StorageConfigError } from "../errors/StorageConfigError";
 import { type Env, first, flag, positiveNumber } from "./env/envValues";
 import { s3OptionsFromEnv } from "./env/s3OptionsFromEnv";
@@ -53,20 +53,53 @@ function signingSecret(env: Env): string {
   return randomBytes(32).toString("base64url");
 }
 
+/** The path of a base URL (`/media/` of `https://cdn.example/media/`), for comparing where each is served. */
+const urlPath = (url: string) => withSlash(new URL(url, "http://localhost").pathname);
+
+/** True when one directory is the other or lies inside it. */
+function nested(a: string, b: string): boolean {
+  const below = (inner: string, outer: string) =>
+    inner === outer || inner.startsWith(outer.endsWith(sep) ? outer : outer + sep);
+  return below(a, b) || below(b, a);
+}
+
 function diskConfig(env: Env): StoragesConfig {
   const mediaUrl = withSlash(first(env, "MEDIA_URL") ?? "/media/");
   const privateUrl = withSlash(first(env, "PRIVATE_MEDIA_URL") ?? "/private-media/");
-  if (privateUrl.startsWith(mediaUrl) || mediaUrl.startsWith(privateUrl)) {
-    throw new StorageConfigError(
-      `PRIVATE_MEDIA_URL (${privateUrl}) must not overlap MEDIA_URL (${mediaUrl}): public media is served ` +
-        "without signatures, so private files under it would be readable by anyone.",
-    );
+  const staticUrl = withSlash(first(env, "STATIC_URL") ?? "/static/");
+  for (const [name, url] of [
+    ["MEDIA_URL", mediaUrl],
+    ["STATIC_URL", staticUrl],
+  ]) {
+    const [a, b] = [urlPath(privateUrl), urlPath(url)];
+    if (a.startsWith(b) || b.startsWith(a)) {
+      throw new StorageConfigError(
+        `PRIVATE_MEDIA_URL (${privateUrl}) must not overlap ${name} (${url}): that storage is served ` +
+          "without signatures, so private files under it would be readable by anyone, and the two " +
+          "serveFiles handlers would answer for each other's paths.",
+      );
+    }
+  }
+  const mediaRoot = resolve(first(env, "MEDIA_ROOT") ?? "media");
+  const privateRoot = resolve(first(env, "PRIVATE_MEDIA_ROOT") ?? "private-media");
+  const staticRoot = resolve(first(env, "STATIC_ROOT") ?? "static");
+  for (const [name, root] of [
+    ["MEDIA_ROOT", mediaRoot],
+    ["STATIC_ROOT", staticRoot],
+  ]) {
+    if (nested(privateRoot, root)) {
+      throw new StorageConfigError(
+        `PRIVATE_MEDIA_ROOT (${privateRoot}) must not be, contain or lie inside ${name} (${root}): files ` +
+          "there are served without signatures, so private files would be readable by anyone. Give " +
+          "private media a directory of its own.",
+      );
+    }
   }
   return {
-    default: () => new FileSystemStorage({ location: resolve(first(env, "MEDIA_ROOT") ?? "media"), baseUrl: mediaUrl }),
+    default: () => new FileSystemStorage({ location: mediaRoot, baseUrl: mediaUrl }),
     private: () =>
       new FileSystemStorage({
-        location: resolve(first(env, "PRIVATE_MEDIA_ROOT") ?? "private-media"),
+        location: privateRoot,
         baseUrl: privateUrl,
         querystringAuth: true,
         signingSecret: signingSecret(env),
@@ -74,8 +107,8 @@ function diskConfig(env: Env): StoragesConfig {
       }),
     staticfiles: () =>
       new FileSystemStorage({
-        location: resolve(first(env, "STATIC_ROOT") ?? "static"),
-        baseUrl: withSlash(first(env, "STATIC_URL") ?? "/static/"),
+        location: staticRoot,
+        baseUrl: staticUrl,
         fileOverwrite: true,
       }),
   };

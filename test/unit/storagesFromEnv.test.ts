@@ -96,6 +96,29 @@ describe("storagesFromEnv", () => {
     );
   });
 
+  it("refuses private media on local disk where a storage without signatures serves it", () => {
+    // the same path under an absolute URL: the public handler would answer for the private paths
+    expect(() =>
+      storagesFromEnv({ MEDIA_URL: "https://cdn.example/media/", PRIVATE_MEDIA_URL: "/media/private/" }),
+    ).toThrow(/must not overlap MEDIA_URL/);
+    expect(() => storagesFromEnv({ STATIC_URL: "/assets/", PRIVATE_MEDIA_URL: "/assets/private/" })).toThrow(
+      /must not overlap STATIC_URL/,
+    );
+    for (const [root, privateRoot, name] of [
+      ["/srv/media", "/srv/media/private", "MEDIA_ROOT"],
+      ["/srv/media", "/srv/media", "MEDIA_ROOT"],
+      ["/srv/files/media", "/srv/files", "MEDIA_ROOT"],
+    ])
+      expect(() => storagesFromEnv({ MEDIA_ROOT: root, PRIVATE_MEDIA_ROOT: privateRoot })).toThrow(
+        new RegExp(`PRIVATE_MEDIA_ROOT \\(${privateRoot}\\) must not be, contain or lie inside ${name}`),
+      );
+    expect(() => storagesFromEnv({ STATIC_ROOT: "/srv/static", PRIVATE_MEDIA_ROOT: "/srv/static/p" })).toThrow(
+      /lie inside STATIC_ROOT/,
+    );
+    // siblings with a common name prefix are fine
+    expect(() => storagesFromEnv({ MEDIA_ROOT: "/srv/media", PRIVATE_MEDIA_ROOT: "/srv/media-private" })).not.toThrow();
+  });
+
   it("requires a signing secret in production and warns without one elsewhere", () => {
     const prod = build({ NODE_ENV: "production" });
     expect(() => prod.get("private")).toThrow(/STORAGES_SIGNING_SECRET is required in production/);
