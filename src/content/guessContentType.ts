@@ -7,13 +7,13 @@ export function guessContentType(key: string): string {
 
 const UNSAFE_INLINE = [
   /^text\/html\b/i,
-  /^image\/svg\+xml\b/i,
-  /^application\/xhtml\+xml\b/i,
   /^(text|application)\/xml\b/i,
+  // every XML dialect (svg, xhtml, mathml, rdf, xslt, xul, ...): some browsers render them as documents
+  /^[\w.-]+\/[\w.+-]*\+xml\b/i,
 ];
 
 /**
- * True for types a browser would run as a document on the storage's origin (html, svg, xml): these
+ * True for types a browser may run as a document on the storage's origin (html, svg, any xml): these
  * are served as `Content-Disposition: attachment` unless a storage opts out (stored XSS; Rails'
  * Active Storage does the same).
  */

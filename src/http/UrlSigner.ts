@@ -7,6 +7,13 @@ const EXPIRES = "expires";
 const SIGNATURE = "signature";
 const DISPOSITION = "response-content-disposition";
 const CONTENT_TYPE = "response-content-type";
+/** An HMAC-SHA256 in unpadded base64url: 43 characters, the last of which carries 2 unused bits (0). */
+const SIGNATURE_TEXT = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+/**
+ * The longest lifetime a signed URL may have, in seconds (about 1,000 years): its `expires` must stay
+ * within the 15 digits `verify` reads, or the URL would never work.
+ */
+export const MAX_EXPIRES_IN = 1000 * 365 * 24 * 3600;
 
 /** Options of `UrlSigner`. */
 export interface UrlSignerOptions {
@@ -43,8 +50,10 @@ export class UrlSigner {
    * and `TypeError` for a content type that is not a plain header value.
    */
   sign(path: string, expiresIn: number, options: Pick<UrlOptions, "download" | "contentType"> = {}): string {
-    if (!Number.isFinite(expiresIn) || expiresIn <= 0) {
-      throw new RangeError(`expiresIn must be a positive number of seconds, got ${expiresIn}.`);
+    if (!Number.isFinite(expiresIn) || expiresIn <= 0 || expiresIn > MAX_EXPIRES_IN) {
+      throw new RangeError(
+        `expiresIn must be a positive number of seconds up to ${MAX_EXPIRES_IN} (about 1,000 years), got ${expiresIn}.`,
+      );
     }
     const params: [string, string][] = [[EXPIRES, String(Math.floor(this.#now() / 1000) + Math.ceil(expiresIn))]];
     if (options.download !== undefined) params.push([DISPOSITION, contentDisposition(options.download)]);
@@ -78,6 +87,9 @@ export class UrlSigner {
     const names = params.map(([name]) => name);
     if (new Set(names).size !== names.length) return { valid: false, reason: "invalid" };
     params.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    // exactly the 43 characters sign() writes: Buffer's base64url decoder would also take padding,
+    // stray characters, the +/ alphabet and a changed last character, so one URL could be spelt many ways
+    if (!SIGNATURE_TEXT.test(signature)) return { valid: false, reason: "invalid" };
     const expected = Buffer.from(this.#mac(path, canonicalQuery(params)), "base64url");
     const given = Buffer.from(signature, "base64url");
     if (given.length !== expected.length || !timingSafeEqual(given, expected))

@@ -17,7 +17,9 @@ export function parseRange(header: string | undefined, size: number): Satisfiabl
   if (first === "" && last === "") return null;
   if (first === "") {
     const suffix = Number(last);
-    if (suffix === 0 || size === 0) return "unsatisfiable";
+    if (suffix === 0) return "unsatisfiable";
+    // a non-zero suffix of an empty file is satisfiable: the whole (empty) file (RFC 9110 §14.1.1)
+    if (size === 0) return null;
     return { start: Math.max(0, size - suffix), end: size - 1 };
   }
   const start = Number(first);

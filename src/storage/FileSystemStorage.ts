@@ -1,6 +1,6 @@
 import { FileSystemDriver } from "../drivers/fs/FileSystemDriver";
 import { StorageConfigError } from "../errors/StorageConfigError";
-import { UrlSigner } from "../http/UrlSigner";
+import { MAX_EXPIRES_IN, UrlSigner } from "../http/UrlSigner";
 import { Storage, type StorageOptions } from "./Storage";
 
 /** The shortest signing secret accepted, in bytes: an HMAC-SHA256 key should be at least its output size. */
@@ -83,8 +83,10 @@ function checkOptions(options: FileSystemStorageOptions) {
     throw fail(`\`baseUrl\` must start with "/" or be an absolute http(s) URL, got ${JSON.stringify(baseUrl)}.`);
   }
   const querystringExpire = options.querystringExpire ?? 3600;
-  if (!Number.isInteger(querystringExpire) || querystringExpire <= 0) {
-    throw fail(`\`querystringExpire\` must be a positive whole number of seconds, got ${querystringExpire}.`);
+  if (!Number.isInteger(querystringExpire) || querystringExpire <= 0 || querystringExpire > MAX_EXPIRES_IN) {
+    throw fail(
+      `\`querystringExpire\` must be a positive whole number of seconds up to ${MAX_EXPIRES_IN} (about 1,000 years), got ${querystringExpire}.`,
+    );
   }
   const querystringAuth = options.querystringAuth ?? false;
   const secret = options.signingSecret;

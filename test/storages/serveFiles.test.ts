@@ -1,8 +1,10 @@
-import { mkdtemp, readdir, readlink, rm, writeFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdtemp, readdir, readlink, rm, symlink, writeFile } from "node:fs/promises";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import express from "express";
 import { StorageConfigError } from "../../src/errors/StorageConfigError";
 import { serveFiles } from "../../src/http/serveFiles";
@@ -143,6 +145,32 @@ describe("serveFiles on a public FileSystemStorage (node:http)", () => {
     }
   });
 
+  it("answers 404, not 500, for a name too long for the file system and for a symlink loop", async () => {
+    const media = path.join(work, "media");
+    await symlink(path.join(media, "loop-b"), path.join(media, "loop-a"));
+    await symlink(path.join(media, "loop-a"), path.join(media, "loop-b"));
+    for (const bad of [`/media/${"a".repeat(300)}`, `/media/d/${"b".repeat(300)}.txt`, "/media/loop-a"]) {
+      const res = await fetch(`${origin}${bad}`);
+      expect(res.status).toBe(404);
+    }
+    expect(await publicStorage.exists("a".repeat(300))).toBe(false);
+  });
+
+  it("refuses a FIFO in the folder at once, without tying up the file system threads", async () => {
+    const fifo = path.join(work, "media", "pipe.txt");
+    await promisify(execFile)("mkfifo", [fifo]);
+    // more requests than libuv has threads (4): an open() that blocked would stall every later one
+    const answers = await Promise.all(Array.from({ length: 6 }, () => fetch(`${origin}/media/pipe.txt`)));
+    expect(answers.map((r) => r.status)).toEqual([404, 404, 404, 404, 404, 404]);
+    expect((await fetch(`${origin}/media/hello.txt`)).status).toBe(200);
+  });
+
+  it("sends an empty file whole for a suffix range", async () => {
+    const res = await fetch(`${origin}/media/empty.txt`, { headers: { Range: "bytes=-1" } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-length")).toBe("0");
+  });
+
   it("refuses methods other than GET and HEAD with 405 and Allow", async () => {
     for (const method of ["POST", "PUT", "DELETE"]) {
       const res = await fetch(`${origin}/media/hello.txt`, { method });
@@ -185,6 +213,15 @@ describe("serveFiles on a public FileSystemStorage (node:http)", () => {
     const stale = await fetch(`${origin}/media/hello.txt`, { headers: { "If-None-Match": '"stale"' } });
     expect(stale.status).toBe(200);
     expect(await stale.text()).toBe("hello, world");
+  });
+
+  it("serves every XML dialect as an attachment (mathml, rdf, xslt, atom)", async () => {
+    for (const name of ["f.mathml", "f.rdf", "f.xslt", "f.atom"]) {
+      await publicStorage.save(name, "<x/>", { overwrite: true });
+      const res = await fetch(`${origin}/media/${name}`);
+      expect(res.headers.get("content-type")).toMatch(/\+xml/);
+      expect(res.headers.get("content-disposition")).toMatch(/^attachment;/);
+    }
   });
 
   it("serves svg as an attachment named after the file", async () => {

@@ -16,6 +16,11 @@ describe("parseRange", () => {
     expect(parseRange("bytes=0-", 0)).toBe("unsatisfiable");
   });
 
+  it("sends an empty file whole for a non-zero suffix range (RFC 9110 §14.1.1)", () => {
+    expect(parseRange("bytes=-1", 0)).toBeNull();
+    expect(parseRange("bytes=-0", 0)).toBe("unsatisfiable");
+  });
+
   it("ignores what it does not serve: no header, other units, several ranges, malformed ones", () => {
     for (const header of [undefined, "", "items=0-1", "bytes=0-1,5-6", "bytes=5-2", "bytes=-", "bytes=a-b"]) {
       expect(parseRange(header, 100)).toBeNull();

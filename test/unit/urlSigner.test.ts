@@ -63,6 +63,24 @@ describe("UrlSigner", () => {
     expect(signer.verify(path, withParam(query, "signature", "short"))).toEqual({ valid: false, reason: "invalid" });
   });
 
+  it("takes a signature only as written: no padding, stray characters, standard alphabet or unused bits", () => {
+    const query = signer.sign(path, 60);
+    const signature = new URLSearchParams(query).get("signature") as string;
+    const last = signature.at(-1) as string;
+    const sibling = String.fromCharCode(last.charCodeAt(0) + 1); // same 4 high bits, one unused bit set
+    const spellings = [
+      `${signature}=`,
+      `${signature}.`,
+      `${signature} `,
+      `${signature}\n`,
+      signature.replace(/-/g, "+").replace(/_/g, "/"),
+      signature.slice(0, -1) + sibling,
+    ].filter((s) => s !== signature);
+    for (const spelt of spellings)
+      expect(signer.verify(path, withParam(query, "signature", spelt))).toEqual({ valid: false, reason: "invalid" });
+    expect(signer.verify(path, query)).toMatchObject({ valid: true });
+  });
+
   it("refuses another path", () => {
     const query = signer.sign(path, 60);
     expect(signer.verify("/private/users/8/contract%20final.pdf", query)).toEqual({ valid: false, reason: "invalid" });
@@ -109,7 +127,10 @@ describe("UrlSigner", () => {
 
   it("refuses a non-positive expiry and a content type that is not a header value", () => {
     expect(() => signer.sign(path, 0)).toThrow(RangeError);
-    expect(() => signer.sign(path, -1)).toThrow("expiresIn must be a positive number of seconds, got -1.");
+    expect(() => signer.sign(path, -1)).toThrow(/expiresIn must be a positive number of seconds up to .*, got -1\./);
+    // an expiry past what verify() reads (15 digits) would give a URL that never works
+    expect(() => signer.sign(path, Number.MAX_SAFE_INTEGER)).toThrow(RangeError);
+    expect(signer.verify(path, signer.sign(path, 999 * 365 * 24 * 3600))).toMatchObject({ valid: true });
     expect(() => signer.sign(path, 60, { contentType: "text/plain\r\nSet-Cookie: a=b" })).toThrow(TypeError);
   });
 

@@ -1,4 +1,4 @@
-import type { BigIntStats, Dirent } from "node:fs";
+import { type BigIntStats, constants, type Dirent } from "node:fs";
 import { chmod, type FileHandle, lstat, open, readdir, rename, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -19,6 +19,16 @@ import type {
 } from "../../types";
 import { claimName, createTempFile, TEMP_FILE, writeBody } from "./atomicWrite";
 import { isMissing, SafeRoot } from "./SafeRoot";
+
+/**
+ * Errors that mean a key names no readable file, beyond "missing": a segment longer than the file
+ * system allows (ENAMETOOLONG) and a symlink loop or a symlink where none may be (ELOOP). A request for
+ * such a key is a 404, not a server error.
+ */
+function isUnreadable(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  return code === "ENAMETOOLONG" || code === "ELOOP";
+}
 
 /** Settings of the file-system driver, already checked by `FileSystemStorage`. */
 export interface FileSystemDriverOptions {
@@ -135,13 +145,22 @@ export class FileSystemDriver implements StorageDriver {
    * cannot mix the two. Resolves with `null` when missing or not a regular file.
    */
   async openFile(key: string): Promise<OpenedFile | null> {
-    const real = await this.#root.existing(key);
+    let real: string | null;
+    try {
+      real = await this.#root.existing(key);
+    } catch (error) {
+      if (isUnreadable(error)) return null;
+      throw error;
+    }
     if (real === null) return null;
     let handle: FileHandle;
     try {
-      handle = await open(real, "r");
+      // O_NONBLOCK: a FIFO planted in the folder opens at once (and is refused below as not a file)
+      // instead of blocking a libuv thread until a writer comes; O_NOFOLLOW: a symlink swapped in
+      // after the real path was checked is not followed.
+      handle = await open(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
     } catch (error) {
-      if (isMissing(error)) return null;
+      if (isMissing(error) || isUnreadable(error)) return null;
       throw error;
     }
     try {
