@@ -1,5 +1,4 @@
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import {
   type CollectStaticFileResult,
   type CollectStaticSummary,
@@ -9,6 +8,7 @@ import {
 } from "../storage/collectStatic";
 import { StorageRegistry } from "../storage/StorageRegistry";
 import type { CliIo, CliStream } from "./CliIo";
+import { concurrencyOption, parseCommandArgs } from "./commandArgs";
 import { loadStorages } from "./loadStorages";
 import { UsageError } from "./UsageError";
 
@@ -53,22 +53,6 @@ const OPTIONS = {
 /** How many failures the summary lists one by one. */
 const LISTED_FAILURES = 20;
 
-function parse(args: string[]) {
-  try {
-    return parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
-
-function concurrencyOf(value: string | undefined): number {
-  if (value === undefined) return DEFAULT_COLLECT_CONCURRENCY;
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 1000)
-    throw new UsageError(`--concurrency must be an integer from 1 to 1000, got ${JSON.stringify(value)}.`);
-  return n;
-}
-
 function printSummary(out: CliStream, name: string, summary: CollectStaticSummary): void {
   const dry = summary.dryRun;
   const line = (count: number, what: string) => `  ${String(count).padStart(6)} ${what}`;
@@ -94,14 +78,14 @@ function printSummary(out: CliStream, name: string, summary: CollectStaticSummar
  * `UsageError` for bad arguments and `StorageConfigError` for a source or storage it must refuse.
  */
 export async function collectStaticCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args);
+  const { values, positionals } = parseCommandArgs(args, OPTIONS);
   if (values.help) {
     io.stdout.write(COLLECT_STATIC_USAGE);
     return 0;
   }
   if (positionals.length === 0)
     throw new UsageError("collectstatic needs at least one source directory, e.g. `collectstatic public/static`.");
-  const concurrency = concurrencyOf(values.concurrency);
+  const concurrency = concurrencyOption(values.concurrency, DEFAULT_COLLECT_CONCURRENCY);
   const dryRun = values["dry-run"] ?? false;
   const name = values.storage ?? "staticfiles";
   const ignore = [...(values["no-default-ignore"] ? [] : DEFAULT_STATIC_IGNORE), ...(values.ignore ?? [])];

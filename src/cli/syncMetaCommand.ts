@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import type { S3HeaderChange } from "../drivers/s3/planMetadataUpdate";
 import { StorageConfigError } from "../errors/StorageConfigError";
 import type { S3Storage } from "../storage/S3Storage";
@@ -10,6 +9,7 @@ import {
   syncMetadata,
 } from "../storage/syncMetadata";
 import type { CliIo, CliStream } from "./CliIo";
+import { concurrencyOption, parseCommandArgs } from "./commandArgs";
 import { loadStorages } from "./loadStorages";
 import { ProgressReporter } from "./ProgressReporter";
 import { UsageError } from "./UsageError";
@@ -49,23 +49,6 @@ const OPTIONS = {
 /** How many failures the summary lists one by one; beyond that they are grouped by reason. */
 const LISTED_FAILURES = 20;
 
-function parse(args: string[]) {
-  try {
-    return parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
-
-function concurrencyOf(value: string | undefined): number {
-  if (value === undefined) return DEFAULT_SYNC_CONCURRENCY;
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 1000) {
-    throw new UsageError(`--concurrency must be an integer from 1 to 1000, got ${JSON.stringify(value)}.`);
-  }
-  return n;
-}
-
 const shown = (value: string | null | undefined) =>
   value === undefined ? "(unknown: HEAD cannot read it)" : value === null ? "(none)" : value;
 
@@ -101,7 +84,7 @@ function printSummary(out: CliStream, name: string, summary: SyncMetadataSummary
  * Throws `UsageError` for bad arguments and `StorageConfigError` for a storage it must refuse.
  */
 export async function syncMetaCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args);
+  const { values, positionals } = parseCommandArgs(args, OPTIONS);
   if (values.help) {
     io.stdout.write(SYNC_META_USAGE);
     return 0;
@@ -111,7 +94,7 @@ export async function syncMetaCommand(args: string[], io: CliIo): Promise<number
   if (positionals.length > 2)
     throw new UsageError(`sync-meta takes <storage> [prefix], got ${positionals.length} arguments.`);
   const [name, prefix = ""] = positionals;
-  const concurrency = concurrencyOf(values.concurrency);
+  const concurrency = concurrencyOption(values.concurrency, DEFAULT_SYNC_CONCURRENCY);
   const dryRun = values["dry-run"] ?? false;
 
   const registry = new StorageRegistry();
