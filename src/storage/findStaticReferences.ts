@@ -1,0 +1,150 @@
+import path from "node:path";
+import { hashedStaticName } from "../keys/hashedStaticName";
+
+/** One reference from a stylesheet or script to another static file, as written in it. */
+export interface StaticReference {
+  /** Where the matched text (`url(...)`, `@import "..."`, a sourceMappingURL comment) starts and ends. */
+  readonly start: number;
+  readonly end: number;
+  /** The URL as written, without surrounding quotes and spaces. */
+  readonly url: string;
+  /** The static file it points at, relative to the storage; null when it points above the storage root. */
+  readonly target: string | null;
+  /** The URL's path as written (its last segment is the file name to hash) and what followed it (`?v=2#x`). */
+  readonly path: string;
+  readonly suffix: string;
+  /** The matched text again, with another URL. */
+  render(url: string): string;
+}
+
+interface Pattern {
+  /** Global; group 1 is the URL. */
+  readonly regexp: RegExp;
+  readonly render: (url: string) => string;
+  /** Whether a match inside a CSS comment is still a reference (a sourceMappingURL comment is one). */
+  readonly inComments: boolean;
+}
+
+/*
+ * Django's HashedFilesMixin patterns (django/contrib/staticfiles/storage.py), with its templates:
+ * `url(...)` and `@import "..."` in stylesheets, source map comments in stylesheets and scripts.
+ * Django matches url() and @import case-insensitively and sourceMappingURL as written; spaces inside
+ * `url( 'x' )` are allowed here, where Django takes the quotes for part of the name.
+ */
+const CSS_PATTERNS: readonly Pattern[] = [
+  { regexp: /url\(\s*(['"]?)\s*(.*?)\1\s*\)/gi, render: (url) => `url("${url}")`, inComments: false },
+  { regexp: /@import\s*(["'])\s*(.*?)\1/gi, render: (url) => `@import url("${url}")`, inComments: false },
+  {
+    regexp: /^\/\*#[ \t]sourceMappingURL=(.*?)[ \t]*\*\/$/gm,
+    render: (url) => `/*# sourceMappingURL=${url} */`,
+    inComments: true,
+  },
+];
+const JS_PATTERNS: readonly Pattern[] = [
+  {
+    regexp: /^\/\/# sourceMappingURL=(.*?)[ \t]*$/gm,
+    render: (url) => `//# sourceMappingURL=${url}`,
+    inComments: true,
+  },
+];
+
+const CSS_COMMENT = /\/\*[^*]*\*+(?:[^/*][^*]*\*+)*\//g;
+
+/** The patterns that apply to a file, by its extension; none for files that are not rewritten. */
+function patternsFor(name: string): readonly Pattern[] {
+  const ext = path.posix.extname(name).toLowerCase();
+  if (ext === ".css") return CSS_PATTERNS;
+  if (ext === ".js" || ext === ".mjs") return JS_PATTERNS;
+  return [];
+}
+
+/** Whether collectstatic reads `name` for references to other files (stylesheets and scripts). */
+export function mayReferenceFiles(name: string): boolean {
+  return patternsFor(name).length > 0;
+}
+
+function decode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * The references from the stylesheet or script `name` (relative to the storage) to other static
+ * files, in order. Like Django, it leaves out URLs with a scheme (`data:`, `https:`), protocol-relative
+ * ones (`//cdn/...`), bare fragments (`#icon`), references inside CSS comments, and absolute paths
+ * unless they start with `staticUrl` (the path the storage is served under, e.g. `/static/`).
+ */
+export function findStaticReferences(name: string, text: string, staticUrl?: string): StaticReference[] {
+  const patterns = patternsFor(name);
+  if (patterns.length === 0) return [];
+  const comments =
+    patterns === CSS_PATTERNS ? [...text.matchAll(CSS_COMMENT)].map((m) => [m.index, m.index + m[0].length]) : [];
+  const inComment = (at: number) => comments.some(([start, end]) => start < at && at < end);
+  const found: StaticReference[] = [];
+  for (const pattern of patterns) {
+    for (const match of text.matchAll(pattern.regexp)) {
+      const start = match.index;
+      if (!pattern.inComments && inComment(start)) continue;
+      const url = (match.length > 2 ? match[2] : match[1]).trim();
+      const reference = resolve(name, url, staticUrl);
+      if (reference) found.push({ start, end: start + match[0].length, url, render: pattern.render, ...reference });
+    }
+  }
+  found.sort((a, b) => a.start - b.start);
+  // a url() inside a matched @import (or the reverse) is one reference, not two
+  return found.filter((reference, i) => i === 0 || reference.start >= found[i - 1].end);
+}
+
+function resolve(
+  name: string,
+  url: string,
+  staticUrl: string | undefined,
+): Pick<StaticReference, "target" | "path" | "suffix"> | null {
+  if (url === "" || url.startsWith("#") || url.startsWith("//") || /^[a-z][a-z0-9+.-]*:/i.test(url)) return null;
+  const cut = url.search(/[?#]/);
+  const urlPath = cut === -1 ? url : url.slice(0, cut);
+  const suffix = cut === -1 ? "" : url.slice(cut);
+  if (urlPath === "") return null;
+  let relative: string;
+  if (urlPath.startsWith("/")) {
+    if (!staticUrl || !urlPath.startsWith(staticUrl)) return null;
+    relative = decode(urlPath.slice(staticUrl.length));
+  } else {
+    relative = path.posix.join(path.posix.dirname(name), decode(urlPath));
+  }
+  const target = path.posix.normalize(relative);
+  const outside = target === ".." || target.startsWith("../") || target.startsWith("/") || target.endsWith("/");
+  return { target: outside || target === "." ? null : target, path: urlPath, suffix };
+}
+
+/**
+ * `text` with every reference's file name replaced by its hashed one: `hashOf(target)` gives the
+ * hash, which goes before the extension as Django places it (`../img/logo.png` becomes
+ * `../img/logo.0123456789ab.png`), keeping the directories, query and fragment as written.
+ */
+export function rewriteReferences(
+  text: string,
+  references: readonly StaticReference[],
+  hashOf: (target: string) => string,
+): string {
+  let out = "";
+  let at = 0;
+  for (const reference of references) {
+    if (reference.target === null) continue;
+    const slash = reference.path.lastIndexOf("/");
+    const segment = reference.path.slice(slash + 1);
+    const ext = path.posix.extname(decode(segment));
+    const hash = hashOf(reference.target);
+    const hashed = segment.endsWith(ext)
+      ? `${segment.slice(0, segment.length - ext.length)}.${hash}${ext}`
+      : encodeURIComponent(hashedStaticName(decode(segment), hash));
+    out +=
+      text.slice(at, reference.start) +
+      reference.render(reference.path.slice(0, slash + 1) + hashed + reference.suffix);
+    at = reference.end;
+  }
+  return out + text.slice(at);
+}

@@ -1,0 +1,140 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { md5OfFile } from "../content/md5OfFile";
+import { hashedStaticName, STATIC_HASH_LENGTH } from "../keys/hashedStaticName";
+import {
+  findStaticReferences,
+  mayReferenceFiles,
+  rewriteReferences,
+  type StaticReference,
+} from "./findStaticReferences";
+
+/** A file of the collected set and its content-hashed copy. */
+export interface HashedStaticFile {
+  /** The name it was collected under (`css/site.css`). */
+  name: string;
+  /** The name of its copy (`css/site.0123456789ab.css`). */
+  hashedName: string;
+  /** The local file. */
+  path: string;
+  /** The copy's bytes when its references were rewritten; null when the copy is the file as it is. */
+  content: Buffer | null;
+}
+
+/** A file that could not be hashed, and why, in words. */
+export interface StaticHashFailure {
+  name: string;
+  path: string;
+  reason: string;
+}
+
+interface Scanned {
+  name: string;
+  path: string;
+  /** Set for stylesheets and scripts read as UTF-8 text. */
+  text?: string;
+  references?: StaticReference[];
+  hash?: string;
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * Gives every file a copy named after its content (Django's `ManifestStaticFilesStorage`): the first
+ * 12 hex digits of its MD5 before the extension. Stylesheets and scripts first get their references
+ * to other collected files (`url()`, `@import`, source maps) rewritten to the hashed names, so a file's
+ * hash covers the hashes of what it uses, and the files are hashed in dependency order; one pass,
+ * where Django repeats up to five.
+ *
+ * Never throws for a file: one that refers to a file not collected, to a path above the root, or
+ * (through others) to itself is returned as a failure, with the files that refer to it. A stylesheet
+ * that is not valid UTF-8 is hashed as it is, unrewritten.
+ */
+export async function hashStaticFiles(
+  files: readonly { name: string; path: string }[],
+  options: { staticUrl?: string; concurrency: number },
+): Promise<{ hashed: HashedStaticFile[]; failures: StaticHashFailure[] }> {
+  const scanned = new Map<string, Scanned>(files.map((file) => [file.name, { name: file.name, path: file.path }]));
+  const failures = new Map<string, string>();
+  const queue = [...scanned.values()];
+  const worker = async () => {
+    for (let file = queue.shift(); file; file = queue.shift()) {
+      try {
+        if (mayReferenceFiles(file.name)) {
+          const bytes = await readFile(file.path);
+          const text = textOf(bytes);
+          if (text !== null) {
+            file.text = text;
+            file.references = findStaticReferences(file.name, text, options.staticUrl);
+          }
+          if (!file.references?.length) file.hash = md5(bytes);
+        } else {
+          file.hash = (await md5OfFile(file.path)).slice(0, STATIC_HASH_LENGTH);
+        }
+      } catch (error) {
+        failures.set(file.name, `could not be read: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency, queue.length) }, worker));
+
+  const contents = new Map<string, Buffer>();
+  const visiting: string[] = [];
+  /** Hashes `file` after what it refers to; returns false (and records why) when it cannot be hashed. */
+  const settle = (file: Scanned): boolean => {
+    if (failures.has(file.name)) return false;
+    if (file.hash !== undefined) return true;
+    visiting.push(file.name);
+    try {
+      for (const reference of file.references ?? []) {
+        const target = reference.target === null ? undefined : scanned.get(reference.target);
+        let problem: string | null = null;
+        if (reference.target === null) problem = `refers to ${JSON.stringify(reference.url)}, above the static root`;
+        else if (!target)
+          problem = `refers to ${reference.target} (${JSON.stringify(reference.url)}), which is not among the collected files`;
+        else if (visiting.includes(target.name))
+          problem = `is in a cycle of references (${[...visiting.slice(visiting.indexOf(target.name)), target.name].join(" → ")}); a file's hash covers the hashes of the files it refers to, so a cycle has none`;
+        else if (!settle(target)) problem = `refers to ${target.name}, which could not be hashed`;
+        if (problem !== null) {
+          failures.set(file.name, `${problem}. Fix or remove the reference, or collect the file it names.`);
+          return false;
+        }
+      }
+      const rewritten = Buffer.from(
+        rewriteReferences(file.text as string, file.references ?? [], (target) => scanned.get(target)?.hash as string),
+      );
+      contents.set(file.name, rewritten);
+      file.hash = md5(rewritten);
+      return true;
+    } finally {
+      visiting.pop();
+    }
+  };
+
+  const hashed: HashedStaticFile[] = [];
+  for (const file of scanned.values()) {
+    if (!settle(file)) continue;
+    hashed.push({
+      name: file.name,
+      hashedName: hashedStaticName(file.name, file.hash as string),
+      path: file.path,
+      content: contents.get(file.name) ?? null,
+    });
+  }
+  return {
+    hashed,
+    failures: [...failures].map(([name, reason]) => ({ name, path: (scanned.get(name) as Scanned).path, reason })),
+  };
+}
+
+function md5(bytes: Buffer): string {
+  return createHash("md5").update(bytes).digest("hex").slice(0, STATIC_HASH_LENGTH);
+}
+
+function textOf(bytes: Buffer): string | null {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return null;
+  }
+}

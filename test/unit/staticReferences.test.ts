@@ -1,0 +1,178 @@
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { hashedStaticName, isHashedStaticName } from "../../src/keys/hashedStaticName";
+import { findStaticReferences, rewriteReferences } from "../../src/storage/findStaticReferences";
+import { hashStaticFiles } from "../../src/storage/hashStaticFiles";
+
+const targets = (name: string, text: string, staticUrl?: string) =>
+  findStaticReferences(name, text, staticUrl).map((r) => r.target);
+
+describe("findStaticReferences", () => {
+  it("finds url() with any quoting, @import and source maps in a stylesheet, relative to its directory", () => {
+    const css = [
+      "@import 'base.css';",
+      '@import url("../vendor/reset.css");',
+      "a { background: url(../img/a.png) }",
+      "b { background: URL( '../img/b.png' ) }",
+      'c { background: url("img/c d.png") }',
+      "/*# sourceMappingURL=site.css.map */",
+    ].join("\n");
+    expect(targets("css/site.css", css)).toEqual([
+      "css/base.css",
+      "vendor/reset.css",
+      "img/a.png",
+      "img/b.png",
+      "css/img/c d.png",
+      "css/site.css.map",
+    ]);
+  });
+
+  it("leaves out schemes, protocol-relative and bare-fragment URLs, comments, and absolute paths outside staticUrl", () => {
+    const css = [
+      "a { background: url(data:image/png;base64,AAAA) }",
+      "b { background: url(https://cdn.example.com/x.png) }",
+      "c { background: url(//cdn.example.com/x.png) }",
+      "d { filter: url(#blur) }",
+      "/* e { background: url(gone.png) } */",
+      "f { background: url(/elsewhere/x.png) }",
+      "g { background: url(/static/img/g.png) }",
+    ].join("\n");
+    expect(targets("css/site.css", css)).toEqual([]);
+    expect(targets("css/site.css", css, "/static/")).toEqual(["img/g.png"]);
+  });
+
+  it("finds only the source map comment in a script, and nothing in other files", () => {
+    const js = "const url = 'url(x.png)';\n//# sourceMappingURL=app.js.map\n";
+    expect(targets("js/app.js", js)).toEqual(["js/app.js.map"]);
+    expect(targets("img/logo.svg", '<image href="a.png"/> url(a.png)')).toEqual([]);
+  });
+
+  it("gives a null target for a reference above the static root", () => {
+    expect(targets("site.css", "a { background: url(../../etc/passwd) }")).toEqual([null]);
+  });
+});
+
+describe("rewriteReferences", () => {
+  it("puts the hash before the extension, keeping directories, query and fragment as written", () => {
+    const css =
+      "@font-face { src: url('../fonts/a.eot?#iefix') format('eot'), url(../fonts/a.woff?v=2) }\n@import 'base.css';";
+    const refs = findStaticReferences("css/site.css", css);
+    const out = rewriteReferences(css, refs, (target) => (target === "css/base.css" ? "bbbbbbbbbbbb" : "aaaaaaaaaaaa"));
+    expect(out).toBe(
+      '@font-face { src: url("../fonts/a.aaaaaaaaaaaa.eot?#iefix") format(\'eot\'), url("../fonts/a.aaaaaaaaaaaa.woff?v=2") }\n' +
+        '@import url("base.bbbbbbbbbbbb.css");',
+    );
+  });
+
+  it("keeps a percent-encoded name as written", () => {
+    const css = "a { background: url(my%20logo.png) }";
+    const out = rewriteReferences(css, findStaticReferences("x.css", css), () => "0123456789ab");
+    expect(out).toBe('a { background: url("my%20logo.0123456789ab.png") }');
+  });
+
+  it("names hashed copies as Django does", () => {
+    expect(hashedStaticName("css/site.css", "h")).toBe("css/site.h.css");
+    expect(hashedStaticName("LICENSE", "h")).toBe("LICENSE.h");
+    expect(hashedStaticName("a/.htaccess", "h")).toBe("a/.htaccess.h");
+    expect(hashedStaticName("v1.2/a.tar.gz", "h")).toBe("v1.2/a.tar.h.gz");
+    expect(
+      ["css/site.0123456789ab.css", "LICENSE.0123456789ab", "a.tar.0123456789ab.gz"].map(isHashedStaticName),
+    ).toEqual([true, true, true]);
+    expect(
+      ["css/site.css", "site.0123456789AB.css", "site.0123456789a.css", "x.0123456789ab/site.css"].map(
+        isHashedStaticName,
+      ),
+    ).toEqual([false, false, false, false]);
+  });
+});
+
+describe("hashStaticFiles", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "hash-static-"));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function files(contents: Record<string, string | Buffer>) {
+    const list = [];
+    for (const [name, content] of Object.entries(contents)) {
+      const file = path.join(dir, ...name.split("/"));
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, content);
+      list.push({ name, path: file });
+    }
+    return list;
+  }
+  const md5 = (text: string | Buffer) => createHash("md5").update(text).digest("hex").slice(0, 12);
+
+  it("hashes plain files by content and stylesheets after rewriting, in dependency order", async () => {
+    const list = await files({
+      "css/site.css": "@import 'base.css';\nbody { background: url(../img/bg.png) }",
+      "css/base.css": "h1 { background: url(../img/bg.png#top) }",
+      "img/bg.png": "PNG",
+    });
+    const { hashed, failures } = await hashStaticFiles(list, { concurrency: 2 });
+    expect(failures).toEqual([]);
+    const byName = new Map(hashed.map((f) => [f.name, f]));
+    const png = `img/bg.${md5("PNG")}.png`;
+    expect(byName.get("img/bg.png")).toMatchObject({ hashedName: png, content: null });
+    const base = `h1 { background: url("../${png}#top") }`;
+    expect(byName.get("css/base.css")?.content?.toString()).toBe(base);
+    expect(byName.get("css/base.css")?.hashedName).toBe(`css/base.${md5(base)}.css`);
+    const site = `@import url("base.${md5(base)}.css");\nbody { background: url("../${png}") }`;
+    expect(byName.get("css/site.css")?.content?.toString()).toBe(site);
+    expect(byName.get("css/site.css")?.hashedName).toBe(`css/site.${md5(site)}.css`);
+  });
+
+  it("fails a file that refers to a missing file, and the files that refer to it, and hashes the rest", async () => {
+    const list = await files({
+      "css/a.css": "@import 'b.css';",
+      "css/b.css": "x { background: url(missing.png) }",
+      "css/c.css": "x { color: red }",
+    });
+    const { hashed, failures } = await hashStaticFiles(list, { concurrency: 1 });
+    expect(hashed.map((f) => f.name)).toEqual(["css/c.css"]);
+    expect(failures).toEqual(
+      expect.arrayContaining([
+        {
+          name: "css/b.css",
+          path: list[1].path,
+          reason:
+            'refers to css/missing.png ("missing.png"), which is not among the collected files. Fix or remove the reference, or collect the file it names.',
+        },
+        expect.objectContaining({
+          name: "css/a.css",
+          reason: expect.stringMatching(/^refers to css\/b\.css, which could not be hashed/),
+        }),
+      ]),
+    );
+  });
+
+  it("fails the files of a cycle of references, and those above the root", async () => {
+    const list = await files({
+      "a.css": "@import 'b.css';",
+      "b.css": "@import 'a.css';",
+      "up.css": "x { background: url(../outside.png) }",
+    });
+    const { hashed, failures } = await hashStaticFiles(list, { concurrency: 1 });
+    expect(hashed).toEqual([]);
+    const reasons = Object.fromEntries(failures.map((f) => [f.name, f.reason]));
+    expect(reasons["b.css"]).toMatch(/^is in a cycle of references \(a\.css → b\.css → a\.css\)/);
+    expect(reasons["a.css"]).toMatch(/^refers to b\.css, which could not be hashed/);
+    expect(reasons["up.css"]).toMatch(/^refers to "\.\.\/outside\.png", above the static root/);
+  });
+
+  it("hashes a stylesheet that is not UTF-8 as it is, and keeps a byte order mark", async () => {
+    const latin1 = Buffer.from([0x61, 0xe9, 0x7b, 0x7d]);
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from("a { background: url(x.png) }")]);
+    const list = await files({ "l.css": latin1, "b.css": bom, "x.png": "X" });
+    const { hashed } = await hashStaticFiles(list, { concurrency: 1 });
+    const byName = new Map(hashed.map((f) => [f.name, f]));
+    expect(byName.get("l.css")).toMatchObject({ hashedName: `l.${md5(latin1)}.css`, content: null });
+    expect(byName.get("b.css")?.content?.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+  });
+});
