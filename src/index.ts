@@ -28,6 +28,7 @@ export * from "./storage/collectStatic";
 export { FileSystemStorage } from "./storage/FileSystemStorage";
 export { InMemoryStorage } from "./storage/InMemoryStorage";
 export { S3Storage } from "./storage/S3Storage";
+export { DEFAULT_MANIFEST_NAME, StaticManifest, type StaticManifestOptions } from "./storage/StaticManifest";
 export { Storage, type StorageOptions } from "./storage/Storage";
 export {
   type CleanupErrorHandler,

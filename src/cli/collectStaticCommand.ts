@@ -6,6 +6,7 @@ import {
   DEFAULT_COLLECT_CONCURRENCY,
   DEFAULT_STATIC_IGNORE,
 } from "../storage/collectStatic";
+import { DEFAULT_MANIFEST_NAME } from "../storage/StaticManifest";
 import { StorageRegistry } from "../storage/StorageRegistry";
 import type { CliIo, CliStream } from "./CliIo";
 import { concurrencyOption, parseCommandArgs } from "./commandArgs";
@@ -28,6 +29,14 @@ Options:
   --ignore <pattern>   Leave out files and directories whose name matches (* and ?); repeatable.
   --no-default-ignore  Do not leave out ${DEFAULT_STATIC_IGNORE.map((p) => `"${p}"`).join(", ")} (the default patterns).
   --concurrency <n>    Files compared and copied in parallel (default ${DEFAULT_COLLECT_CONCURRENCY}).
+  --manifest           Also store a copy of every file named after its content (css/site.css as
+                       css/site.0123456789ab.css; references in stylesheets and source map comments
+                       rewritten to such names) and a manifest of them, which StaticManifest reads,
+                       like Django's ManifestStaticFilesStorage. The manifest is written last, and
+                       only when every file succeeded.
+  --manifest-name <n>  The manifest's name in the storage (default "${DEFAULT_MANIFEST_NAME}").
+  --static-url <path>  The URL path the storage is served under (e.g. /static/): stylesheet
+                       references starting with it are hashed too (else left as written).
   --config <module>    A JavaScript module exporting the storages, as its default export or as
                        "storages" ({ name: Storage | () => Storage }). Without it, the storages come
                        from the environment (storagesFromEnv: default, private, staticfiles).
@@ -45,6 +54,9 @@ const OPTIONS = {
   ignore: { type: "string", multiple: true },
   "no-default-ignore": { type: "boolean" },
   concurrency: { type: "string" },
+  manifest: { type: "boolean" },
+  "manifest-name": { type: "string" },
+  "static-url": { type: "string" },
   config: { type: "string" },
   verbose: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -53,7 +65,7 @@ const OPTIONS = {
 /** How many failures the summary lists one by one. */
 const LISTED_FAILURES = 20;
 
-function printSummary(out: CliStream, name: string, summary: CollectStaticSummary): void {
+function printSummary(out: CliStream, name: string, summary: CollectStaticSummary, manifest: boolean): void {
   const dry = summary.dryRun;
   const line = (count: number, what: string) => `  ${String(count).padStart(6)} ${what}`;
   const lines = [
@@ -64,11 +76,22 @@ function printSummary(out: CliStream, name: string, summary: CollectStaticSummar
   ];
   if (summary.deleted > 0) lines.push(line(summary.deleted, dry ? "to delete" : "deleted"));
   if (summary.duplicates > 0) lines.push(line(summary.duplicates, "left out: an earlier source has the same path"));
+  if (manifest) lines.push(line(summary.postProcessed, dry ? "hashed copies to store" : "hashed copies stored"));
   lines.push(line(summary.failed, "failed"));
   for (const failure of summary.failures.slice(0, LISTED_FAILURES))
     lines.push(`    ${failure.name}: ${failure.reason}`);
   if (summary.failures.length > LISTED_FAILURES)
     lines.push(`    ... and ${summary.failures.length - LISTED_FAILURES} more`);
+  if (manifest) {
+    const state = summary.manifestWritten
+      ? dry
+        ? "would be written"
+        : "written"
+      : summary.failed > 0 || summary.aborted
+        ? "not written: the previous one stays in use"
+        : "unchanged";
+    lines.push(`  manifest ${state}`);
+  }
   out.write(`${lines.join("\n")}\n`);
 }
 
@@ -89,6 +112,9 @@ export async function collectStaticCommand(args: string[], io: CliIo): Promise<n
   const dryRun = values["dry-run"] ?? false;
   const name = values.storage ?? "staticfiles";
   const ignore = [...(values["no-default-ignore"] ? [] : DEFAULT_STATIC_IGNORE), ...(values.ignore ?? [])];
+  if (!values.manifest && (values["manifest-name"] !== undefined || values["static-url"] !== undefined))
+    throw new UsageError("--manifest-name and --static-url go with --manifest.");
+  const manifest = values.manifest ? { name: values["manifest-name"], staticUrl: values["static-url"] } : false;
 
   const registry = new StorageRegistry();
   registry.configure(await loadStorages(values.config, io.env, io.cwd));
@@ -98,13 +124,15 @@ export async function collectStaticCommand(args: string[], io: CliIo): Promise<n
       if (!(dryRun || values.verbose)) return;
       if (result.status === "copied") io.stdout.write(`${dryRun ? "would copy" : "copied"} ${result.name}\n`);
       if (result.status === "deleted") io.stdout.write(`${dryRun ? "would delete" : "deleted"} ${result.name}\n`);
+      if (result.status === "post-processed")
+        io.stdout.write(`${dryRun ? "would store" : "stored"} ${result.hashedName} (${result.name})\n`);
     };
     const summary = await collectStatic(
       storage,
       positionals.map((source) => resolve(io.cwd, source)),
-      { dryRun, clear: values.clear ?? false, ignore, concurrency, signal: io.signal, onFile: show },
+      { dryRun, clear: values.clear ?? false, ignore, concurrency, manifest, signal: io.signal, onFile: show },
     );
-    printSummary(io.stdout, name, summary);
+    printSummary(io.stdout, name, summary, manifest !== false);
     if (summary.aborted) return 130;
     return summary.failed > 0 ? 1 : 0;
   } finally {

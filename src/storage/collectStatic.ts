@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
-import { pipeline } from "node:stream/promises";
 import { fromPath } from "../content/fromPath";
+import { md5OfFile } from "../content/md5OfFile";
 import { StorageConfigError } from "../errors/StorageConfigError";
 import { validateKey } from "../keys/validateKey";
 import type { StoredObject } from "../types";
+import { hashStaticFiles } from "./hashStaticFiles";
+import { DEFAULT_MANIFEST_NAME, StaticManifest } from "./StaticManifest";
 import type { Storage } from "./Storage";
 
 /** Django's default `--ignore` patterns: `CVS`, dot files and directories, editor backups. */
@@ -32,20 +33,39 @@ export interface CollectStaticOptions {
   concurrency?: number;
   /** Stops starting new copies; those in flight finish, and the summary says `aborted`. */
   signal?: AbortSignal;
-  /** Called once per source file (and per deleted object) with what was done to it. */
+  /** Called once per source file (and per deleted object, and hashed copy written) with what was done. */
   onFile?: (result: CollectStaticFileResult) => void;
+  /**
+   * Also store a content-hashed copy of every file and a manifest naming them (Django's
+   * `ManifestStaticFilesStorage`; read it with `StaticManifest.load`). `true`, or the manifest's
+   * options. Off by default.
+   */
+  manifest?: boolean | CollectStaticManifestOptions;
+}
+
+export interface CollectStaticManifestOptions {
+  /** The manifest's name in the storage (default `staticfiles.json`, Django's). */
+  name?: string;
+  /**
+   * The URL path the storage is served under (`/static/`): references in stylesheets starting with it
+   * are hashed too. Without it, absolute paths are left as written (Django's `STATIC_URL`).
+   */
+  staticUrl?: string;
 }
 
 /**
  * What happened to one name: `copied` (or would be, in a dry run), `unmodified` (the stored object is
  * the same: same MD5, or, where the backend reports none, not older than the file), `duplicate` (an
- * earlier source directory has a file of that name, which wins), `deleted` (by `clear`), `failed`.
+ * earlier source directory has a file of that name, which wins), `deleted` (by `clear`),
+ * `post-processed` (its hashed copy `hashedName` was stored: it was not there yet), `failed`.
  */
 export interface CollectStaticFileResult {
   name: string;
   /** The local file, or null for an object deleted by `clear`. */
   source: string | null;
-  status: "copied" | "unmodified" | "duplicate" | "deleted" | "failed";
+  status: "copied" | "unmodified" | "duplicate" | "deleted" | "post-processed" | "failed";
+  /** With `manifest`: the name of the file's hashed copy. */
+  hashedName?: string;
   /** Why it failed, in words. */
   reason?: string;
   error?: unknown;
@@ -56,11 +76,19 @@ export interface CollectStaticSummary {
   unmodified: number;
   duplicates: number;
   deleted: number;
+  /** Hashed copies stored (`manifest`); those already there are not counted. */
+  postProcessed: number;
   failed: number;
   failures: CollectStaticFileResult[];
   dryRun: boolean;
   /** The signal fired before every file was handled. */
   aborted: boolean;
+  /**
+   * With `manifest`: whether it was written (or would be, in a dry run). It is not when it did not
+   * change, nor when a file failed or the run was interrupted: the previous manifest, and the copies
+   * it names, then stay in use.
+   */
+  manifestWritten: boolean;
 }
 
 /** One file found in the source directories. */
@@ -78,12 +106,6 @@ function patternToRegExp(pattern: string): RegExp {
     .replace(/\*/g, ".*")
     .replace(/\?/g, ".");
   return new RegExp(`^${body}$`, "s");
-}
-
-async function md5OfFile(file: string): Promise<string> {
-  const hash = createHash("md5");
-  await pipeline(createReadStream(file), hash);
-  return hash.digest("hex");
 }
 
 /**
@@ -155,16 +177,20 @@ export async function collectStatic(
     unmodified: 0,
     duplicates: 0,
     deleted: 0,
+    postProcessed: 0,
     failed: 0,
     failures: [],
     dryRun,
     aborted: false,
+    manifestWritten: false,
   };
+  const manifest = options.manifest ? manifestOptions(options.manifest) : null;
   const report = (result: CollectStaticFileResult) => {
     if (result.status === "failed") {
       summary.failed++;
       summary.failures.push(result);
     } else if (result.status === "duplicate") summary.duplicates++;
+    else if (result.status === "post-processed") summary.postProcessed++;
     else summary[result.status]++;
     options.onFile?.(result);
   };
@@ -209,9 +235,15 @@ export async function collectStatic(
     return Math.floor(object.lastModified.getTime() / 1000) >= Math.floor(file.mtimeMs / 1000);
   };
 
+  const collected: SourceFile[] = [];
   await inParallel(files, async (file) => {
+    collected.push(file);
     try {
       validateKey(file.name, storage.name);
+      if (manifest && file.name === manifest.name)
+        throw new StorageConfigError(
+          `it has the manifest's name. Rename the file, or give the manifest another name (--manifest-name).`,
+        );
       if (await isUnmodified(file, stored.get(file.name))) {
         report({ name: file.name, source: file.path, status: "unmodified" });
         return;
@@ -224,7 +256,65 @@ export async function collectStatic(
       else report({ name: file.name, source: file.path, status: "failed", reason: describe(error), error });
     }
   });
+  if (manifest && !summary.aborted) await storeHashedCopies(collected);
   return summary;
+
+  /**
+   * The manifest's part, after the plain copies as in Django: hashed copies not stored yet, then the
+   * manifest, last, so that no page names a copy before it exists.
+   */
+  async function storeHashedCopies(sourceFiles: SourceFile[]): Promise<void> {
+    const { name: manifestName, staticUrl } = manifest as Required<Pick<CollectStaticManifestOptions, "name">> &
+      CollectStaticManifestOptions;
+    const valid = sourceFiles.filter((file) => !summary.failures.some((failure) => failure.name === file.name));
+    const { hashed, failures } = await hashStaticFiles(valid, { staticUrl, concurrency });
+    for (const failure of failures)
+      report({ name: failure.name, source: failure.path, status: "failed", reason: failure.reason });
+    // a hashed name holds one content: present means stored, whatever the listing says of its time
+    await inParallel(
+      hashed.filter((file) => !stored.has(file.hashedName)),
+      async (file) => {
+        const result = { name: file.name, source: file.path, hashedName: file.hashedName };
+        try {
+          validateKey(file.hashedName, storage.name);
+          if (!dryRun)
+            await storage.save(file.hashedName, file.content ?? fromPath(file.path), {
+              overwrite: true,
+              signal: options.signal,
+            });
+          report({ ...result, status: "post-processed" });
+        } catch (error) {
+          if (options.signal?.aborted && (error as Error)?.name === "AbortError") summary.aborted = true;
+          else report({ ...result, status: "failed", reason: describe(error), error });
+        }
+      },
+    );
+    if (summary.aborted || summary.failed > 0) return;
+    const text = StaticManifest.serialize(new Map(hashed.map((file) => [file.name, file.hashedName])));
+    if (await sameManifest(stored.get(manifestName), text)) return;
+    if (!dryRun)
+      await storage.save(manifestName, Buffer.from(text), { overwrite: true, contentType: "application/json" });
+    summary.manifestWritten = true;
+  }
+
+  /** Whether the stored manifest has this text: by the listing's MD5 where there is one, else read. */
+  async function sameManifest(object: StoredObject | undefined, text: string): Promise<boolean> {
+    if (!object) return false;
+    if (object.md5 !== null) return object.md5 === createHash("md5").update(text).digest("hex");
+    const current = await storage.read(object.name).catch(() => null);
+    return current !== null && current.toString("utf8") === text;
+  }
+}
+
+function manifestOptions(option: true | CollectStaticManifestOptions): CollectStaticManifestOptions & { name: string } {
+  const given = option === true ? {} : option;
+  const { staticUrl } = given;
+  if (staticUrl !== undefined && !/^\/(?:.*\/)?$/.test(staticUrl))
+    throw new StorageConfigError(
+      `manifest.staticUrl must be a URL path starting and ending with "/" (like "/static/"), not ${JSON.stringify(staticUrl)}. ` +
+        "References by full URL are left as written.",
+    );
+  return { ...given, name: validateKey(given.name ?? DEFAULT_MANIFEST_NAME, null) };
 }
 
 function describe(error: unknown): string {
