@@ -258,6 +258,16 @@ describe("S3Storage CloudFront signed URLs", () => {
     expect(cacheControl({ cloudfrontSigner: null })).toBe("private, max-age=600");
   });
 
+  it("gives hashed static names maxAgeSecondsCached, immutable, and every other name maxAgeSeconds", () => {
+    const storage = new S3Storage({ ...base, maxAgeSeconds: 600, maxAgeSecondsCached: 31536000 });
+    const cacheControl = (name: string) => storage.getObjectParameters(name).CacheControl;
+    expect(cacheControl("css/site.0123456789ab.css")).toBe("private, max-age=31536000, immutable");
+    expect(cacheControl("css/site.css")).toBe("private, max-age=600");
+    const onlyCached = new S3Storage({ ...base, querystringAuth: false, maxAgeSecondsCached: 60 });
+    expect(onlyCached.getObjectParameters("LICENSE.0123456789ab").CacheControl).toBe("public, max-age=60, immutable");
+    expect(onlyCached.getObjectParameters("LICENSE").CacheControl).toBeUndefined();
+  });
+
   it("signs with an ECDSA P-256 key, which CloudFront also accepts", () => {
     const ec = generateKeyPairSync("ec", {
       namedCurve: "prime256v1",

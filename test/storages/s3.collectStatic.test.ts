@@ -5,6 +5,7 @@ import path from "node:path";
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { collectStatic } from "../../src/storage/collectStatic";
 import type { S3Storage } from "../../src/storage/S3Storage";
+import { StaticManifest } from "../../src/storage/StaticManifest";
 import { countRequests, createTestBucket, deleteTestBucket, makeS3Storage, onHarnessS3rver } from "../support/s3";
 
 const MiB = 1024 * 1024;
@@ -60,6 +61,45 @@ describe("collectStatic into an S3 storage", () => {
     expect(summary).toMatchObject({ copied: 1, unmodified: 2, failed: 0 });
     expect(requests.names).toEqual(["ListObjectsV2Command", "PutObjectCommand"]);
     expect(await s3.read("img/logo.png")).toEqual(Buffer.alloc(300, 8));
+  });
+
+  it("stores hashed copies with a year's immutable Cache-Control and the manifest; a second run only lists", async () => {
+    const s3 = storage({
+      location: "static-manifest",
+      maxAgeSeconds: 600,
+      maxAgeSecondsCached: 31536000,
+      querystringAuth: false,
+      gzip: true,
+    });
+    await put("css/site.css", `body { background: url(../img/logo.png) }\n${"p { margin: 0 }\n".repeat(50)}`);
+    const summary = await collectStatic(s3, [source], { manifest: true });
+    expect(summary).toMatchObject({ copied: 3, postProcessed: 3, failed: 0, manifestWritten: true });
+    const manifest = await StaticManifest.load(s3);
+    const hashedCss = manifest.hashedName("css/site.css");
+    expect(hashedCss).toMatch(/^css\/site\.[0-9a-f]{12}\.css$/);
+    expect((await s3.read(hashedCss)).toString()).toContain(`url("../${manifest.hashedName("img/logo.png")}")`);
+    expect(manifest.url("img/logo.png")).toBe(s3.url(manifest.hashedName("img/logo.png")));
+    const head = (key: string) =>
+      s3.client.send(new HeadObjectCommand({ Bucket: bucket, Key: `static-manifest/${key}` }));
+    expect(await head(hashedCss)).toMatchObject({
+      CacheControl: "public, max-age=31536000, immutable",
+      ContentEncoding: "gzip",
+      ContentType: "text/css",
+    });
+    expect(await head("css/site.css")).toMatchObject({ CacheControl: "public, max-age=600" });
+    expect(await head("staticfiles.json")).toMatchObject({
+      CacheControl: "public, max-age=600",
+      ContentType: "application/json",
+    });
+
+    const requests = countRequests(s3.client);
+    expect(await collectStatic(s3, [source], { manifest: true })).toMatchObject({
+      copied: 0,
+      postProcessed: 0,
+      manifestWritten: false,
+    });
+    // the gzipped stylesheet has no usable ETag: its original is compared by time, its copy by name
+    expect(requests.names).toEqual(["ListObjectsV2Command"]);
   });
 
   it("falls back to modification times for gzipped and multipart objects, whose ETag is not the file's MD5", async () => {

@@ -266,6 +266,11 @@ const SAMPLES: Record<string, [Env, (s: Settings) => unknown, unknown]> = {
   AWS_S3_METADATA_STATIC: [{ AWS_S3_METADATA_STATIC: '{"build": "42"}' }, (s) => s.metadata, { build: "42" }],
   AWS_S3_MAX_AGE_SECONDS: [{ AWS_S3_MAX_AGE_SECONDS: "600" }, (s) => s.maxAgeSeconds, 600],
   AWS_S3_MAX_AGE_SECONDS_STATIC: [{ AWS_S3_MAX_AGE_SECONDS_STATIC: "31536000" }, (s) => s.maxAgeSeconds, 31536000],
+  AWS_S3_MAX_AGE_SECONDS_CACHED_STATIC: [
+    { AWS_S3_MAX_AGE_SECONDS_CACHED_STATIC: "31536000" },
+    (s) => s.maxAgeSecondsCached,
+    31536000,
+  ],
   AWS_IS_GZIPPED: [{ AWS_IS_GZIPPED: "true" }, (s) => s.gzip, true],
   AWS_S3_GZIP: [{ AWS_S3_GZIP: "true" }, (s) => s.gzip, true],
   AWS_S3_GZIP_STATIC: [{ AWS_S3_GZIP_STATIC: "yes" }, (s) => s.gzip, true],

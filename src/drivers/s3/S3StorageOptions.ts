@@ -108,6 +108,14 @@ export interface S3StorageOptions {
    */
   maxAgeSeconds?: number;
   /**
+   * `Cache-Control: public, max-age=N, immutable` (or `private, ...` when URLs are signed) on objects
+   * whose name is a content-hashed copy from `collectstatic --manifest` (`site.0123456789ab.css`: 12 hex
+   * digits before the extension), instead of `maxAgeSeconds`: they never change, so browsers and CDNs
+   * may keep them for a year (django-s3-storage's `AWS_S3_MAX_AGE_SECONDS_CACHED_STATIC`; default
+   * unset). `objectParameters.CacheControl` wins; `sync-meta` applies it to objects already stored.
+   */
+  maxAgeSecondsCached?: number;
+  /**
    * Gzip objects whose content type is in `gzipContentTypes`, kept only when smaller
    * (`AWS_IS_GZIPPED` or `AWS_S3_GZIP`; default false). The original size is stored in metadata so
    * `size()` stays truthful, and reads return the original bytes.
@@ -183,6 +191,7 @@ export interface ResolvedS3Options {
   contentLanguage: S3NameSetting | undefined;
   metadata: Record<string, S3NameSetting>;
   maxAgeSeconds: number | undefined;
+  maxAgeSecondsCached: number | undefined;
   gzip: boolean;
   gzipContentTypes: ReadonlySet<string>;
   querystringAuth: boolean;

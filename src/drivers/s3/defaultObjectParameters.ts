@@ -1,3 +1,4 @@
+import { isHashedStaticName } from "../../keys/hashedStaticName";
 import type { ResolvedS3Options, S3NameSetting, S3ObjectParameters } from "./S3StorageOptions";
 import { s3UrlMode } from "./s3UrlMode";
 
@@ -15,10 +16,12 @@ function evaluate(setting: S3NameSetting | undefined, name: string): string | un
 export function defaultObjectParameters(name: string, options: ResolvedS3Options): S3ObjectParameters {
   const params: S3ObjectParameters = {};
   if (options.defaultAcl !== undefined) params.ACL = options.defaultAcl;
-  if (options.maxAgeSeconds !== undefined) {
-    // Shared caches (a CDN) may keep public objects; presigned ones are for one holder only.
-    const audience = s3UrlMode(options) === "presigned" ? "private" : "public";
-    params.CacheControl = `${audience}, max-age=${options.maxAgeSeconds}`;
+  // Shared caches (a CDN) may keep public objects; presigned ones are for one holder only.
+  const audience = () => (s3UrlMode(options) === "presigned" ? "private" : "public");
+  if (options.maxAgeSecondsCached !== undefined && isHashedStaticName(name)) {
+    params.CacheControl = `${audience()}, max-age=${options.maxAgeSecondsCached}, immutable`;
+  } else if (options.maxAgeSeconds !== undefined) {
+    params.CacheControl = `${audience()}, max-age=${options.maxAgeSeconds}`;
   }
   const disposition = evaluate(options.contentDisposition, name);
   if (disposition) params.ContentDisposition = disposition;

@@ -42,6 +42,7 @@ const OPTION_NAMES: Record<keyof S3StorageOptions, true> = {
   contentLanguage: true,
   metadata: true,
   maxAgeSeconds: true,
+  maxAgeSecondsCached: true,
   gzip: true,
   gzipContentTypes: true,
   querystringAuth: true,
@@ -350,6 +351,10 @@ export function resolveS3Options(options: S3StorageOptions): ResolvedS3Options {
       options.maxAgeSeconds === undefined
         ? undefined
         : integer("maxAgeSeconds", options.maxAgeSeconds, 0, 0, 10 * 365 * 24 * 3600),
+    maxAgeSecondsCached:
+      options.maxAgeSecondsCached === undefined
+        ? undefined
+        : integer("maxAgeSecondsCached", options.maxAgeSecondsCached, 0, 0, 10 * 365 * 24 * 3600),
     gzip: boolean("gzip", options.gzip, false),
     gzipContentTypes: new Set(gzipContentTypes.map((type) => type.toLowerCase())),
     querystringAuth,

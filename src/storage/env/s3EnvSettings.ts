@@ -221,6 +221,15 @@ export const S3_ENV_SETTINGS: ReadonlyArray<S3EnvSetting> = [
       "presigned default/staticfiles URLs when AWS_QUERYSTRING_EXPIRE is unset (at most 7 days).",
   },
   {
+    option: "maxAgeSecondsCached",
+    names: ["AWS_S3_MAX_AGE_SECONDS_CACHED_STATIC"],
+    storages: ["staticfiles"],
+    parse: toInteger,
+    description:
+      "Cache-Control max-age (with immutable) of the hashed copies collectstatic --manifest stores " +
+      "(site.0123456789ab.css), e.g. 31536000; other objects keep AWS_S3_MAX_AGE_SECONDS_STATIC.",
+  },
+  {
     option: "gzip",
     names: ["AWS_IS_GZIPPED", "AWS_S3_GZIP"],
     storages: ALL_STORAGES,
