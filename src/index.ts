@@ -21,7 +21,7 @@ export { FileColumn, type FileColumnOptions } from "./fields/FileColumn";
 export type { StorageReference, UploadTo } from "./fields/FileFieldDefinition";
 export { FileFieldSubscriber } from "./fields/FileFieldSubscriber";
 export { PrivateFileColumn } from "./fields/PrivateFileColumn";
-export { serveFiles } from "./http/serveFiles";
+export { type ServeFilesHandler, type ServeFilesOptions, serveFiles } from "./http/serveFiles";
 export { getValidName } from "./keys/getValidName";
 export { validateKey } from "./keys/validateKey";
 export * from "./storage/collectStatic";

@@ -4,6 +4,7 @@ import { pipeline } from "node:stream";
 import { isUnsafeInline } from "../content/guessContentType";
 import { PathOutsideRootError } from "../drivers/fs/PathOutsideRootError";
 import { StorageConfigError } from "../errors/StorageConfigError";
+import { isHashedStaticName } from "../keys/hashedStaticName";
 import { validateKey } from "../keys/validateKey";
 import { FileSystemStorage } from "../storage/FileSystemStorage";
 import { ifRangeMatches, isNotModified, toEntityTag } from "./conditionalRequest";
@@ -17,7 +18,21 @@ export type ServeFilesRequest = IncomingMessage & { originalUrl?: string };
 /** `(req, res, next?)`: Express/Connect middleware, or a plain `node:http` handler. */
 export type ServeFilesHandler = (req: ServeFilesRequest, res: ServerResponse, next?: (error?: unknown) => void) => void;
 
-const PUBLIC_CACHE = "public, max-age=3600";
+/** How long browsers and shared caches keep unsigned files, unless `ServeFilesOptions` says otherwise. */
+const DEFAULT_MAX_AGE = 3600;
+const MAX_MAX_AGE = 10 * 365 * 24 * 3600;
+
+export interface ServeFilesOptions {
+  /** `Cache-Control: public, max-age=N` of files served without a signature (default 3600). */
+  maxAgeSeconds?: number;
+  /**
+   * `Cache-Control: public, max-age=N, immutable` for unsigned files whose name is a hashed copy from
+   * `collectstatic --manifest` (`site.0123456789ab.css`), as S3's `maxAgeSecondsCached` (default unset:
+   * `maxAgeSeconds`). Give it to the `staticfiles` storage only: a media storage may see a deleted
+   * file's name taken again by other bytes.
+   */
+  maxAgeSecondsCached?: number;
+}
 const REFUSALS = {
   missing: "Forbidden: this file needs a signed URL.",
   invalid: "Forbidden: the URL's signature is invalid.",
@@ -35,14 +50,24 @@ const REFUSALS = {
  * `Range`s, `ETag`/`If-None-Match`, `Last-Modified`/`If-Modified-Since`, and sends
  * `X-Content-Type-Options: nosniff`; html, svg and xml go out as attachments unless the storage has
  * `allowUnsafeInline`. Files are streamed, never buffered; unexpected errors go to `next(error)`
- * (500 without one). Throws `StorageConfigError` when `storage` is not a `FileSystemStorage`.
+ * (500 without one). Unsigned files are cached an hour (`options`); signed ones privately, until they
+ * expire. Throws `StorageConfigError` when `storage` is not a `FileSystemStorage` or an option is invalid.
  */
-export function serveFiles(storage: FileSystemStorage): ServeFilesHandler {
+export function serveFiles(storage: FileSystemStorage, options: ServeFilesOptions = {}): ServeFilesHandler {
   if (!(storage instanceof FileSystemStorage)) {
     throw new StorageConfigError(
       "serveFiles() serves a FileSystemStorage; other storages serve their own URLs (S3, a CDN).",
     );
   }
+  const maxAge = (name: keyof ServeFilesOptions): number | undefined => {
+    const value = options[name];
+    if (value !== undefined && !(Number.isInteger(value) && value >= 0 && value <= MAX_MAX_AGE))
+      throw new StorageConfigError(`serveFiles(): ${name} must be a whole number of seconds from 0 to ${MAX_MAX_AGE}.`);
+    return value;
+  };
+  const publicCache = `public, max-age=${maxAge("maxAgeSeconds") ?? DEFAULT_MAX_AGE}`;
+  const cachedMaxAge = maxAge("maxAgeSecondsCached");
+  const hashedCache = cachedMaxAge === undefined ? publicCache : `public, max-age=${cachedMaxAge}, immutable`;
   const driver = storage.driver;
   const basePath = driver.basePath;
 
@@ -69,7 +94,7 @@ export function serveFiles(storage: FileSystemStorage): ServeFilesHandler {
       return reply(req, res, 404, "Not Found");
     }
 
-    let cacheControl = PUBLIC_CACHE;
+    let cacheControl = isHashedStaticName(key) ? hashedCache : publicCache;
     let typeOverride: string | null = null;
     let dispositionOverride: string | null = null;
     const signer = driver.signer;

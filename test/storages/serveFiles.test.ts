@@ -112,6 +112,27 @@ describe("serveFiles on a public FileSystemStorage (node:http)", () => {
     expect(res.headers.get("content-disposition")).toBeNull();
   });
 
+  it("caches unsigned files maxAgeSeconds, hashed static copies maxAgeSecondsCached and immutable, signed ones privately", async () => {
+    await publicStorage.save("css/site.0123456789ab.css", "a{}", { overwrite: true });
+    await privateStorage.save("css/p.0123456789ab.css", "p{}", { overwrite: true });
+    const cacheControl = async (storage: FileSystemStorage, name: string, options?: object) => {
+      const serve = serveFiles(storage, options);
+      const origin = await listen((req, res) => serve(req, res));
+      return (await fetch(`${origin}${storage.url(name)}`)).headers.get("cache-control");
+    };
+    const options = { maxAgeSeconds: 60, maxAgeSecondsCached: 31536000 };
+    expect(await cacheControl(publicStorage, "css/site.0123456789ab.css")).toBe("public, max-age=3600");
+    expect(await cacheControl(publicStorage, "css/site.0123456789ab.css", options)).toBe(
+      "public, max-age=31536000, immutable",
+    );
+    expect(await cacheControl(publicStorage, "hello.txt", options)).toBe("public, max-age=60");
+    expect(await cacheControl(privateStorage, "css/p.0123456789ab.css", options)).toMatch(/^private, max-age=\d+$/);
+    expect(() => serveFiles(publicStorage, { maxAgeSecondsCached: -1 })).toThrow(StorageConfigError);
+    expect(() => serveFiles(publicStorage, { maxAgeSeconds: 1.5 })).toThrow(
+      "serveFiles(): maxAgeSeconds must be a whole number of seconds",
+    );
+  });
+
   it("serves keys with spaces and unicode through the URL the storage builds", async () => {
     const res = await fetch(`${origin}${publicStorage.url("docs/ü b.txt")}`);
     expect(res.status).toBe(200);
