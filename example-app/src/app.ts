@@ -3,7 +3,14 @@ import { Eta } from "eta";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { lookup } from "mime-types";
 import type { DataSource } from "typeorm";
-import { FileSystemStorage, getValidName, InvalidKeyError, serveFiles, storages } from "typeorm-storages";
+import {
+  FileSystemStorage,
+  getValidName,
+  InvalidKeyError,
+  type StaticManifest,
+  serveFiles,
+  storages,
+} from "typeorm-storages";
 import { APP_DIR, type AppConfig } from "./config";
 import {
   ByteCounter,
@@ -23,25 +30,29 @@ interface FormValues {
 
 const views = new Eta({ views: path.join(APP_DIR, "views"), cache: process.env.NODE_ENV === "production" });
 
-/** The Express app: upload form, list of uploads, delete, and local media when storages are on disk. */
-export function createApp(dataSource: DataSource, config: AppConfig): express.Express {
+/**
+ * The Express app: upload form, list of uploads, delete, and local media and static files when
+ * storages are on disk. Pages link static files through `staticFiles`, by their hashed names.
+ */
+export function createApp(dataSource: DataSource, config: AppConfig, staticFiles: StaticManifest): express.Express {
   const uploads = dataSource.getRepository(Upload);
   const app = express();
   app.disable("x-powered-by");
-  app.use("/assets", express.static(path.join(APP_DIR, "public"), { maxAge: "1h" }));
 
-  // On local disk the files are served by the package's middleware: public ones plainly, private
-  // ones only with a valid, unexpired signature. On S3 the URLs point at the bucket instead.
-  for (const name of ["default", "private"]) {
+  // On local disk the files are served by the package's middleware: public media and static files
+  // plainly, private ones only with a valid, unexpired signature. On S3 the URLs point at the bucket.
+  // Hashed static copies never change, so browsers may keep them for a year.
+  for (const name of ["default", "private", "staticfiles"]) {
     const storage = storages.get(name);
-    if (storage instanceof FileSystemStorage) app.use(serveFiles(storage));
+    const options = name === "staticfiles" ? { maxAgeSecondsCached: 365 * 24 * 3600 } : {};
+    if (storage instanceof FileSystemStorage) app.use(serveFiles(storage, options));
   }
 
   const render = (res: Response, status: number, view: string, data: object) =>
     res
       .status(status)
       .type("html")
-      .send(views.render(view, { ...data, formatBytes }));
+      .send(views.render(view, { ...data, formatBytes, asset: (name: string) => staticFiles.url(name) }));
   const renderForm = (res: Response, status: number, error: string | null, values: Partial<FormValues> = {}) =>
     render(res, status, "upload", {
       error,

@@ -57,13 +57,14 @@ export function readConfig(env: Env = process.env): AppConfig {
 }
 
 /**
- * The environment handed to `storagesFromEnv`: the process's own, with local media folders defaulting
- * to `<DATA_DIR>/media` and `<DATA_DIR>/private-media` instead of the working directory.
+ * The environment handed to `storagesFromEnv`: the process's own, with local folders defaulting to
+ * `<DATA_DIR>/media`, `<DATA_DIR>/private-media` and `<DATA_DIR>/static` instead of the working directory.
  */
 export function storageEnv(config: AppConfig, env: Env = process.env): Env {
   return {
     MEDIA_ROOT: path.join(config.dataDir, "media"),
     PRIVATE_MEDIA_ROOT: path.join(config.dataDir, "private-media"),
+    STATIC_ROOT: path.join(config.dataDir, "static"),
     ...Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== "")),
   };
 }

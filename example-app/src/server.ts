@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { storages, storagesFromEnv, usesS3 } from "typeorm-storages";
 import { createApp } from "./app";
+import { collectAssets } from "./collectAssets";
 import { type AppConfig, readConfig, storageEnv } from "./config";
 import { createBucket } from "./createBucket";
 import { createDataSource } from "./dataSource";
@@ -55,8 +56,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<Runnin
   const dataSource = await createDataSource(config).initialize();
   // Resolves S3 credentials ahead, so the list page's presigned URLs are signed synchronously.
   await storages.ready();
+  const staticFiles = await collectAssets();
 
-  const server = createApp(dataSource, config).listen(config.port, config.host);
+  const server = createApp(dataSource, config, staticFiles).listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);

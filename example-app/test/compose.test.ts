@@ -64,6 +64,7 @@ describe("docker-compose.yml", () => {
     expect(init).toContain("put-bucket-policy");
     expect(init).toContain("s3:GetObject");
     expect(init).toContain("arn:aws:s3:::$BUCKET/media/*");
+    expect(init).toContain("arn:aws:s3:::$BUCKET/static/*");
   });
 
   test("the app image is built from the repository with the example app's Dockerfile", () => {

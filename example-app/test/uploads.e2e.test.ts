@@ -160,10 +160,33 @@ function suite(backend: Backend): void {
     ).toEqual(["public", "private"]);
   });
 
+  test("links its stylesheet by hashed name from the staticfiles storage, and the logo the stylesheet names loads", async () => {
+    const statuses = new Map<string, number>();
+    const onResponse = (r: Response) => statuses.set(r.url(), r.status());
+    page.on("response", onResponse);
+    await page.goto(app.url);
+    const href = await page.locator("link[rel=stylesheet]").evaluate((el) => (el as HTMLLinkElement).href);
+    expect(new URL(href).pathname).toMatch(/\/static\/app\.[0-9a-f]{12}\.css$/);
+    // the stylesheet applied: the header's logo is its background, by the name collectstatic rewrote it to
+    const background = await page.locator(".brand").evaluate((el) => getComputedStyle(el).backgroundImage);
+    const logo = /^url\("(.+)"\)$/.exec(background)?.[1] as string;
+    expect(new URL(logo).pathname).toMatch(/\/static\/logo\.[0-9a-f]{12}\.svg$/);
+    for (let i = 0; i < 50 && !statuses.has(logo); i++) await page.waitForTimeout(100);
+    page.off("response", onResponse);
+    // 304 once an earlier page loaded them: the browser's copy is still the storage's
+    expect([200, 304]).toContain(statuses.get(logo));
+    expect([200, 304]).toContain(statuses.get(href));
+    const fetched = await page.request.get(logo);
+    expect(fetched.status()).toBe(200);
+    expect(fetched.headers()["content-type"]).toBe("image/svg+xml");
+    expect(await fetched.text()).toContain("<title>typeorm-storages</title>");
+  });
+
   test("uploads a public PNG, and the list's <img> loads the same bytes from the storage", async () => {
     const images = new Map<string, Promise<Buffer>>();
     const onResponse = (r: Response) => {
-      if (r.request().resourceType() === "image") images.set(r.url(), r.body());
+      // the header's logo comes back 304 on later pages (revalidated), which has no body
+      if (r.request().resourceType() === "image" && r.status() === 200) images.set(r.url(), r.body());
     };
     page.on("response", onResponse);
     const response = await upload(
