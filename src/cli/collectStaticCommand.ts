@@ -65,7 +65,12 @@ const OPTIONS = {
 /** How many failures the summary lists one by one. */
 const LISTED_FAILURES = 20;
 
-function printSummary(out: CliStream, name: string, summary: CollectStaticSummary, manifest: boolean): void {
+function printSummary(
+  out: CliStream,
+  name: string,
+  summary: CollectStaticSummary,
+  { manifest, cleared }: { manifest: boolean; cleared: boolean },
+): void {
   const dry = summary.dryRun;
   const line = (count: number, what: string) => `  ${String(count).padStart(6)} ${what}`;
   const lines = [
@@ -88,7 +93,9 @@ function printSummary(out: CliStream, name: string, summary: CollectStaticSummar
         ? "would be written"
         : "written"
       : summary.failed > 0 || summary.aborted
-        ? "not written: the previous one stays in use"
+        ? cleared
+          ? "not written, and --clear deleted the previous one: fix the failures and run again"
+          : "not written: the previous one stays in use"
         : "unchanged";
     lines.push(`  manifest ${state}`);
   }
@@ -132,7 +139,10 @@ export async function collectStaticCommand(args: string[], io: CliIo): Promise<n
       positionals.map((source) => resolve(io.cwd, source)),
       { dryRun, clear: values.clear ?? false, ignore, concurrency, manifest, signal: io.signal, onFile: show },
     );
-    printSummary(io.stdout, name, summary, manifest !== false);
+    printSummary(io.stdout, name, summary, {
+      manifest: manifest !== false,
+      cleared: (values.clear ?? false) && !dryRun,
+    });
     if (summary.aborted) return 130;
     return summary.failed > 0 ? 1 : 0;
   } finally {

@@ -119,7 +119,11 @@ export class StaticManifest {
     return cut === -1 ? hashed : hashed + name.slice(cut);
   }
 
-  /** The URL of `name`'s hashed copy, synchronously; throws as `hashedName` and as the storage's `url()`. */
+  /**
+   * The URL of `name`'s hashed copy, synchronously, with the name's fragment, and its query unless the
+   * storage signs its URLs (a signature covers the query). Throws as `hashedName` and as the storage's
+   * `url()`.
+   */
   url(name: string, options?: UrlOptions): string {
     const hashed = this.hashedName(name);
     const cut = hashed.search(/[?#]/);
@@ -128,10 +132,9 @@ export class StaticManifest {
     const hash = hashed.indexOf("#", cut);
     const query = hashed.slice(cut, hash === -1 ? undefined : hash);
     const fragment = hash === -1 ? "" : hashed.slice(hash);
-    // a presigned or signed URL has a query of its own: the name's query joins it
-    let joined = url + query;
-    if (url.includes("?")) joined = query.length > 1 ? `${url}&${query.slice(1)}` : url;
-    return joined + fragment;
+    // A signed or presigned URL's signature covers its whole query, so the name's query cannot join
+    // it; the hashed name already does what a `?v=2` was for.
+    return (url.includes("?") ? url : url + query) + fragment;
   }
 }
 

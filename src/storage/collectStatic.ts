@@ -86,7 +86,7 @@ export interface CollectStaticSummary {
   /**
    * With `manifest`: whether it was written (or would be, in a dry run). It is not when it did not
    * change, nor when a file failed or the run was interrupted: the previous manifest, and the copies
-   * it names, then stay in use.
+   * it names, then stay in use; with `clear` there is then none, as `clear` deleted everything.
    */
   manifestWritten: boolean;
 }
@@ -300,7 +300,9 @@ export async function collectStatic(
   /** Whether the stored manifest has this text: by the listing's MD5 where there is one, else read. */
   async function sameManifest(object: StoredObject | undefined, text: string): Promise<boolean> {
     if (!object) return false;
-    if (object.md5 !== null) return object.md5 === createHash("md5").update(text).digest("hex");
+    // a gzipped manifest's ETag is the MD5 of its compressed bytes: its size gives it away
+    if (object.md5 !== null && object.storedSize === Buffer.byteLength(text))
+      return object.md5 === createHash("md5").update(text).digest("hex");
     const current = await storage.read(object.name).catch(() => null);
     return current !== null && current.toString("utf8") === text;
   }
@@ -314,7 +316,16 @@ function manifestOptions(option: true | CollectStaticManifestOptions): CollectSt
       `manifest.staticUrl must be a URL path starting and ending with "/" (like "/static/"), not ${JSON.stringify(staticUrl)}. ` +
         "References by full URL are left as written.",
     );
-  return { ...given, name: validateKey(given.name ?? DEFAULT_MANIFEST_NAME, null) };
+  const name = given.name ?? DEFAULT_MANIFEST_NAME;
+  try {
+    validateKey(name, null);
+  } catch (error) {
+    throw new StorageConfigError(
+      `The manifest's name ${JSON.stringify(name)} cannot be a key: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  return { ...given, name };
 }
 
 function describe(error: unknown): string {

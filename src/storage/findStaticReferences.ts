@@ -13,6 +13,8 @@ export interface StaticReference {
   /** The URL's path as written (its last segment is the file name to hash) and what followed it (`?v=2#x`). */
   readonly path: string;
   readonly suffix: string;
+  /** What `path` is relative to: the referring file's directory (`css/`, or "" at the root), or `staticUrl`. */
+  readonly base: string;
   /** The matched text again, with another URL. */
   render(url: string): string;
 }
@@ -32,8 +34,8 @@ interface Pattern {
  * `url( 'x' )` are allowed here, where Django takes the quotes for part of the name.
  */
 const CSS_PATTERNS: readonly Pattern[] = [
-  { regexp: /url\(\s*(['"]?)\s*(.*?)\1\s*\)/gi, render: (url) => `url("${url}")`, inComments: false },
-  { regexp: /@import\s*(["'])\s*(.*?)\1/gi, render: (url) => `@import url("${url}")`, inComments: false },
+  { regexp: /url\(\s*(['"]?)\s*(.*?)\1\s*\)/gi, render: (url) => `url("${quotable(url)}")`, inComments: false },
+  { regexp: /@import\s*(["'])\s*(.*?)\1/gi, render: (url) => `@import url("${quotable(url)}")`, inComments: false },
   {
     regexp: /^\/\*#[ \t]sourceMappingURL=(.*?)[ \t]*\*\/$/gm,
     render: (url) => `/*# sourceMappingURL=${url} */`,
@@ -48,7 +50,33 @@ const JS_PATTERNS: readonly Pattern[] = [
   },
 ];
 
-const CSS_COMMENT = /\/\*[^*]*\*+(?:[^/*][^*]*\*+)*\//g;
+/** A URL put between double quotes: a quote, backslash or line break in it is percent-encoded. */
+function quotable(url: string): string {
+  return url.replace(/["\\\n\r\f]/g, (c) => encodeURIComponent(c));
+}
+
+/**
+ * `css` with the text of its comments replaced by spaces, offsets unchanged, so that patterns never
+ * match inside a comment nor start there and run on into the code. Strings are skipped whole: a
+ * quoted slash-star is not a comment.
+ */
+function blankComments(css: string): string {
+  let out = "";
+  let at = 0;
+  for (let i = 0; i < css.length; i++) {
+    const c = css[i];
+    if (c === '"' || c === "'") {
+      for (i++; i < css.length && css[i] !== c && css[i] !== "\n"; i++) if (css[i] === "\\") i++;
+    } else if (c === "/" && css[i + 1] === "*") {
+      const end = css.indexOf("*/", i + 2);
+      const stop = end === -1 ? css.length : end + 2;
+      out += css.slice(at, i) + css.slice(i, stop).replace(/[^\n]/g, " ");
+      at = stop;
+      i = stop - 1;
+    }
+  }
+  return out + css.slice(at);
+}
 
 /** The patterns that apply to a file, by its extension; none for files that are not rewritten. */
 function patternsFor(name: string): readonly Pattern[] {
@@ -80,14 +108,11 @@ function decode(text: string): string {
 export function findStaticReferences(name: string, text: string, staticUrl?: string): StaticReference[] {
   const patterns = patternsFor(name);
   if (patterns.length === 0) return [];
-  const comments =
-    patterns === CSS_PATTERNS ? [...text.matchAll(CSS_COMMENT)].map((m) => [m.index, m.index + m[0].length]) : [];
-  const inComment = (at: number) => comments.some(([start, end]) => start < at && at < end);
+  const code = patterns === CSS_PATTERNS ? blankComments(text) : text;
   const found: StaticReference[] = [];
   for (const pattern of patterns) {
-    for (const match of text.matchAll(pattern.regexp)) {
+    for (const match of (pattern.inComments ? text : code).matchAll(pattern.regexp)) {
       const start = match.index;
-      if (!pattern.inComments && inComment(start)) continue;
       const url = (match.length > 2 ? match[2] : match[1]).trim();
       const reference = resolve(name, url, staticUrl);
       if (reference) found.push({ start, end: start + match[0].length, url, render: pattern.render, ...reference });
@@ -95,29 +120,36 @@ export function findStaticReferences(name: string, text: string, staticUrl?: str
   }
   found.sort((a, b) => a.start - b.start);
   // a url() inside a matched @import (or the reverse) is one reference, not two
-  return found.filter((reference, i) => i === 0 || reference.start >= found[i - 1].end);
+  const kept: StaticReference[] = [];
+  for (const reference of found) if (reference.start >= (kept.at(-1)?.end ?? 0)) kept.push(reference);
+  return kept;
 }
 
 function resolve(
   name: string,
   url: string,
   staticUrl: string | undefined,
-): Pick<StaticReference, "target" | "path" | "suffix"> | null {
+): Pick<StaticReference, "target" | "path" | "suffix" | "base"> | null {
   if (url === "" || url.startsWith("#") || url.startsWith("//") || /^[a-z][a-z0-9+.-]*:/i.test(url)) return null;
   const cut = url.search(/[?#]/);
   const urlPath = cut === -1 ? url : url.slice(0, cut);
   const suffix = cut === -1 ? "" : url.slice(cut);
   if (urlPath === "") return null;
   let relative: string;
+  let base: string;
   if (urlPath.startsWith("/")) {
     if (!staticUrl || !urlPath.startsWith(staticUrl)) return null;
     relative = decode(urlPath.slice(staticUrl.length));
+    base = staticUrl;
   } else {
     relative = path.posix.join(path.posix.dirname(name), decode(urlPath));
+    base = name.slice(0, name.lastIndexOf("/") + 1);
   }
+  // a directory is no file to hash: Django leaves it as written
+  if (urlPath.endsWith("/")) return null;
   const target = path.posix.normalize(relative);
-  const outside = target === ".." || target.startsWith("../") || target.startsWith("/") || target.endsWith("/");
-  return { target: outside || target === "." ? null : target, path: urlPath, suffix };
+  const outside = target === "." || target === ".." || target.startsWith("../") || target.startsWith("/");
+  return { target: outside ? null : target, path: urlPath, suffix, base };
 }
 
 /**
@@ -133,18 +165,29 @@ export function rewriteReferences(
   let out = "";
   let at = 0;
   for (const reference of references) {
-    if (reference.target === null) continue;
-    const slash = reference.path.lastIndexOf("/");
-    const segment = reference.path.slice(slash + 1);
-    const ext = path.posix.extname(decode(segment));
-    const hash = hashOf(reference.target);
-    const hashed = segment.endsWith(ext)
-      ? `${segment.slice(0, segment.length - ext.length)}.${hash}${ext}`
-      : encodeURIComponent(hashedStaticName(decode(segment), hash));
-    out +=
-      text.slice(at, reference.start) +
-      reference.render(reference.path.slice(0, slash + 1) + hashed + reference.suffix);
+    if (reference.target === null || reference.start < at) continue;
+    const { target, path: written } = reference;
+    const hashedTarget = hashedStaticName(target, hashOf(target));
+    const slash = written.lastIndexOf("/");
+    const segment = written.slice(slash + 1);
+    const ext = path.posix.extname(target);
+    let url: string;
+    if (decode(segment) === path.posix.basename(target) && segment.endsWith(ext)) {
+      // the usual case: the file name as written, with the hash before its extension
+      url = `${written.slice(0, slash + 1)}${segment.slice(0, segment.length - ext.length)}.${hashOf(target)}${ext}`;
+    } else {
+      // a path whose last segment is not the file's name (`a.png/.`, `x/..`): the hashed file's own path
+      const { base } = reference;
+      url = base.startsWith("/")
+        ? base + encodePath(hashedTarget)
+        : encodePath(path.posix.relative(base || ".", hashedTarget));
+    }
+    out += text.slice(at, reference.start) + reference.render(url + reference.suffix);
     at = reference.end;
   }
   return out + text.slice(at);
+}
+
+function encodePath(relative: string): string {
+  return relative.split("/").map(encodeURIComponent).join("/");
 }

@@ -70,6 +70,7 @@ describe("collectStatic into an S3 storage", () => {
       maxAgeSecondsCached: 31536000,
       querystringAuth: false,
       gzip: true,
+      gzipContentTypes: ["text/css", "application/json"],
     });
     await put("css/site.css", `body { background: url(../img/logo.png) }\n${"p { margin: 0 }\n".repeat(50)}`);
     const summary = await collectStatic(s3, [source], { manifest: true });
@@ -90,6 +91,7 @@ describe("collectStatic into an S3 storage", () => {
     expect(await head("staticfiles.json")).toMatchObject({
       CacheControl: "public, max-age=600",
       ContentType: "application/json",
+      ContentEncoding: "gzip",
     });
 
     const requests = countRequests(s3.client);
@@ -98,8 +100,9 @@ describe("collectStatic into an S3 storage", () => {
       postProcessed: 0,
       manifestWritten: false,
     });
-    // the gzipped stylesheet has no usable ETag: its original is compared by time, its copy by name
-    expect(requests.names).toEqual(["ListObjectsV2Command"]);
+    // gzipped objects have no usable ETag: the stylesheet is compared by time, its copy by name, and
+    // the manifest is read to compare
+    expect(requests.names).toEqual(["ListObjectsV2Command", "GetObjectCommand"]);
   });
 
   it("falls back to modification times for gzipped and multipart objects, whose ETag is not the file's MD5", async () => {

@@ -1,10 +1,13 @@
 import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { main } from "../../src/cli/main";
 import { FileNotFoundError } from "../../src/errors/FileNotFoundError";
 import { StorageConfigError } from "../../src/errors/StorageConfigError";
+import { serveFiles } from "../../src/http/serveFiles";
 import { collectStatic } from "../../src/storage/collectStatic";
 import { FileSystemStorage } from "../../src/storage/FileSystemStorage";
 import { InMemoryStorage } from "../../src/storage/InMemoryStorage";
@@ -187,15 +190,30 @@ describe("StaticManifest", () => {
     expect(StaticManifest.parse(django).get("admin/css/base.css")).toBe("admin/css/base.1f2e3d4c5b6a.css");
   });
 
-  it("joins a name's query to a signed URL's own", async () => {
+  it("keeps a name's query on plain URLs, and leaves it off signed ones, whose signature covers the query", async () => {
+    const plain = new InMemoryStorage({ baseUrl: "/static/" });
+    expect(new StaticManifest(plain, paths).url("css/site.css?v=2#top")).toBe(
+      "/static/css/site.0123456789ab.css?v=2#top",
+    );
     const storage = new FileSystemStorage({
       location: path.join(root, "signed"),
       baseUrl: "/private/",
       querystringAuth: true,
       signingSecret: "x".repeat(48),
     });
+    await storage.save("css/site.0123456789ab.css", "a{}");
     const url = new StaticManifest(storage, paths).url("css/site.css?v=2#top");
-    expect(url).toMatch(/^\/private\/css\/site\.0123456789ab\.css\?.*&v=2#top$/);
+    expect(url).toMatch(/^\/private\/css\/site\.0123456789ab\.css\?[^#]*signature=[^&#]+#top$/);
+    const serve = serveFiles(storage);
+    const server = createServer((req, res) => serve(req, res));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}${url}`);
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe("a{}");
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
@@ -230,6 +248,12 @@ describe("typeorm-storages collectstatic --manifest", () => {
     expect(failed.code).toBe(1);
     expect(failed.stdout).toContain("css/broken.css: refers to css/nope.png");
     expect(failed.stdout).toContain("manifest not written: the previous one stays in use");
+    const cleared = await run(["app", "--manifest", "--clear"]);
+    expect(cleared.code).toBe(1);
+    expect(cleared.stdout).toContain("manifest not written, and --clear deleted the previous one");
     expect((await run(["app", "--static-url", "/static/"])).code).toBe(2);
+    const badName = await run(["app", "--manifest", "--manifest-name", "../x.json"]);
+    expect(badName.code).toBe(2);
+    expect(badName.stderr).toContain('The manifest\'s name "../x.json" cannot be a key');
   });
 });

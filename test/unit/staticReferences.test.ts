@@ -49,6 +49,12 @@ describe("findStaticReferences", () => {
     expect(targets("img/logo.svg", '<image href="a.png"/> url(a.png)')).toEqual([]);
   });
 
+  it("leaves directories as written, and ignores url( and quotes inside comments but not a slash-star in a string", () => {
+    expect(targets("css/a.css", "a { behavior: url(../img/) }")).toEqual([]);
+    expect(targets("css/a.css", "/* see url( */ a { background: url(a.png) }")).toEqual(["css/a.png"]);
+    expect(targets("css/a.css", 'a[title="/*"] { background: url(a.png) } b { content: "*/" }')).toEqual(["css/a.png"]);
+  });
+
   it("gives a null target for a reference above the static root", () => {
     expect(targets("site.css", "a { background: url(../../etc/passwd) }")).toEqual([null]);
   });
@@ -63,6 +69,26 @@ describe("rewriteReferences", () => {
     expect(out).toBe(
       '@font-face { src: url("../fonts/a.aaaaaaaaaaaa.eot?#iefix") format(\'eot\'), url("../fonts/a.aaaaaaaaaaaa.woff?v=2") }\n' +
         '@import url("base.bbbbbbbbbbbb.css");',
+    );
+  });
+
+  it("rewrites each stretch of text once, however the patterns nest", () => {
+    const css = ".a{background:url(\"x.png?@import 'y.css' @import 'z.css'\")}";
+    const out = rewriteReferences(css, findStaticReferences("a.css", css), () => "0123456789ab");
+    expect(out).toBe(".a{background:url(\"x.0123456789ab.png?@import 'y.css' @import 'z.css'\")}");
+  });
+
+  it("percent-encodes a double quote in a name it puts between double quotes", () => {
+    const css = "a { background: url('a\"b.png') }";
+    const out = rewriteReferences(css, findStaticReferences("a.css", css), () => "0123456789ab");
+    expect(out).toBe('a { background: url("a%22b.0123456789ab.png") }');
+  });
+
+  it("names the hashed file by its own path when the last segment is not its name, else keeps the path as written", () => {
+    const css = "a { background: url(img/a.png/.) } b { background: url(/static/img/x/../a.png) }";
+    const out = rewriteReferences(css, findStaticReferences("css/s.css", css, "/static/"), () => "0123456789ab");
+    expect(out).toBe(
+      'a { background: url("img/a.0123456789ab.png") } b { background: url("/static/img/x/../a.0123456789ab.png") }',
     );
   });
 
