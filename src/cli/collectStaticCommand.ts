@@ -87,6 +87,10 @@ function printSummary(
     lines.push(`    ${failure.name}: ${failure.reason}`);
   if (summary.failures.length > LISTED_FAILURES)
     lines.push(`    ... and ${summary.failures.length - LISTED_FAILURES} more`);
+  for (const warning of summary.warnings.slice(0, LISTED_FAILURES))
+    lines.push(`  warning: ${warning.name}: ${warning.reason}`);
+  if (summary.warnings.length > LISTED_FAILURES)
+    lines.push(`  ... and ${summary.warnings.length - LISTED_FAILURES} more warnings`);
   if (manifest) {
     const state = summary.manifestWritten
       ? dry

@@ -80,6 +80,11 @@ export interface CollectStaticSummary {
   postProcessed: number;
   failed: number;
   failures: CollectStaticFileResult[];
+  /**
+   * With `manifest`: what was done differently from what was asked but fails nothing, in words: a
+   * source map comment naming a file not collected is left as written.
+   */
+  warnings: { name: string; source: string; reason: string }[];
   dryRun: boolean;
   /** The signal fired before every file was handled. */
   aborted: boolean;
@@ -180,6 +185,7 @@ export async function collectStatic(
     postProcessed: 0,
     failed: 0,
     failures: [],
+    warnings: [],
     dryRun,
     aborted: false,
     manifestWritten: false,
@@ -267,7 +273,8 @@ export async function collectStatic(
     const { name: manifestName, staticUrl } = manifest as Required<Pick<CollectStaticManifestOptions, "name">> &
       CollectStaticManifestOptions;
     const valid = sourceFiles.filter((file) => !summary.failures.some((failure) => failure.name === file.name));
-    const { hashed, failures } = await hashStaticFiles(valid, { staticUrl, concurrency });
+    const { hashed, failures, warnings } = await hashStaticFiles(valid, { staticUrl, concurrency });
+    for (const { name, path: source, reason } of warnings) summary.warnings.push({ name, source, reason });
     for (const failure of failures)
       report({ name: failure.name, source: failure.path, status: "failed", reason: failure.reason });
     // a hashed name holds one content: present means stored, whatever the listing says of its time

@@ -15,6 +15,8 @@ export interface StaticReference {
   readonly suffix: string;
   /** What `path` is relative to: the referring file's directory (`css/`, or "" at the root), or `staticUrl`. */
   readonly base: string;
+  /** Whether it is a sourceMappingURL comment, which only developer tools follow. */
+  readonly sourceMap: boolean;
   /** The matched text again, with another URL. */
   render(url: string): string;
 }
@@ -23,8 +25,8 @@ interface Pattern {
   /** Global; group 1 is the URL. */
   readonly regexp: RegExp;
   readonly render: (url: string) => string;
-  /** Whether a match inside a CSS comment is still a reference (a sourceMappingURL comment is one). */
-  readonly inComments: boolean;
+  /** A sourceMappingURL comment: matched in the text as it is (it is a comment), and optional. */
+  readonly sourceMap: boolean;
 }
 
 /*
@@ -34,19 +36,19 @@ interface Pattern {
  * `url( 'x' )` are allowed here, where Django takes the quotes for part of the name.
  */
 const CSS_PATTERNS: readonly Pattern[] = [
-  { regexp: /url\(\s*(['"]?)\s*(.*?)\1\s*\)/gi, render: (url) => `url("${quotable(url)}")`, inComments: false },
-  { regexp: /@import\s*(["'])\s*(.*?)\1/gi, render: (url) => `@import url("${quotable(url)}")`, inComments: false },
+  { regexp: /url\(\s*(['"]?)\s*(.*?)\1\s*\)/gi, render: (url) => `url("${quotable(url)}")`, sourceMap: false },
+  { regexp: /@import\s*(["'])\s*(.*?)\1/gi, render: (url) => `@import url("${quotable(url)}")`, sourceMap: false },
   {
     regexp: /^\/\*#[ \t]sourceMappingURL=(.*?)[ \t]*\*\/$/gm,
     render: (url) => `/*# sourceMappingURL=${url} */`,
-    inComments: true,
+    sourceMap: true,
   },
 ];
 const JS_PATTERNS: readonly Pattern[] = [
   {
     regexp: /^\/\/# sourceMappingURL=(.*?)[ \t]*$/gm,
     render: (url) => `//# sourceMappingURL=${url}`,
-    inComments: true,
+    sourceMap: true,
   },
 ];
 
@@ -111,11 +113,19 @@ export function findStaticReferences(name: string, text: string, staticUrl?: str
   const code = patterns === CSS_PATTERNS ? blankComments(text) : text;
   const found: StaticReference[] = [];
   for (const pattern of patterns) {
-    for (const match of (pattern.inComments ? text : code).matchAll(pattern.regexp)) {
+    for (const match of (pattern.sourceMap ? text : code).matchAll(pattern.regexp)) {
       const start = match.index;
       const url = (match.length > 2 ? match[2] : match[1]).trim();
       const reference = resolve(name, url, staticUrl);
-      if (reference) found.push({ start, end: start + match[0].length, url, render: pattern.render, ...reference });
+      if (reference)
+        found.push({
+          start,
+          end: start + match[0].length,
+          url,
+          render: pattern.render,
+          sourceMap: pattern.sourceMap,
+          ...reference,
+        });
     }
   }
   found.sort((a, b) => a.start - b.start);

@@ -47,15 +47,17 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
  * where Django repeats up to five.
  *
  * Never throws for a file: one that refers to a file not collected, to a path above the root, or
- * (through others) to itself is returned as a failure, with the files that refer to it. A stylesheet
- * that is not valid UTF-8 is hashed as it is, unrewritten.
+ * (through others) to itself is returned as a failure, with the files that refer to it; a source map
+ * comment naming a missing file is left as written and returned as a warning instead (Django fails
+ * the file). A stylesheet that is not valid UTF-8 is hashed as it is, unrewritten.
  */
 export async function hashStaticFiles(
   files: readonly { name: string; path: string }[],
   options: { staticUrl?: string; concurrency: number },
-): Promise<{ hashed: HashedStaticFile[]; failures: StaticHashFailure[] }> {
+): Promise<{ hashed: HashedStaticFile[]; failures: StaticHashFailure[]; warnings: StaticHashFailure[] }> {
   const scanned = new Map<string, Scanned>(files.map((file) => [file.name, { name: file.name, path: file.path }]));
   const failures = new Map<string, string>();
+  const warnings: StaticHashFailure[] = [];
   const queue = [...scanned.values()];
   const worker = async () => {
     for (let file = queue.shift(); file; file = queue.shift()) {
@@ -80,28 +82,41 @@ export async function hashStaticFiles(
 
   const contents = new Map<string, Buffer>();
   const visiting: string[] = [];
+  /** Why `reference` cannot be rewritten, or null when its target is hashed (after settling it). */
+  const problemWith = (reference: StaticReference): string | null => {
+    if (reference.target === null) return `refers to ${JSON.stringify(reference.url)}, above the static root`;
+    const target = scanned.get(reference.target);
+    if (!target)
+      return `refers to ${reference.target} (${JSON.stringify(reference.url)}), which is not among the collected files`;
+    if (visiting.includes(target.name)) {
+      const cycle = [...visiting.slice(visiting.indexOf(target.name)), target.name].join(" → ");
+      return `is in a cycle of references (${cycle}); a file's hash covers the hashes of the files it refers to, so a cycle has none`;
+    }
+    return settle(target) ? null : `refers to ${target.name}, which could not be hashed`;
+  };
   /** Hashes `file` after what it refers to; returns false (and records why) when it cannot be hashed. */
   const settle = (file: Scanned): boolean => {
     if (failures.has(file.name)) return false;
     if (file.hash !== undefined) return true;
     visiting.push(file.name);
     try {
+      const usable: StaticReference[] = [];
       for (const reference of file.references ?? []) {
-        const target = reference.target === null ? undefined : scanned.get(reference.target);
-        let problem: string | null = null;
-        if (reference.target === null) problem = `refers to ${JSON.stringify(reference.url)}, above the static root`;
-        else if (!target)
-          problem = `refers to ${reference.target} (${JSON.stringify(reference.url)}), which is not among the collected files`;
-        else if (visiting.includes(target.name))
-          problem = `is in a cycle of references (${[...visiting.slice(visiting.indexOf(target.name)), target.name].join(" → ")}); a file's hash covers the hashes of the files it refers to, so a cycle has none`;
-        else if (!settle(target)) problem = `refers to ${target.name}, which could not be hashed`;
-        if (problem !== null) {
+        const problem = problemWith(reference);
+        if (problem === null) {
+          usable.push(reference);
+        } else if (reference.sourceMap && !problem.startsWith("is in a cycle")) {
+          // Only developer tools follow a source map, and libraries often ship without theirs (the
+          // complaint behind Django ticket #33353): the comment stays as written and the page works.
+          const reason = `its source map comment ${problem.replace(/^refers to /, "names ")}; the comment was left as written`;
+          warnings.push({ name: file.name, path: file.path, reason });
+        } else {
           failures.set(file.name, `${problem}. Fix or remove the reference, or collect the file it names.`);
           return false;
         }
       }
       const rewritten = Buffer.from(
-        rewriteReferences(file.text as string, file.references ?? [], (target) => scanned.get(target)?.hash as string),
+        rewriteReferences(file.text as string, usable, (target) => scanned.get(target)?.hash as string),
       );
       contents.set(file.name, rewritten);
       file.hash = md5(rewritten);
@@ -121,9 +136,13 @@ export async function hashStaticFiles(
       content: contents.get(file.name) ?? null,
     });
   }
+  const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   return {
     hashed,
-    failures: [...failures].map(([name, reason]) => ({ name, path: (scanned.get(name) as Scanned).path, reason })),
+    warnings: warnings.sort(byName),
+    failures: [...failures]
+      .map(([name, reason]) => ({ name, path: (scanned.get(name) as Scanned).path, reason }))
+      .sort(byName),
   };
 }
 

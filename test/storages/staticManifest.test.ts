@@ -242,6 +242,16 @@ describe("typeorm-storages collectstatic --manifest", () => {
     expect((await StaticManifest.load(storage)).paths).toEqual(new Map(Object.entries(expected().paths)));
   });
 
+  it("warns of a source map a library shipped without, and still writes the manifest", async () => {
+    await put("js/vendor.min.js", "v()\n//# sourceMappingURL=vendor.min.js.map");
+    const result = await run(["app", "--manifest"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      'warning: js/vendor.min.js: its source map comment names js/vendor.min.js.map ("vendor.min.js.map"), which is not among the collected files',
+    );
+    expect(result.stdout).toContain("manifest written");
+  });
+
   it("exits with 1 and keeps the manifest out when a reference is broken; 2 for manifest flags alone", async () => {
     await put("css/broken.css", "x { background: url(nope.png) }");
     const failed = await run(["app", "--manifest"]);

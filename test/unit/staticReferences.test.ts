@@ -178,6 +178,28 @@ describe("hashStaticFiles", () => {
     );
   });
 
+  it("leaves a source map comment naming a missing file as written, with a warning, and hashes the file", async () => {
+    const js = "x()\n//# sourceMappingURL=vendor.min.js.map\n";
+    const css = "a { background: url(x.png) }\n/*# sourceMappingURL=../maps/gone.css.map */";
+    const list = await files({ "js/vendor.min.js": js, "css/v.css": css, "css/x.png": "X" });
+    const { hashed, failures, warnings } = await hashStaticFiles(list, { concurrency: 1 });
+    expect(failures).toEqual([]);
+    const byName = new Map(hashed.map((f) => [f.name, f]));
+    expect(byName.get("js/vendor.min.js")).toMatchObject({ hashedName: `js/vendor.min.${md5(js)}.js` });
+    expect(byName.get("css/v.css")?.content?.toString()).toBe(
+      `a { background: url("x.${md5("X")}.png") }\n/*# sourceMappingURL=../maps/gone.css.map */`,
+    );
+    expect(warnings).toEqual([
+      {
+        name: "css/v.css",
+        path: list[1].path,
+        reason:
+          'its source map comment names maps/gone.css.map ("../maps/gone.css.map"), which is not among the collected files; the comment was left as written',
+      },
+      expect.objectContaining({ name: "js/vendor.min.js" }),
+    ]);
+  });
+
   it("fails the files of a cycle of references, and those above the root", async () => {
     const list = await files({
       "a.css": "@import 'b.css';",
