@@ -26,7 +26,8 @@ Options:
   --storage <name>     The storage to copy into (default "staticfiles").
   --clear              Delete every object of the storage (everything under its location) first.
   --dry-run            Show what would be copied or deleted; change nothing.
-  --ignore <pattern>   Leave out files and directories whose name matches (* and ?); repeatable.
+  --ignore <pattern>   Leave out files and directories whose name, and files whose path from the
+                       source directory, match (*, ?, [seq]; e.g. "*.scss", "vendor/*.map"); repeatable.
   --no-default-ignore  Do not leave out ${DEFAULT_STATIC_IGNORE.map((p) => `"${p}"`).join(", ")} (the default patterns).
   --concurrency <n>    Files compared and copied in parallel (default ${DEFAULT_COLLECT_CONCURRENCY}).
   --manifest           Also store a copy of every file named after its content (css/site.css as

@@ -25,8 +25,9 @@ export interface CollectStaticOptions {
    */
   clear?: boolean;
   /**
-   * Names of files and directories to leave out, matched against each path segment, with `*` and `?`
-   * wildcards (default `DEFAULT_STATIC_IGNORE`; pass `[]` to copy everything).
+   * Files and directories to leave out, as Django's `--ignore`: glob patterns (`*`, `?`, `[seq]`; `*`
+   * crosses `/`) matched against every file's and directory's name and every file's path from its
+   * source directory (`vendor/*.map`). Default `DEFAULT_STATIC_IGNORE`; pass `[]` to copy everything.
    */
   ignore?: readonly string[];
   /** Files compared and copied in parallel (1–1000, default 8). */
@@ -104,12 +105,24 @@ interface SourceFile {
   mtimeMs: number;
 }
 
-/** `*` and `?` wildcards over one path segment, like Python's fnmatch (as Django's `--ignore`). */
+/**
+ * Python's `fnmatch.fnmatchcase`, which Django's `--ignore` uses: `*` (any characters, `/` included),
+ * `?`, and `[seq]` / `[!seq]` classes; a `[` without its `]` is itself.
+ */
 function patternToRegExp(pattern: string): RegExp {
-  const body = pattern
-    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-    .replace(/\*/g, ".*")
-    .replace(/\?/g, ".");
+  let body = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "*") body += ".*";
+    else if (c === "?") body += ".";
+    else if (c === "[" && pattern.indexOf("]", i + 2) !== -1) {
+      const end = pattern.indexOf("]", i + 2);
+      let set = pattern.slice(i + 1, end).replace(/[\\\]^]/g, "\\$&");
+      if (set.startsWith("!")) set = `^${set.slice(1)}`;
+      body += `[${set}]`;
+      i = end;
+    } else body += c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  }
   return new RegExp(`^${body}$`, "s");
 }
 
@@ -137,12 +150,14 @@ async function findSources(
       const entries = await readdir(dir, { withFileTypes: true });
       entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       for (const entry of entries) {
+        // Django's get_files: a directory by its name, a file by its name or its path from the source
         if (ignore.some((pattern) => pattern.test(entry.name))) continue;
         const full = path.join(dir, entry.name);
         const target = entry.isSymbolicLink() ? await stat(full).catch(() => null) : null;
         if (entry.isDirectory() || target?.isDirectory()) {
           await visit(full, `${prefix}${entry.name}/`, inside);
         } else if (entry.isFile() || target?.isFile()) {
+          if (prefix !== "" && ignore.some((pattern) => pattern.test(prefix + entry.name))) continue;
           const { size, mtimeMs } = target ?? (await stat(full));
           const file = { name: prefix + entry.name, path: full, size, mtimeMs };
           if (found.has(file.name)) onDuplicate(file);

@@ -137,6 +137,24 @@ describe("collectStatic", () => {
     expect(everything.copied).toBe(7);
   });
 
+  it("matches ignore patterns as Django: names, files' paths from the source, * across slashes, [seq] classes", async () => {
+    const names = async (ignore: string[]) => {
+      const storage = new InMemoryStorage();
+      await collectStatic(storage, [app], { ignore });
+      return (await storage.listAll()).map((o) => o.name);
+    };
+    expect(await names([...DEFAULT_STATIC_IGNORE, "img/deep/*"])).toEqual(["css/site.css", "js/app.js"]);
+    expect(await names([...DEFAULT_STATIC_IGNORE, "*/app.js", "[cx]ss"])).toEqual(["img/deep/logo.svg"]);
+    expect(await names([...DEFAULT_STATIC_IGNORE, "[!cs]*"])).toEqual(["css/site.css"]);
+    // a directory is matched by its name only, as in Django: "img/deep" leaves it in
+    expect(await names([...DEFAULT_STATIC_IGNORE, "img/deep"])).toEqual([
+      "css/site.css",
+      "img/deep/logo.svg",
+      "js/app.js",
+    ]);
+    expect(await names([...DEFAULT_STATIC_IGNORE, "[a", "site.css"])).toEqual(["img/deep/logo.svg", "js/app.js"]);
+  });
+
   it("follows symlinks, visiting a directory linked in a loop once", async () => {
     await symlink(path.join(app, "css"), path.join(app, "css-link"));
     await symlink(app, path.join(app, "css", "loop"));
