@@ -25,12 +25,14 @@ export function syncFailureReason(error: unknown, bucket: string): string {
         "when an ACL is set, and kms:Decrypt and kms:GenerateDataKey on the key of SSE-KMS objects)"
       );
     case "PreconditionFailed":
-      return "the object changed between HEAD and CopyObject (its ETag no longer matches); run sync-meta again for it";
+    case "ConditionalRequestConflict": // S3, when a write races the conditional completion of a copy
+    case "InvalidRange": // a part's range past the end: the object shrank since HEAD
+      return "the object changed between HEAD and its copy (its ETag no longer matches); run sync-meta again for it";
     case "InvalidObjectState":
       return `${describe(error)} (the object is archived; restore it before rewriting its headers)`;
     default:
       return e?.$metadata?.httpStatusCode === 412
-        ? "the object changed between HEAD and CopyObject (its ETag no longer matches); run sync-meta again for it"
+        ? "the object changed between HEAD and its copy (its ETag no longer matches); run sync-meta again for it"
         : describe(error);
   }
 }

@@ -5,6 +5,7 @@ import {
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
 } from "@aws-sdk/client-s3";
+import { copyInParts } from "../drivers/s3/copyInParts";
 import { planMetadataUpdate, type S3HeaderChange } from "../drivers/s3/planMetadataUpdate";
 import { readParameters } from "../drivers/s3/readParameters";
 import { StorageConfigError } from "../errors/StorageConfigError";
@@ -18,7 +19,7 @@ export type { S3HeaderChange };
 /** Objects examined in parallel unless `concurrency` says otherwise. */
 export const DEFAULT_SYNC_CONCURRENCY = 16;
 
-/** CopyObject copies at most 5 GiB; larger objects would need a multipart copy. */
+/** CopyObject copies at most 5 GiB; larger objects are copied in parts (UploadPartCopy). */
 export const MAX_COPY_OBJECT_SIZE = 5 * 1024 ** 3;
 
 /** Options of `syncMetadata`. */
@@ -33,6 +34,12 @@ export interface SyncMetadataOptions {
   onObject?: (result: SyncMetadataObjectResult) => void;
   /** Stops listing and starting objects; those in flight finish and the summary says `aborted`. */
   signal?: AbortSignal;
+  /**
+   * Objects larger than this many bytes are rewritten with a multipart copy (UploadPartCopy, in parts of
+   * the storage's `multipartChunksize`, `maxConcurrency` at a time) instead of one CopyObject. Default
+   * and maximum 5 GiB, the most CopyObject copies; at least 5 MiB.
+   */
+  multipartCopyThreshold?: number;
 }
 
 /** Running counts; `updated` counts the objects that would be updated in a dry run. */
@@ -56,7 +63,7 @@ export interface SyncMetadataFailure {
   key: string;
   /** What went wrong and what to do, in words. */
   reason: string;
-  /** The SDK's error, or the reason again when sync-meta itself declined the object (over 5 GiB). */
+  /** The SDK's error, or the reason again when sync-meta itself declined the object. */
   error: unknown;
 }
 
@@ -102,7 +109,8 @@ function isNotFound(error: unknown): boolean {
  * `MetadataDirective: REPLACE` (tags kept, conditional on the ETag seen by HEAD). See
  * `planMetadataUpdate` for what is kept per object. An ACL cannot be read by HEAD, so with an ACL
  * configured every object is rewritten; without one, a rewritten object gets the bucket's default ACL,
- * as CopyObject does not copy ACLs. Objects over 5 GiB are reported as failed, not copied.
+ * as CopyObject does not copy ACLs. Objects over 5 GiB (`multipartCopyThreshold`) are copied in parts
+ * onto themselves (`copyInParts`), their tags carried over.
  * Resolves with the summary; failures of single objects are counted there, never thrown. Throws
  * `StorageConfigError` for a storage that is not on S3, a bad `concurrency`, or a bucket it may not list
  * (naming `s3:ListBucket`), and `StorageOperationError` when listing fails otherwise.
@@ -125,6 +133,12 @@ export async function syncMetadata(
   const concurrency = options.concurrency ?? DEFAULT_SYNC_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) {
     throw new StorageConfigError(`concurrency must be an integer from 1 to 1000, got ${String(concurrency)}.`);
+  }
+  const threshold = options.multipartCopyThreshold ?? MAX_COPY_OBJECT_SIZE;
+  if (!Number.isInteger(threshold) || threshold < 5 * 1024 ** 2 || threshold > MAX_COPY_OBJECT_SIZE) {
+    throw new StorageConfigError(
+      `multipartCopyThreshold must be a whole number of bytes from 5 MiB to 5 GiB, got ${String(threshold)}.`,
+    );
   }
   const { client, settings } = storage;
   const bucket = settings.bucketName;
@@ -218,14 +232,18 @@ export async function syncMetadata(
       const plan = planMetadataUpdate(key, head, parameters, settings);
       changes = plan.changes;
       if (changes.length === 0) return { status: "unchanged", changes };
-      if ((head.ContentLength ?? 0) > MAX_COPY_OBJECT_SIZE) {
-        const error =
-          `${head.ContentLength} bytes is over the 5 GiB that CopyObject can copy, and sync-meta does no ` +
-          "multipart copies. Rewrite it with `aws s3 cp` (which copies in parts; add --metadata-directive " +
-          "REPLACE and the headers) or upload it again.";
-        return { status: "failed", changes, error };
-      }
-      if (!dryRun) {
+      if (!dryRun && (head.ContentLength ?? 0) > threshold) {
+        await copyInParts(client, {
+          bucket,
+          key: objectKey,
+          size: head.ContentLength ?? 0,
+          etag: head.ETag as string,
+          headers: plan.headers,
+          read,
+          partSize: settings.multipartChunksize,
+          concurrency: settings.maxConcurrency,
+        });
+      } else if (!dryRun) {
         await client.send(
           new CopyObjectCommand({
             ...plan.headers,

@@ -4,6 +4,7 @@ import {
   DeleteObjectCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   PutBucketPolicyCommand,
   PutObjectCommand,
   type PutObjectCommandInput,
@@ -303,28 +304,66 @@ describe("syncMetadata (sync-meta)", () => {
     expect((await head("fail/ok.txt")).Metadata).toEqual({ label: "fine" });
   });
 
-  it("reports objects over 5 GiB as failed instead of copying them", async () => {
-    await put("huge/movie.mp4", "tiny", { ContentType: "video/mp4" });
-    const current = storage({ location: "huge", maxAgeSeconds: 60 });
-    // No local server holds 5 GiB here: the parsed HEAD answer is given S3's value for such an object.
-    current.client.middlewareStack.add(
-      (next, context) => async (args) => {
-        const result = await next(args);
-        if (context.commandName === "HeadObjectCommand") {
-          (result.output as { ContentLength?: number }).ContentLength = MAX_COPY_OBJECT_SIZE + 1;
-        }
-        return result;
-      },
-      { step: "initialize", name: "hugeObject" },
+  it("copies objects over multipartCopyThreshold in parts, keeping bytes, type, metadata and tags (Ceph; s3rver has no UploadPartCopy)", async () => {
+    const body = Buffer.alloc(12 * 1024 * 1024);
+    for (let i = 0; i < body.length; i += 4096) body.writeUInt32BE(i, i); // every part differs
+    await raw.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: "parts/movie.mp4",
+        Body: body,
+        ContentType: "video/mp4",
+        Metadata: { owner: "media" },
+        Tagging: "team=video&kind=talk",
+      }),
     );
+    const current = storage({
+      location: "parts",
+      maxAgeSeconds: 60,
+      metadata: { owner: "media" },
+      multipartChunksize: 5 * 1024 * 1024,
+    });
     const requests = countRequests(current.client);
 
-    const summary = await syncMetadata(current);
+    const summary = await syncMetadata(current, "", { multipartCopyThreshold: 5 * 1024 * 1024 });
 
-    expect(summary).toMatchObject({ examined: 1, updated: 0, failed: 1 });
-    expect(summary.failures[0].reason).toContain("over the 5 GiB that CopyObject can copy");
-    expect(requests.names).not.toContain("CopyObjectCommand");
-    expect((await head("huge/movie.mp4")).CacheControl).toBeUndefined();
+    const after = await head("parts/movie.mp4");
+    if (strict) {
+      expect(summary).toMatchObject({ examined: 1, updated: 1, failed: 0 });
+      expect(requests.names.filter((n) => n === "UploadPartCopyCommand")).toHaveLength(3);
+      expect(requests.names).not.toContain("CopyObjectCommand");
+      expect(after).toMatchObject({
+        CacheControl: "private, max-age=60",
+        ContentType: "video/mp4",
+        ContentLength: body.length,
+        Metadata: { owner: "media" },
+      });
+      expect(after.ETag).toMatch(/-3"?$/);
+      const tags = await raw.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: "parts/movie.mp4" }));
+      expect(tags.TagSet?.sort((x, y) => String(x.Key).localeCompare(String(y.Key)))).toEqual([
+        { Key: "kind", Value: "talk" },
+        { Key: "team", Value: "video" },
+      ]);
+      expect((await current.read("movie.mp4")).equals(body)).toBe(true);
+    } else {
+      // s3rver answers UploadPartCopy NotImplemented: the upload is aborted and the object left alone
+      expect(summary).toMatchObject({ examined: 1, updated: 0, failed: 1 });
+      expect(summary.failures[0].reason).toContain("NotImplemented");
+      expect(requests.names).toContain("AbortMultipartUploadCommand");
+      expect(requests.names).not.toContain("CompleteMultipartUploadCommand");
+      expect(after).toMatchObject({ ContentLength: body.length, ContentType: "video/mp4" });
+      expect(after.CacheControl).toBeUndefined();
+      expect((await current.read("movie.mp4")).equals(body)).toBe(true);
+    }
+  });
+
+  it("refuses a multipartCopyThreshold under 5 MiB or over 5 GiB", async () => {
+    const current = storage({ location: "parts" });
+    for (const multipartCopyThreshold of [1024, MAX_COPY_OBJECT_SIZE + 1, 5 * 1024 * 1024 + 0.5]) {
+      await expect(syncMetadata(current, "", { multipartCopyThreshold })).rejects.toThrow(
+        "multipartCopyThreshold must be a whole number of bytes from 5 MiB to 5 GiB",
+      );
+    }
   });
 
   it("counts an object deleted after the listing as missing, not failed", async () => {
@@ -465,6 +504,43 @@ describeStrict("syncMetadata on a strict S3 server", () => {
     expect((await fetch(url)).status).toBe(403);
     await current.close();
   });
+
+  it.each([
+    ["the same size", Buffer.alloc(11 * 1024 * 1024, 2)],
+    ["a shorter one", Buffer.from("replaced")],
+  ])(
+    "aborts a multipart copy when the object is replaced by %s during it, leaving the new object and no parts",
+    async (_what, replacement) => {
+      await raw.send(
+        new PutObjectCommand({ Bucket: bucket, Key: "moving/a.bin", Body: Buffer.alloc(11 * 1024 * 1024, 1) }),
+      );
+      const current = makeS3Storage(bucket, "default", {
+        location: "moving",
+        maxAgeSeconds: 60,
+        multipartChunksize: 5 * 1024 * 1024,
+      });
+      let overwritten = false;
+      current.client.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName === "UploadPartCopyCommand" && !overwritten) {
+            overwritten = true; // another writer replaces the object between HEAD and the copy
+            await raw.send(new PutObjectCommand({ Bucket: bucket, Key: "moving/a.bin", Body: replacement }));
+          }
+          return next(args);
+        },
+        { step: "initialize", name: "concurrentWriter" },
+      );
+
+      const summary = await syncMetadata(current, "", { multipartCopyThreshold: 5 * 1024 * 1024 });
+
+      expect(summary).toMatchObject({ examined: 1, updated: 0, failed: 1 });
+      expect(summary.failures[0].reason).toContain("changed between HEAD and its copy");
+      expect((await current.read("a.bin")).equals(replacement)).toBe(true);
+      const uploads = await raw.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: "moving/" }));
+      expect(uploads.Uploads ?? []).toEqual([]);
+      await current.close();
+    },
+  );
 
   it("names s3:ListBucket when the credentials may not list the bucket", async () => {
     const denied = await createTestBucket("sync-meta-denied");
