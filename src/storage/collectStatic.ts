@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { fromPath } from "../content/fromPath";
@@ -6,9 +5,9 @@ import { md5OfFile } from "../content/md5OfFile";
 import { StorageConfigError } from "../errors/StorageConfigError";
 import { validateKey } from "../keys/validateKey";
 import type { StoredObject } from "../types";
-import { hashStaticFiles } from "./hashStaticFiles";
-import { DEFAULT_MANIFEST_NAME, StaticManifest } from "./StaticManifest";
+import { DEFAULT_MANIFEST_NAME } from "./StaticManifest";
 import type { Storage } from "./Storage";
+import { storeHashedCopies } from "./storeHashedCopies";
 
 /** Django's default `--ignore` patterns: `CVS`, dot files and directories, editor backups. */
 export const DEFAULT_STATIC_IGNORE: readonly string[] = ["CVS", ".*", "*~"];
@@ -277,57 +276,23 @@ export async function collectStatic(
       else report({ name: file.name, source: file.path, status: "failed", reason: describe(error), error });
     }
   });
-  if (manifest && !summary.aborted) await storeHashedCopies(collected);
+  if (manifest && !summary.aborted) {
+    // a file whose copy failed is left out of the manifest (and fails the files that refer to it)
+    const failed = new Set(summary.failures.filter((f) => f.source !== null).map((f) => f.name));
+    await storeHashedCopies({
+      storage,
+      files: collected.filter((file) => !failed.has(file.name)),
+      stored,
+      manifest,
+      dryRun,
+      concurrency,
+      signal: options.signal,
+      inParallel,
+      report,
+      summary,
+    });
+  }
   return summary;
-
-  /**
-   * The manifest's part, after the plain copies as in Django: hashed copies not stored yet, then the
-   * manifest, last, so that no page names a copy before it exists.
-   */
-  async function storeHashedCopies(sourceFiles: SourceFile[]): Promise<void> {
-    const { name: manifestName, staticUrl } = manifest as Required<Pick<CollectStaticManifestOptions, "name">> &
-      CollectStaticManifestOptions;
-    const valid = sourceFiles.filter((file) => !summary.failures.some((failure) => failure.name === file.name));
-    const { hashed, failures, warnings } = await hashStaticFiles(valid, { staticUrl, concurrency });
-    for (const { name, path: source, reason } of warnings) summary.warnings.push({ name, source, reason });
-    for (const failure of failures)
-      report({ name: failure.name, source: failure.path, status: "failed", reason: failure.reason });
-    // a hashed name holds one content: present means stored, whatever the listing says of its time
-    await inParallel(
-      hashed.filter((file) => !stored.has(file.hashedName)),
-      async (file) => {
-        const result = { name: file.name, source: file.path, hashedName: file.hashedName };
-        try {
-          validateKey(file.hashedName, storage.name);
-          if (!dryRun)
-            await storage.save(file.hashedName, file.content ?? fromPath(file.path), {
-              overwrite: true,
-              signal: options.signal,
-            });
-          report({ ...result, status: "post-processed" });
-        } catch (error) {
-          if (options.signal?.aborted && (error as Error)?.name === "AbortError") summary.aborted = true;
-          else report({ ...result, status: "failed", reason: describe(error), error });
-        }
-      },
-    );
-    if (summary.aborted || summary.failed > 0) return;
-    const text = StaticManifest.serialize(new Map(hashed.map((file) => [file.name, file.hashedName])));
-    if (await sameManifest(stored.get(manifestName), text)) return;
-    if (!dryRun)
-      await storage.save(manifestName, Buffer.from(text), { overwrite: true, contentType: "application/json" });
-    summary.manifestWritten = true;
-  }
-
-  /** Whether the stored manifest has this text: by the listing's MD5 where there is one, else read. */
-  async function sameManifest(object: StoredObject | undefined, text: string): Promise<boolean> {
-    if (!object) return false;
-    // a gzipped manifest's ETag is the MD5 of its compressed bytes: its size gives it away
-    if (object.md5 !== null && object.storedSize === Buffer.byteLength(text))
-      return object.md5 === createHash("md5").update(text).digest("hex");
-    const current = await storage.read(object.name).catch(() => null);
-    return current !== null && current.toString("utf8") === text;
-  }
 }
 
 function manifestOptions(option: true | CollectStaticManifestOptions): CollectStaticManifestOptions & { name: string } {

@@ -133,6 +133,18 @@ describe.each(backends)("collectStatic with a manifest, into %s storage", (_labe
     expect((await storage.read("staticfiles.json")).toString()).toBe(before);
   });
 
+  it("counts a manifest it could not write as failed instead of throwing", async () => {
+    const save = storage.save.bind(storage);
+    jest
+      .spyOn(storage, "save")
+      .mockImplementation((name, content, options) =>
+        name === "staticfiles.json" ? Promise.reject(new Error("disk full")) : save(name, content, options),
+      );
+    const summary = await collectStatic(storage, [app], { manifest: true });
+    expect(summary).toMatchObject({ copied: 6, postProcessed: 6, failed: 1, manifestWritten: false });
+    expect(summary.failures[0]).toMatchObject({ name: "staticfiles.json", source: null, reason: "disk full" });
+  });
+
   it("stores nothing in a dry run, and reports what it would", async () => {
     const summary = await collectStatic(storage, [app], { manifest: true, dryRun: true });
     expect(summary).toMatchObject({ copied: 6, postProcessed: 6, manifestWritten: true, dryRun: true });
