@@ -22,7 +22,7 @@ export interface StaticReference {
 }
 
 interface Pattern {
-  /** Global; group 1 is the URL. */
+  /** Global; its last group is the URL. */
   readonly regexp: RegExp;
   readonly render: (url: string) => string;
   /** A sourceMappingURL comment: matched in the text as it is (it is a comment), and optional. */
