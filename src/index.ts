@@ -13,6 +13,7 @@ export type {
 export { EmptyFileFieldError } from "./errors/EmptyFileFieldError";
 export { FileNotFoundError } from "./errors/FileNotFoundError";
 export { FileStorageError, type FileStorageErrorCode, isFileStorageError } from "./errors/FileStorageError";
+export { FileValidationError, type FileValidationRule } from "./errors/FileValidationError";
 export { InvalidKeyError } from "./errors/InvalidKeyError";
 export { StorageConfigError } from "./errors/StorageConfigError";
 export { type StorageOperation, StorageOperationError } from "./errors/StorageOperationError";

@@ -86,6 +86,18 @@ export interface StorageSaveOptions {
   onProgress?: (bytesSent: number) => void;
   /** `Content-Disposition` to store; `null` for none. Defaults to `attachment` for html, svg and xml. */
   contentDisposition?: string | null;
+  /**
+   * Largest content accepted, in bytes: over it `save()` throws `FileValidationError` and stores
+   * nothing; a stream of unknown length is stopped when it passes the limit.
+   */
+  maxSize?: number;
+  /**
+   * Content types (`image/*`, `application/pdf`) or extensions (`.pdf`) accepted, like the HTML
+   * `accept` attribute; matched against the content type the object is stored with (the one passed,
+   * the content's own, or the one guessed from the name) and the name's extension. Anything else
+   * throws `FileValidationError` before a byte is written.
+   */
+  accept?: readonly string[];
 }
 
 /**

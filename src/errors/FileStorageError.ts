@@ -4,6 +4,7 @@ export type FileStorageErrorCode =
   | "INVALID_KEY"
   | "FILE_NOT_FOUND"
   | "EMPTY_FILE_FIELD"
+  | "FILE_VALIDATION"
   | "STORAGE_OPERATION";
 
 export interface FileStorageErrorOptions {
@@ -43,6 +44,7 @@ export function isFileStorageError(error: unknown): error is FileStorageError {
       "InvalidKeyError",
       "FileNotFoundError",
       "EmptyFileFieldError",
+      "FileValidationError",
       "StorageOperationError",
     ].includes((error as Error).name)
   );

@@ -177,6 +177,8 @@ export class FieldFile {
       maxLength: field.maxLength,
       contentType: options.contentType,
       ...(field.allowUnsafeInline ? { contentDisposition: null } : {}),
+      maxSize: field.maxSize,
+      accept: field.accept,
       signal: options.signal,
       onProgress: options.onProgress,
     });

@@ -1,4 +1,5 @@
 import { Column, type ColumnOptions } from "typeorm";
+import { checkUploadLimits } from "../content/uploadLimits";
 import { StorageConfigError } from "../errors/StorageConfigError";
 import { Storage } from "../storage/Storage";
 import { FileColumnTransformer } from "./FileColumnTransformer";
@@ -25,6 +26,20 @@ export interface FileColumnOptions<Entity = any>
    * no per-object headers (local disk) decide by their own `allowUnsafeInline` when serving.
    */
   allowUnsafeInline?: boolean;
+  /**
+   * Largest file `field.save()` accepts, in bytes: a bigger one throws `FileValidationError` and
+   * nothing is stored (a stream is stopped at the limit). Default: no limit. Check the size your HTTP
+   * layer lets through as well (busboy's `limits.fileSize`, multer's `limits`).
+   */
+  maxSize?: number;
+  /**
+   * What `field.save()` accepts, like the HTML `accept` attribute: content types (`"image/*"`,
+   * `"application/pdf"`) matched against the type the file is stored with, and extensions (`".pdf"`).
+   * Anything else throws `FileValidationError` before a byte is written. Default: any file. The type
+   * is the `contentType` passed to `save()`, else the content's own (a browser's claim, for multer
+   * files and Blobs), else the name's: pass one derived from the name when the uploader is not trusted.
+   */
+  accept?: readonly string[];
 }
 
 /** @internal Shared by both decorators. */
@@ -40,11 +55,14 @@ export function fileColumn(
     nullable = true,
     keepFiles = false,
     allowUnsafeInline = false,
+    maxSize,
+    accept,
     ...column
   } = options;
   if (!Number.isInteger(maxLength) || maxLength < 1) {
     throw new StorageConfigError(`maxLength must be a positive integer, not ${JSON.stringify(maxLength)}.`);
   }
+  checkUploadLimits("@FileColumn", maxSize, accept);
   return (target: object, propertyKey: string | symbol) => {
     if (typeof propertyKey !== "string") {
       throw new StorageConfigError("File columns must be declared on string-named properties.");
@@ -59,6 +77,8 @@ export function fileColumn(
       keepFiles,
       allowUnsafeInline,
       isPrivate,
+      maxSize,
+      accept: accept === undefined ? undefined : Object.freeze([...accept]),
     });
     registerFileField(field);
     Column({

@@ -17,4 +17,8 @@ export interface FileFieldDefinition {
   readonly keepFiles: boolean;
   readonly allowUnsafeInline: boolean;
   readonly isPrivate: boolean;
+  /** Largest upload `save()` accepts, in bytes (undefined: no limit). */
+  readonly maxSize: number | undefined;
+  /** Content types and extensions `save()` accepts (undefined: any). */
+  readonly accept: readonly string[] | undefined;
 }

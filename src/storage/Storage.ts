@@ -3,8 +3,10 @@ import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { guessContentType, isUnsafeInline } from "../content/guessContentType";
 import { toDriverBody } from "../content/toDriverBody";
+import { checkUploadLimits, isAccepted, sizeLimit } from "../content/uploadLimits";
 import { FileNotFoundError } from "../errors/FileNotFoundError";
 import { isFileStorageError } from "../errors/FileStorageError";
+import { FileValidationError } from "../errors/FileValidationError";
 import { InvalidKeyError } from "../errors/InvalidKeyError";
 import { type StorageOperation, StorageOperationError } from "../errors/StorageOperationError";
 import { getAlternativeName, keyLength, splitKey } from "../keys/getAlternativeName";
@@ -133,7 +135,11 @@ export class Storage {
         : !this.#allowUnsafeInline && isUnsafeInline(contentType)
           ? "attachment"
           : null;
-    const body = withProgress(info.body, options.onProgress);
+    let exceeded: FileValidationError | null = null;
+    const limited = this.#limit(key, first, contentType, info.body, options, (error) => {
+      exceeded = error;
+    });
+    const body = withProgress(limited, options.onProgress);
     const result = await this.#run("save", key, () =>
       this.#driver.write(first, body, {
         contentType,
@@ -142,9 +148,61 @@ export class Storage {
         alternativeKey: (taken) => getAlternativeName(taken, maxLength),
         signal: options.signal,
       }),
-    );
+    ).catch((error: unknown) => {
+      // the size limit stopped a stream: whatever the driver made of that, the cause is the limit
+      throw exceeded ?? error;
+    });
     if (body.kind === "buffer") options.onProgress?.(result.size);
     return result.key;
+  }
+
+  /**
+   * Applies `accept` and `maxSize` before any byte is written: throws `FileValidationError` (closing the
+   * content) for a refused type or a known size over the limit, and puts a stream of unknown length
+   * through `sizeLimit`, which fails the write past the limit (reported through `onExceeded`).
+   */
+  #limit(
+    key: string,
+    name: string,
+    contentType: string,
+    body: DriverBody,
+    options: StorageSaveOptions,
+    onExceeded: (error: FileValidationError) => void,
+  ): DriverBody {
+    const { accept, maxSize } = options;
+    if (accept === undefined && maxSize === undefined) return body;
+    checkUploadLimits("save()", maxSize, accept);
+    const refuse = (rule: "accept" | "maxSize", why: string) => {
+      if (body.kind === "stream") body.stream.destroy();
+      return new FileValidationError(`Cannot save ${JSON.stringify(key)}: ${why}; nothing was stored.`, {
+        rule,
+        key,
+        storage: this.name,
+      });
+    };
+    if (accept !== undefined && !isAccepted(accept, name, contentType))
+      throw refuse(
+        "accept",
+        `${contentType} files${extensionOf(name)} are not accepted here; upload ${accept.join(", ")}`,
+      );
+    if (maxSize === undefined) return body;
+    const known = body.kind === "buffer" ? body.buffer.length : body.length;
+    if (known !== null) {
+      if (known > maxSize) throw refuse("maxSize", `it is ${known} bytes, over the ${maxSize} allowed`);
+      return body;
+    }
+    const stream = body.kind === "stream" ? body.stream : null;
+    if (stream === null) return body;
+    const limiter = sizeLimit(maxSize, () => {
+      const error = new FileValidationError(
+        `Cannot save ${JSON.stringify(key)}: it is over the ${maxSize} bytes allowed; nothing was stored.`,
+        { rule: "maxSize", key, storage: this.name },
+      );
+      onExceeded(error);
+      return error;
+    });
+    pipeline(stream, limiter).catch((error) => limiter.destroy(error));
+    return { kind: "stream", stream: limiter, length: null };
   }
 
   /** Resolves with a stream of the object's bytes (or of `range`); throws `FileNotFoundError` when missing. */
@@ -297,6 +355,11 @@ export class Storage {
   async close(): Promise<void> {
     await this.#driver.close?.();
   }
+}
+
+function extensionOf(name: string): string {
+  const ext = name.slice(name.lastIndexOf("/") + 1).match(/\.[^.]+$/)?.[0];
+  return ext ? ` (${ext})` : "";
 }
 
 function checkRange(range: ByteRange | undefined, key: string, storage: string | null): void {

@@ -3,6 +3,7 @@ import {
   type FieldFile,
   FileColumn,
   FileFieldSubscriber,
+  FileValidationError,
   InMemoryStorage,
   StorageConfigError,
   storages,
@@ -19,6 +20,12 @@ class Profile {
   @FileColumn(pinned) badge!: FieldFile;
   @FileColumn(() => chosen) banner!: FieldFile;
   @FileColumn({ storage: "avatars", maxLength: 20 }) thumb!: FieldFile;
+}
+
+@Entity()
+class Receipt {
+  @PrimaryGeneratedColumn() id!: number;
+  @FileColumn({ storage: "avatars", maxSize: 10, accept: ["image/*", ".pdf"], uploadTo: "r/" }) scan!: FieldFile;
 }
 
 describe(`@FileColumn storage arguments on ${DB}`, () => {
@@ -49,5 +56,34 @@ describe(`@FileColumn storage arguments on ${DB}`, () => {
 
   it("refuses a maxLength that is not a positive integer when the class is declared", () => {
     expect(() => FileColumn({ maxLength: 0 })).toThrow(/maxLength must be a positive integer/);
+  });
+
+  it("applies the field's maxSize and accept to save(): a refused file is not stored and the row not written", async () => {
+    const avatars = new InMemoryStorage({ baseUrl: "/avatars/" });
+    storages.configure({ avatars });
+    const ds = await openDataSource([Receipt], [FileFieldSubscriber]);
+    try {
+      const receipts = ds.getRepository(Receipt);
+      const receipt = receipts.create();
+      const tooBig = await receipt.scan.save("scan.png", "01234567890").catch((e: unknown) => e);
+      expect(tooBig).toBeInstanceOf(FileValidationError);
+      expect(tooBig).toMatchObject({ rule: "maxSize", key: "r/scan.png" });
+      const wrongType = await receipt.scan.save("scan.html", "<p>").catch((e: unknown) => e);
+      expect(wrongType).toMatchObject({ rule: "accept" });
+      expect(receipt.scan.name).toBeNull();
+      expect(await receipts.count()).toBe(0);
+      expect(await avatars.listAll()).toEqual([]);
+      await receipt.scan.save("scan.PDF", "%PDF-1.7");
+      expect((await receipts.findOneByOrFail({ id: receipt.id })).scan.name).toBe("r/scan.PDF");
+    } finally {
+      await ds.destroy();
+      storages.configure({});
+    }
+  });
+
+  it("refuses a bad maxSize or accept when the class is declared", () => {
+    expect(() => FileColumn({ maxSize: -1 })).toThrow("@FileColumn: maxSize must be a whole number of bytes, not -1.");
+    expect(() => FileColumn({ accept: [] })).toThrow(/accept must be a non-empty array/);
+    expect(() => FileColumn({ accept: ["image"] })).toThrow(/accept entry "image" is neither a content type/);
   });
 });

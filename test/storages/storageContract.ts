@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { fromPath } from "../../src/content/fromPath";
 import { FileNotFoundError } from "../../src/errors/FileNotFoundError";
+import { FileValidationError } from "../../src/errors/FileValidationError";
 import { InvalidKeyError } from "../../src/errors/InvalidKeyError";
 import { StorageOperationError } from "../../src/errors/StorageOperationError";
 import type { Storage } from "../../src/storage/Storage";
@@ -270,6 +271,65 @@ export function describeStorageContract(
       expect(sent).toBeGreaterThan(0);
       expect(await storage.exists(`${prefix}/aborted.bin`)).toBe(false);
       expect((await storage.listdir(prefix)).files).toEqual([]);
+    });
+
+    it("refuses content over maxSize with FileValidationError and stores nothing, known sizes before writing", async () => {
+      const dir = await mkdtemp(join(tmpdir(), "contract-max-"));
+      try {
+        const file = join(dir, "big.bin");
+        await writeFile(file, Buffer.alloc(2000, 1));
+        for (const content of [Buffer.alloc(1001), fromPath(file), new Blob([Buffer.alloc(1001)])]) {
+          const error = await storage.save(`${prefix}/big.bin`, content, { maxSize: 1000 }).catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(FileValidationError);
+          expect(error).toMatchObject({ rule: "maxSize", code: "FILE_VALIDATION", key: `${prefix}/big.bin` });
+          expect((error as Error).message).toMatch(/bytes, over the 1000 allowed; nothing was stored\.$/);
+        }
+        expect((await storage.listdir(prefix)).files).toEqual([]);
+        const key = await storage.save(`${prefix}/exact.bin`, Buffer.alloc(1000), { maxSize: 1000 });
+        expect(await storage.size(key)).toBe(1000);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("stops a stream of unknown length at maxSize, past the multipart threshold too, and leaves nothing behind", async () => {
+      for (const [size, maxSize] of [
+        [300_000, 200_000],
+        [12 * 1024 * 1024, 9 * 1024 * 1024],
+      ]) {
+        const { stream } = generatedStream(size);
+        const error = await storage.save(`${prefix}/s${size}.bin`, stream, { maxSize }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(FileValidationError);
+        expect((error as Error).message).toBe(
+          `Cannot save "${prefix}/s${size}.bin": it is over the ${maxSize} bytes allowed; nothing was stored.`,
+        );
+      }
+      expect((await storage.listdir(prefix)).files).toEqual([]);
+      const { stream } = generatedStream(200_000);
+      expect(await storage.size(await storage.save(`${prefix}/fits.bin`, stream, { maxSize: 200_000 }))).toBe(200_000);
+    });
+
+    it("accepts only the content types and extensions in accept, before writing", async () => {
+      const accept = ["image/*", ".pdf"];
+      expect(await storage.save(`${prefix}/a.png`, "png", { accept })).toBe(`${prefix}/a.png`);
+      expect(await storage.save(`${prefix}/b.PDF`, "pdf", { accept })).toBe(`${prefix}/b.PDF`);
+      expect(await storage.save(`${prefix}/notes`, "n", { accept, contentType: "image/webp" })).toBe(`${prefix}/notes`);
+      const error = await storage.save(`${prefix}/c.html`, "<p>", { accept }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(FileValidationError);
+      expect(error).toMatchObject({ rule: "accept" });
+      expect((error as Error).message).toBe(
+        `Cannot save "${prefix}/c.html": text/html files (.html) are not accepted here; upload image/*, .pdf; nothing was stored.`,
+      );
+      // the type stored decides, not the name alone
+      const claimed = await storage
+        .save(`${prefix}/d.png`, "x", { accept, contentType: "text/html" })
+        .catch((e: unknown) => e);
+      expect(claimed).toBeInstanceOf(FileValidationError);
+      expect(await storage.exists(`${prefix}/c.html`)).toBe(false);
+      expect(await storage.exists(`${prefix}/d.png`)).toBe(false);
+      await expect(storage.save(`${prefix}/e.png`, "x", { accept: ["png"] })).rejects.toThrow(
+        'accept entry "png" is neither a content type',
+      );
     });
 
     it("rejects unsupported content with a typed error and writes nothing", async () => {
