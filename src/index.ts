@@ -22,6 +22,13 @@ export { FileColumn, type FileColumnOptions } from "./fields/FileColumn";
 export type { StorageReference, UploadTo } from "./fields/FileFieldDefinition";
 export { FileFieldSubscriber } from "./fields/FileFieldSubscriber";
 export { PrivateFileColumn } from "./fields/PrivateFileColumn";
+export {
+  DEFAULT_ORPHAN_MIN_AGE,
+  type MissingFile,
+  type ReconcileFilesOptions,
+  type ReconcileStorageReport,
+  reconcileFiles,
+} from "./fields/reconcileFiles";
 export { type ServeFilesHandler, type ServeFilesOptions, serveFiles } from "./http/serveFiles";
 export { getValidName } from "./keys/getValidName";
 export { validateKey } from "./keys/validateKey";

@@ -32,7 +32,8 @@ function pickConfig(value: unknown, depth = 0): StoragesConfig | null {
   return isStoragesConfig(module) ? module : null;
 }
 
-async function importModule(file: string): Promise<unknown> {
+/** Loads a config module, CommonJS or ES; rejects as the module does. */
+export async function importModule(file: string): Promise<unknown> {
   if (extname(file) === ".mjs") return import(pathToFileURL(file).href);
   try {
     return require(file);

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { isFileStorageError } from "../errors/FileStorageError";
 import type { CliIo } from "./CliIo";
 import { collectStaticCommand } from "./collectStaticCommand";
+import { orphansCommand } from "./orphansCommand";
 import { syncMetaCommand } from "./syncMetaCommand";
 import { UsageError } from "./UsageError";
 
@@ -12,6 +13,8 @@ const USAGE = `Usage: typeorm-storages <command> [options]
 Commands:
   collectstatic <source-dir>...  Copy static files into the "staticfiles" storage, skipping those
                                  already there (typeorm-storages collectstatic --help for its options)
+  orphans --config <module>      Find (and with --delete remove) objects no row names, and rows
+                                 whose object is missing (typeorm-storages orphans --help)
   sync-meta <storage> [prefix]   Rewrite the headers of existing S3 objects to the storage's current
                                  settings (typeorm-storages sync-meta --help for its options)
 
@@ -24,6 +27,7 @@ Exit codes: 0 success; 1 the command ran but something failed; 2 bad arguments o
 
 const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
   collectstatic: collectStaticCommand,
+  orphans: orphansCommand,
   "sync-meta": syncMetaCommand,
 };
 

@@ -1,0 +1,96 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { DataSource } from "typeorm";
+import { main } from "../../src/cli/main";
+import type { InMemoryStorage } from "../../src/storage/InMemoryStorage";
+import { storages } from "../../src/storage/storages";
+
+const SRC = path.resolve(__dirname, "..", "..", "src", "index.ts");
+const TYPEORM = require.resolve("typeorm");
+
+/** A config module as an app would write it: entities, the DataSource and the storages. */
+const MODULE = `
+const { DataSource, Entity, PrimaryGeneratedColumn } = require(${JSON.stringify(TYPEORM)});
+const { FileColumn, FileFieldSubscriber, InMemoryStorage } = require(${JSON.stringify(SRC)});
+class Note {}
+PrimaryGeneratedColumn()(Note.prototype, "id");
+FileColumn("notes", { uploadTo: "notes/" })(Note.prototype, "file");
+Entity()(Note);
+const notes = new InMemoryStorage();
+exports.Note = Note;
+exports.storages = { notes };
+exports.dataSource = new DataSource({
+  type: "sqljs", entities: [Note], subscribers: [FileFieldSubscriber], synchronize: true,
+});
+`;
+
+describe("typeorm-storages orphans", () => {
+  let dir: string;
+  let config: string;
+  let loaded: { dataSource: DataSource; storages: { notes: InMemoryStorage }; Note: Function };
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), "orphans-cli-"));
+    config = path.join(dir, "app.js");
+    writeFileSync(config, MODULE);
+    loaded = require(config);
+    storages.configure(loaded.storages);
+    await loaded.dataSource.initialize();
+  });
+  afterAll(async () => {
+    await loaded?.dataSource.destroy();
+    storages.configure({});
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const run = async (args: string[]) => {
+    let stdout = "";
+    let stderr = "";
+    const io = {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s) },
+      env: {},
+      cwd: dir,
+    };
+    const code = await main(["orphans", ...args], io);
+    return { code, stdout, stderr };
+  };
+
+  it("reports orphans and missing objects, and deletes the orphans with --delete", async () => {
+    const notes = loaded.storages.notes;
+    const repo = loaded.dataSource.getRepository(loaded.Note);
+    const kept = repo.create() as { file: { save(n: string, c: string): Promise<string>; name: string } };
+    await kept.file.save("kept.txt", "k");
+    await notes.save("notes/orphan.txt", "o");
+    await repo.insert({ file: "notes/missing.txt" } as never);
+
+    const report = await run(["--config", "app.js", "--min-age", "0"]);
+    expect(report.code).toBe(0);
+    expect(report.stdout).toContain('storage "notes": Note.file; listed notes/\n  2 objects, 2 keys in the database\n');
+    expect(report.stdout).toMatch(/ {2}1 orphans\n {4}notes\/orphan\.txt \(1 bytes, /);
+    expect(report.stdout).toContain('  1 rows name a missing object\n    Note.file {"id":2}: notes/missing.txt\n');
+    expect(await notes.exists("notes/orphan.txt")).toBe(true);
+
+    const young = await run(["--config", "app.js", "--delete"]);
+    expect(young.stdout).toContain("0 orphans (1 more too recent to judge)");
+    expect(await notes.exists("notes/orphan.txt")).toBe(true);
+
+    const swept = await run(["--config", "app.js", "--delete", "--min-age", "0s"]);
+    expect(swept.code).toBe(0);
+    expect(swept.stdout).toContain("  1 deleted\n");
+    expect(await notes.exists("notes/orphan.txt")).toBe(false);
+    expect(await notes.exists(kept.file.name)).toBe(true);
+  });
+
+  it("exits with 2 without --config, for a bad --min-age, and for a module without a DataSource", async () => {
+    expect((await run([])).stderr).toContain("orphans needs --config <module>");
+    expect((await run(["--config", "app.js", "--min-age", "soon"])).code).toBe(2);
+    writeFileSync(
+      path.join(dir, "storages-only.js"),
+      "exports.storages = { notes: () => ({ driver: {}, save() {} }) };",
+    );
+    const missing = await run(["--config", "storages-only.js"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('must export the app\'s TypeORM DataSource as "dataSource"');
+  });
+});
