@@ -1,7 +1,10 @@
+import path from "node:path";
 import type { DataSource } from "typeorm";
 import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
 import type { EntityMetadata } from "typeorm/metadata/EntityMetadata";
 import { StorageConfigError } from "../errors/StorageConfigError";
+import { FileSystemStorage } from "../storage/FileSystemStorage";
+import { S3Storage } from "../storage/S3Storage";
 import type { Storage } from "../storage/Storage";
 import type { StoredObject } from "../types";
 import { FileColumnTransformer } from "./FileColumnTransformer";
@@ -108,10 +111,9 @@ export async function reconcileFiles(
     const storage = resolveStorage(column.field.storage);
     byStorage.set(storage, [...(byStorage.get(storage) ?? []), column]);
   }
-  if (options.storages) {
+  const wanted = options.storages;
+  if (wanted) {
     const found = new Set([...byStorage.keys()].map((storage) => storage.name));
-    const wanted = options.storages;
-    for (const storage of byStorage.keys()) if (!wanted.includes(storage.name ?? "")) byStorage.delete(storage);
     const unknown = wanted.filter((name) => !found.has(name));
     if (unknown.length > 0)
       throw new StorageConfigError(
@@ -120,9 +122,10 @@ export async function reconcileFiles(
       );
   }
 
-  const reports: ReconcileStorageReport[] = [];
+  // Every storage's keys are read, also of storages not reported on: two storages may keep their
+  // objects in one place (the same bucket and location, or one inside the other).
+  const referencedBy = new Map<Storage, Map<string, MissingFile[]>>();
   for (const [storage, columns] of byStorage) {
-    const prefixes = listedPrefixes(columns.map((c) => c.field));
     const referenced = new Map<string, MissingFile[]>();
     for (const column of columns) {
       for await (const row of keysOf(dataSource, column)) {
@@ -131,10 +134,21 @@ export async function reconcileFiles(
         else referenced.set(row.key, [row]);
       }
     }
+    referencedBy.set(storage, referenced);
+  }
+
+  const reports: ReconcileStorageReport[] = [];
+  for (const [storage, columns] of byStorage) {
+    if (wanted && !wanted.includes(storage.name ?? "")) continue;
+    const referenced = referencedBy.get(storage) as Map<string, MissingFile[]>;
+    const { alsoReferenced, foreign } = neighbours(storage, referencedBy);
+    const prefixes = listedPrefixes(columns.map((c) => c.field));
     const listed: StoredObject[] = [];
-    for (const prefix of prefixes) listed.push(...(await storage.listAll(prefix)));
+    for (const prefix of prefixes)
+      for (const object of await storage.listAll(prefix))
+        if (!foreign.some((inner) => object.name.startsWith(inner))) listed.push(object);
     const names = new Set(listed.map((object) => object.name));
-    const unreferenced = listed.filter((object) => !referenced.has(object.name));
+    const unreferenced = listed.filter((object) => !referenced.has(object.name) && !alsoReferenced.has(object.name));
     const orphans = unreferenced.filter((object) => object.lastModified.getTime() <= cutoff);
     const keeping = columns.filter((c) => c.field.keepFiles).map((c) => label(c));
     const report: ReconcileStorageReport = {
@@ -147,6 +161,7 @@ export async function reconcileFiles(
       recent: unreferenced.length - orphans.length,
       missing: [...referenced]
         .filter(([key]) => !names.has(key) && prefixes.some((prefix) => prefix === "" || key.startsWith(prefix)))
+        .filter(([key]) => !foreign.some((inner) => key.startsWith(inner)))
         .flatMap(([, rows]) => rows),
       deleted: 0,
       notDeleted: null,
@@ -164,6 +179,43 @@ export async function reconcileFiles(
     reports.push(report);
   }
   return reports;
+}
+
+/**
+ * Where a storage keeps its objects: a namespace (an S3 endpoint and bucket, the file system, or the
+ * storage itself) and its location's prefix in it.
+ */
+function placeOf(storage: Storage): { space: unknown; prefix: string } {
+  if (storage instanceof S3Storage) {
+    const { endpointUrl, regionName, bucketName, keyPrefix } = storage.settings;
+    return { space: `s3 ${endpointUrl?.href ?? regionName ?? ""} ${bucketName}`, prefix: keyPrefix };
+  }
+  if (storage instanceof FileSystemStorage) {
+    return { space: "file system", prefix: `${path.resolve(storage.location).split(path.sep).join("/")}/` };
+  }
+  return { space: storage, prefix: "" };
+}
+
+/**
+ * What the other storages of the DataSource mean for `storage`'s listing: the keys they reference at
+ * the very same place (a second name for one bucket location), and the key prefixes of those whose
+ * location lies inside its own, whose objects are theirs, not orphans of `storage`.
+ */
+function neighbours(
+  storage: Storage,
+  referencedBy: ReadonlyMap<Storage, ReadonlyMap<string, MissingFile[]>>,
+): { alsoReferenced: Set<string>; foreign: string[] } {
+  const here = placeOf(storage);
+  const alsoReferenced = new Set<string>();
+  const foreign: string[] = [];
+  for (const [other, keys] of referencedBy) {
+    if (other === storage) continue;
+    const there = placeOf(other);
+    if (there.space !== here.space || !there.prefix.startsWith(here.prefix)) continue;
+    if (there.prefix === here.prefix) for (const key of keys.keys()) alsoReferenced.add(key);
+    else foreign.push(there.prefix.slice(here.prefix.length));
+  }
+  return { alsoReferenced, foreign };
 }
 
 /** The file columns of every entity of the DataSource, embedded ones included, with their fields. */

@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { ChildEntity, Column, Entity, PrimaryGeneratedColumn, TableInheritance } from "typeorm";
 import {
   type FieldFile,
   FileColumn,
   FileFieldSubscriber,
+  FileSystemStorage,
   InMemoryStorage,
   reconcileFiles,
   StorageConfigError,
@@ -36,6 +40,14 @@ class Photo extends Asset {
 class Archive {
   @PrimaryGeneratedColumn() id!: number;
   @FileColumn("kept", { keepFiles: true }) file!: FieldFile;
+}
+
+@Entity()
+class Shelf {
+  @PrimaryGeneratedColumn() id!: number;
+  @FileColumn("outer") a!: FieldFile;
+  @FileColumn("inner") b!: FieldFile;
+  @FileColumn("alias") c!: FieldFile;
 }
 
 const DAY = 24 * 3600 * 1000;
@@ -140,6 +152,38 @@ describe(`reconcileFiles on ${DB}`, () => {
       expect(await kept.exists("v1.txt")).toBe(true);
     } finally {
       await ds.destroy();
+    }
+  });
+
+  it("does not count as orphans the objects of another storage at the same place, or inside its location", async () => {
+    const root = mkdtempSync(path.join(tmpdir(), "reconcile-"));
+    const outer = new FileSystemStorage({ location: root });
+    const inner = new FileSystemStorage({ location: path.join(root, "inner") });
+    const alias = new FileSystemStorage({ location: root });
+    storages.configure({ outer, inner, alias });
+    const ds = await openDataSource([Shelf], [FileFieldSubscriber]);
+    try {
+      const shelf = ds.getRepository(Shelf).create();
+      await shelf.a.save("a.txt", "a", { save: false });
+      await shelf.b.save("b.txt", "b", { save: false });
+      await shelf.c.save("c.txt", "c", { save: false });
+      await ds.getRepository(Shelf).save(shelf);
+      await outer.save("stray.txt", "x");
+      const reports = await reconcileFiles(ds, { minAge: 0, deleteOrphans: true });
+      const byName = Object.fromEntries(reports.map((r) => [r.storage, r]));
+      expect(byName.outer.orphans.map((o: { name: string }) => o.name)).toEqual(["stray.txt"]);
+      expect(byName.alias.orphans.map((o: { name: string }) => o.name)).toEqual([]);
+      expect(byName.inner.orphans).toEqual([]);
+      for (const [storage, key] of [
+        [outer, "a.txt"],
+        [inner, "b.txt"],
+        [alias, "c.txt"],
+      ] as const)
+        expect(await storage.exists(key)).toBe(true);
+      expect(await outer.exists("stray.txt")).toBe(false);
+    } finally {
+      await ds.destroy();
+      rmSync(root, { recursive: true, force: true });
     }
   });
 
