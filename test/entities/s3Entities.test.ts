@@ -1,6 +1,6 @@
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { type DataSource, Like } from "typeorm";
-import { FileFieldSubscriber, type S3Storage, storages } from "../../src";
+import { FileFieldSubscriber, reconcileFiles, type S3Storage, storages } from "../../src";
 import { DB, openDataSource } from "../support/dataSource";
 import { countRequests, createTestBucket, deleteTestBucket, makeS3Storage } from "../support/s3";
 import { Avatar, Document } from "./entities";
@@ -41,6 +41,20 @@ describe(`file fields on S3 and ${DB}`, () => {
     expect(await secret.exists("users/9/contract.pdf")).toBe(false);
     await loaded.contract.delete();
     expect(await secret.listdir("users/9")).toEqual({ directories: [], files: [] });
+  });
+
+  it("reconciles the private storage with its rows: one listing, the orphan deleted, the rest kept", async () => {
+    const doc = Object.assign(new Document(), { ownerId: 31 });
+    await doc.contract.save("signed.pdf", "kept");
+    await secret.save("users/31/forgotten.pdf", "orphan");
+    const requests = countRequests(secret.client);
+    const [report] = await reconcileFiles(ds, { storages: ["private"], minAge: 0, deleteOrphans: true });
+    expect(report.orphans.map((o) => o.name)).toContain("users/31/forgotten.pdf");
+    expect(report.orphans.map((o) => o.name)).not.toContain("users/31/signed.pdf");
+    expect(report.failures).toEqual([]);
+    expect(await secret.exists("users/31/forgotten.pdf")).toBe(false);
+    expect(await secret.exists("users/31/signed.pdf")).toBe(true);
+    expect(requests.names.filter((n) => n === "ListObjectsV2Command")).toHaveLength(1);
   });
 
   it("stores svg as an attachment unless the field allows it inline", async () => {
