@@ -15,7 +15,7 @@ export function checkUploadLimits(where: string, maxSize: number | undefined, ac
     throw new StorageConfigError(`${where}: accept must be a non-empty array, like ["image/*", ".pdf"].`);
   for (const entry of accept) {
     const ok =
-      typeof entry === "string" && /^(?:\.[^./\s]+|[a-z0-9!#$&^_.+-]+\/(?:\*|[a-z0-9!#$&^_.+-]+))$/i.test(entry);
+      typeof entry === "string" && /^(?:\.[^/\s]*[^./\s]|[a-z0-9!#$&^_.+-]+\/(?:\*|[a-z0-9!#$&^_.+-]+))$/i.test(entry);
     if (!ok)
       throw new StorageConfigError(
         `${where}: accept entry ${JSON.stringify(entry)} is neither a content type ("image/png", "image/*") ` +
@@ -26,14 +26,16 @@ export function checkUploadLimits(where: string, maxSize: number | undefined, ac
 
 /**
  * Whether a file named `name`, stored as `contentType`, is one `accept` allows: its content type
- * matches a type entry (`image/*` any image), or its extension a `.ext` entry, case aside.
+ * matches a type entry (`image/*` any image), or its name ends with a `.ext` entry (`.tar.gz` too),
+ * case aside. An extension entry says nothing of the type stored: list types where that matters.
  */
 export function isAccepted(accept: readonly string[], name: string, contentType: string): boolean {
   const type = contentType.split(";")[0].trim().toLowerCase();
-  const ext = path.posix.extname(name).toLowerCase();
+  const base = path.posix.basename(name).toLowerCase();
   return accept.some((entry) => {
     const e = entry.toLowerCase();
-    if (e.startsWith(".")) return ext === e;
+    // ".tar.gz" too; a name that is only the extension (".pdf") has none
+    if (e.startsWith(".")) return base.endsWith(e) && base.length > e.length;
     return e.endsWith("/*") ? type.startsWith(e.slice(0, -1)) : type === e;
   });
 }

@@ -111,6 +111,9 @@ export class Storage {
   async save(name: string, content: FileContent, options: StorageSaveOptions = {}): Promise<string> {
     const key = this.#key(name);
     const maxLength = options.maxLength;
+    // before the content is opened: a bad limit must not leave a file handle behind
+    if (options.maxSize !== undefined || options.accept !== undefined)
+      checkUploadLimits("save()", options.maxSize, options.accept);
     let info: Awaited<ReturnType<typeof toDriverBody>>;
     try {
       info = await toDriverBody(content);
@@ -171,7 +174,6 @@ export class Storage {
   ): DriverBody {
     const { accept, maxSize } = options;
     if (accept === undefined && maxSize === undefined) return body;
-    checkUploadLimits("save()", maxSize, accept);
     const refuse = (rule: "accept" | "maxSize", why: string) => {
       if (body.kind === "stream") body.stream.destroy();
       return new FileValidationError(`Cannot save ${JSON.stringify(key)}: ${why}; nothing was stored.`, {
@@ -185,24 +187,26 @@ export class Storage {
         "accept",
         `${contentType} files${extensionOf(name)} are not accepted here; upload ${accept.join(", ")}`,
       );
-    if (maxSize === undefined) return body;
-    const known = body.kind === "buffer" ? body.buffer.length : body.length;
-    if (known !== null) {
-      if (known > maxSize) throw refuse("maxSize", `it is ${known} bytes, over the ${maxSize} allowed`);
+    if (maxSize === undefined || body.kind === "buffer") {
+      if (body.kind === "buffer" && maxSize !== undefined && body.buffer.length > maxSize)
+        throw refuse("maxSize", `it is ${bytes(body.buffer.length)}, over the ${bytes(maxSize)} allowed`);
       return body;
     }
-    const stream = body.kind === "stream" ? body.stream : null;
-    if (stream === null) return body;
+    if (body.length !== null && body.length > maxSize)
+      throw refuse("maxSize", `it is ${bytes(body.length)}, over the ${bytes(maxSize)} allowed`);
+    // A declared length is checked, and the bytes are counted all the same: a file's size from stat()
+    // can be 0 (a FIFO, /proc) or grow while it is read.
+    const stream = body.stream;
     const limiter = sizeLimit(maxSize, () => {
       const error = new FileValidationError(
-        `Cannot save ${JSON.stringify(key)}: it is over the ${maxSize} bytes allowed; nothing was stored.`,
+        `Cannot save ${JSON.stringify(key)}: it is over the ${bytes(maxSize)} allowed; nothing was stored.`,
         { rule: "maxSize", key, storage: this.name },
       );
       onExceeded(error);
       return error;
     });
     pipeline(stream, limiter).catch((error) => limiter.destroy(error));
-    return { kind: "stream", stream: limiter, length: null };
+    return { kind: "stream", stream: limiter, length: body.length };
   }
 
   /** Resolves with a stream of the object's bytes (or of `range`); throws `FileNotFoundError` when missing. */
@@ -356,6 +360,8 @@ export class Storage {
     await this.#driver.close?.();
   }
 }
+
+const bytes = (n: number) => `${n} byte${n === 1 ? "" : "s"}`;
 
 function extensionOf(name: string): string {
   const ext = name.slice(name.lastIndexOf("/") + 1).match(/\.[^.]+$/)?.[0];

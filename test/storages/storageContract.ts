@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import { readdirSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -282,7 +283,7 @@ export function describeStorageContract(
           const error = await storage.save(`${prefix}/big.bin`, content, { maxSize: 1000 }).catch((e: unknown) => e);
           expect(error).toBeInstanceOf(FileValidationError);
           expect(error).toMatchObject({ rule: "maxSize", code: "FILE_VALIDATION", key: `${prefix}/big.bin` });
-          expect((error as Error).message).toMatch(/bytes, over the 1000 allowed; nothing was stored\.$/);
+          expect((error as Error).message).toMatch(/bytes, over the 1000 bytes allowed; nothing was stored\.$/);
         }
         expect((await storage.listdir(prefix)).files).toEqual([]);
         const key = await storage.save(`${prefix}/exact.bin`, Buffer.alloc(1000), { maxSize: 1000 });
@@ -307,6 +308,12 @@ export function describeStorageContract(
       expect((await storage.listdir(prefix)).files).toEqual([]);
       const { stream } = generatedStream(200_000);
       expect(await storage.size(await storage.save(`${prefix}/fits.bin`, stream, { maxSize: 200_000 }))).toBe(200_000);
+      // a file whose stat() size understates its content (a FIFO, /proc, a file still growing) is counted too
+      const procFile = await storage
+        .save(`${prefix}/maps.txt`, fromPath("/proc/self/maps"), { maxSize: 100 })
+        .catch((e: unknown) => e);
+      expect(procFile).toBeInstanceOf(FileValidationError);
+      expect(await storage.exists(`${prefix}/maps.txt`)).toBe(false);
     });
 
     it("accepts only the content types and extensions in accept, before writing", async () => {
@@ -327,9 +334,15 @@ export function describeStorageContract(
       expect(claimed).toBeInstanceOf(FileValidationError);
       expect(await storage.exists(`${prefix}/c.html`)).toBe(false);
       expect(await storage.exists(`${prefix}/d.png`)).toBe(false);
+      expect(await storage.save(`${prefix}/f.TAR.gz`, "x", { accept: [".tar.gz"] })).toBe(`${prefix}/f.TAR.gz`);
       await expect(storage.save(`${prefix}/e.png`, "x", { accept: ["png"] })).rejects.toThrow(
         'accept entry "png" is neither a content type',
       );
+      // a bad option is refused before the content is opened: no file handle is left behind
+      const open = readdirSync("/proc/self/fd").length;
+      for (let i = 0; i < 10; i++)
+        await storage.save(`${prefix}/g.txt`, fromPath("/proc/self/maps"), { accept: ["txt"] }).catch(() => undefined);
+      expect(readdirSync("/proc/self/fd").length).toBeLessThan(open + 5);
     });
 
     it("rejects unsupported content with a typed error and writes nothing", async () => {
