@@ -95,7 +95,11 @@ export async function orphansCommand(args: string[], io: CliIo): Promise<number>
   storages.configure(await loadStorages(values.config, io.env, io.cwd));
   const dataSource = await loadDataSource(values.config, io.cwd);
   const initializedHere = !dataSource.isInitialized;
-  if (initializedHere) await dataSource.initialize();
+  if (initializedHere) {
+    // a read of the rows: never change the schema on the way (the app's options may say to)
+    dataSource.setOptions({ synchronize: false, migrationsRun: false, dropSchema: false });
+    await dataSource.initialize();
+  }
   try {
     const reports = await reconcileFiles(dataSource, {
       minAge,

@@ -1,22 +1,13 @@
-import path from "node:path";
 import type { DataSource } from "typeorm";
-import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
-import type { EntityMetadata } from "typeorm/metadata/EntityMetadata";
 import { StorageConfigError } from "../errors/StorageConfigError";
-import { FileSystemStorage } from "../storage/FileSystemStorage";
-import { S3Storage } from "../storage/S3Storage";
 import type { Storage } from "../storage/Storage";
+import { placesOverlap, type StoragePlace, storagePlace } from "../storage/storagePlace";
 import type { StoredObject } from "../types";
-import { FileColumnTransformer } from "./FileColumnTransformer";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
-import { getFileFields } from "./fileFields";
-import { resolveStorage } from "./resolveStorage";
+import { type FileKeyColumn, fileKeyColumns, type KeyRow, keysHeld, keysOf } from "./fileKeyColumns";
 
 /** Objects younger than this are never orphans: their row may not be committed yet (bytes go first). */
 export const DEFAULT_ORPHAN_MIN_AGE = 24 * 3600;
-
-/** Rows read per query while collecting the keys the database holds. */
-const PAGE = 5000;
 
 export interface ReconcileFilesOptions {
   /**
@@ -59,22 +50,22 @@ export interface ReconcileStorageReport {
   orphans: StoredObject[];
   /** Unreferenced objects younger than `minAge`: left alone. */
   recent: number;
-  /** Rows naming a key under those prefixes that the storage does not have. */
+  /**
+   * Rows naming a key under those prefixes that the storage does not have (for columns whose every
+   * use keeps its files in this storage).
+   */
   missing: MissingFile[];
   /** Orphans deleted (with `deleteOrphans`). */
   deleted: number;
+  /**
+   * Orphans not deleted because a row named them when checked again just before deleting (written
+   * while the storage was compared); they are not in `orphans`.
+   */
+  keptOnRecheck: number;
   /** Why the orphans of this storage were not deleted although asked, or null. */
   notDeleted: string | null;
   /** Orphans whose deletion failed, and why. */
   failures: { name: string; reason: string }[];
-}
-
-interface FileColumn {
-  metadata: EntityMetadata;
-  column: ColumnMetadata;
-  field: FileFieldDefinition;
-  /** `Post.attachment`: the entity declaring it (a single-table child, not its parent), and the path. */
-  label: string;
 }
 
 /**
@@ -82,13 +73,18 @@ interface FileColumn {
  * hold: objects no row names (orphans: left by raw SQL deletes, cascades, `orphanedRowAction`, crashed
  * requests, uploads never attached) and rows whose object is missing. Lists each storage once (under
  * the fields' `uploadTo` directories when every field has a template, else whole) and reads the key
- * columns page by page; with `deleteOrphans`, deletes the orphans, except in a storage where a field
- * keeps replaced files (`keepFiles`), whose old files are unreferenced on purpose.
+ * columns page by page, soft-deleted rows included.
  *
- * Objects of the same storage that are not file fields' (saved by your code through `storage.save`)
- * count as orphans too: run it without `deleteOrphans` first. Throws `StorageConfigError` for a
- * DataSource that is not initialized or a bad option, and the storage's or the driver's error when
- * listing or reading fails.
+ * A key counts wherever it points: storages sharing a place (two names for one location, one
+ * location inside another, columns declared with different storages by classes sharing a table) see
+ * each other's keys. With `deleteOrphans` each orphan is checked against the database once more just
+ * before it is deleted, and nothing is deleted where a field sharing the place keeps replaced files
+ * (`keepFiles`): its old files are unreferenced on purpose.
+ *
+ * Objects saved into the same directories by other code, and storages no file column uses, are
+ * unknown to it: run it without `deleteOrphans` first. Throws `StorageConfigError` for a DataSource
+ * that is not initialized or a bad option, and the storage's or the driver's error when listing or
+ * reading fails.
  */
 export async function reconcileFiles(
   dataSource: DataSource,
@@ -106,150 +102,154 @@ export async function reconcileFiles(
     throw new StorageConfigError(`concurrency must be an integer from 1 to 1000, got ${String(concurrency)}.`);
   const cutoff = (options.now ?? new Date()).getTime() - minAge * 1000;
 
-  const byStorage = new Map<Storage, FileColumn[]>();
-  for (const column of fileColumns(dataSource)) {
-    const storage = resolveStorage(column.field.storage);
-    byStorage.set(storage, [...(byStorage.get(storage) ?? []), column]);
-  }
+  const columns = fileKeyColumns(dataSource);
+  const used = [...new Set(columns.flatMap((c) => c.uses.map((use) => use.storage)))];
   const wanted = options.storages;
   if (wanted) {
-    const found = new Set([...byStorage.keys()].map((storage) => storage.name));
-    const unknown = wanted.filter((name) => !found.has(name));
+    const names = new Set(used.map((storage) => storage.name));
+    const unknown = wanted.filter((name) => !names.has(name));
     if (unknown.length > 0)
       throw new StorageConfigError(
         `No file column of this DataSource keeps its files in ${unknown.map((n) => `"${n}"`).join(", ")}. ` +
-          `Those it uses: ${[...found].map((n) => `"${n}"`).join(", ") || "none"}.`,
+          `Those it uses: ${[...names].map((n) => `"${n}"`).join(", ") || "none"}.`,
       );
   }
-
-  // Every storage's keys are read, also of storages not reported on: two storages may keep their
-  // objects in one place (the same bucket and location, or one inside the other).
-  const referencedBy = new Map<Storage, Map<string, MissingFile[]>>();
-  for (const [storage, columns] of byStorage) {
-    const referenced = new Map<string, MissingFile[]>();
-    for (const column of columns) {
-      for await (const row of keysOf(dataSource, column)) {
-        const rows = referenced.get(row.key);
-        if (rows) rows.push(row);
-        else referenced.set(row.key, [row]);
-      }
-    }
-    referencedBy.set(storage, referenced);
+  const rowsOf = new Map<FileKeyColumn, KeyRow[]>();
+  for (const column of columns) {
+    const rows: KeyRow[] = [];
+    for await (const row of keysOf(dataSource, column)) rows.push(row);
+    rowsOf.set(column, rows);
   }
 
   const reports: ReconcileStorageReport[] = [];
-  for (const [storage, columns] of byStorage) {
+  for (const storage of used) {
     if (wanted && !wanted.includes(storage.name ?? "")) continue;
-    const referenced = referencedBy.get(storage) as Map<string, MissingFile[]>;
-    const { alsoReferenced, foreign } = neighbours(storage, referencedBy);
-    const prefixes = listedPrefixes(columns.map((c) => c.field));
-    const listed: StoredObject[] = [];
-    for (const prefix of prefixes)
-      for (const object of await storage.listAll(prefix))
-        if (!foreign.some((inner) => object.name.startsWith(inner))) listed.push(object);
-    const names = new Set(listed.map((object) => object.name));
-    const unreferenced = listed.filter((object) => !referenced.has(object.name) && !alsoReferenced.has(object.name));
-    const orphans = unreferenced.filter((object) => object.lastModified.getTime() <= cutoff);
-    const keeping = columns.filter((c) => c.field.keepFiles).map((c) => label(c));
-    const report: ReconcileStorageReport = {
-      storage: storage.name,
-      fields: [...new Set(columns.map(label))],
-      prefixes,
-      objects: listed.length,
-      referenced: referenced.size,
-      orphans,
-      recent: unreferenced.length - orphans.length,
-      missing: [...referenced]
-        .filter(([key]) => !names.has(key) && prefixes.some((prefix) => prefix === "" || key.startsWith(prefix)))
-        .filter(([key]) => !foreign.some((inner) => key.startsWith(inner)))
-        .flatMap(([, rows]) => rows),
-      deleted: 0,
-      notDeleted: null,
-      failures: [],
-    };
-    if (options.deleteOrphans && orphans.length > 0) {
-      if (keeping.length > 0) {
-        report.notDeleted =
-          `${keeping.join(", ")} keeps replaced and removed files (keepFiles), so unreferenced objects in this ` +
-          "storage are kept on purpose; delete them yourself if you no longer want them.";
-      } else {
-        await deleteAll(storage, orphans, concurrency, report);
-      }
-    }
-    reports.push(report);
+    reports.push(await reconcileStorage(dataSource, storage, columns, rowsOf, { cutoff, concurrency, options }));
   }
   return reports;
 }
 
-/**
- * Where a storage keeps its objects: a namespace (an S3 endpoint and bucket, the file system, or the
- * storage itself) and its location's prefix in it.
- */
-function placeOf(storage: Storage): { space: unknown; prefix: string } {
-  if (storage instanceof S3Storage) {
-    const { endpointUrl, regionName, bucketName, keyPrefix } = storage.settings;
-    return { space: `s3 ${endpointUrl?.href ?? regionName ?? ""} ${bucketName}`, prefix: keyPrefix };
-  }
-  if (storage instanceof FileSystemStorage) {
-    return { space: "file system", prefix: `${path.resolve(storage.location).split(path.sep).join("/")}/` };
-  }
-  return { space: storage, prefix: "" };
-}
-
-/**
- * What the other storages of the DataSource mean for `storage`'s listing: the keys they reference at
- * the very same place (a second name for one bucket location), and the key prefixes of those whose
- * location lies inside its own, whose objects are theirs, not orphans of `storage`.
- */
-function neighbours(
+async function reconcileStorage(
+  dataSource: DataSource,
   storage: Storage,
-  referencedBy: ReadonlyMap<Storage, ReadonlyMap<string, MissingFile[]>>,
-): { alsoReferenced: Set<string>; foreign: string[] } {
-  const here = placeOf(storage);
-  const alsoReferenced = new Set<string>();
-  const foreign: string[] = [];
-  for (const [other, keys] of referencedBy) {
-    if (other === storage) continue;
-    const there = placeOf(other);
-    if (there.space !== here.space || !there.prefix.startsWith(here.prefix)) continue;
-    if (there.prefix === here.prefix) for (const key of keys.keys()) alsoReferenced.add(key);
-    else foreign.push(there.prefix.slice(here.prefix.length));
-  }
-  return { alsoReferenced, foreign };
-}
+  columns: readonly FileKeyColumn[],
+  rowsOf: ReadonlyMap<FileKeyColumn, KeyRow[]>,
+  { cutoff, concurrency, options }: { cutoff: number; concurrency: number; options: ReconcileFilesOptions },
+): Promise<ReconcileStorageReport> {
+  const here = storagePlace(storage);
+  const mine = columns.filter((c) => c.uses.some((use) => use.storage === storage));
+  const fields = mine.flatMap((c) => c.uses.filter((use) => use.storage === storage));
+  const prefixes = listedPrefixes(fields.map((use) => use.field));
+  // locations of other storages inside this one: their objects are theirs
+  const foreign = [...new Set(columns.flatMap((c) => c.uses.map((use) => use.storage)))]
+    .map(storagePlace)
+    .filter(
+      (there) => there.space === here.space && there.prefix.startsWith(here.prefix) && there.prefix !== here.prefix,
+    )
+    .map((there) => there.prefix.slice(here.prefix.length));
 
-/** The file columns of every entity of the DataSource, embedded ones included, with their fields. */
-function fileColumns(dataSource: DataSource): FileColumn[] {
-  const found: FileColumn[] = [];
-  const seen = new Set<string>();
-  // Single-table inheritance: a column of the parent's table is read once, through the parent (all its
-  // rows); a child's query would see only the child's rows.
-  const metadatas = [...dataSource.entityMetadatas].sort(
-    (a, b) => Number(a.tableType === "entity-child") - Number(b.tableType === "entity-child"),
-  );
-  for (const metadata of metadatas) {
-    for (const column of metadata.columns) {
-      if (!(column.transformer instanceof FileColumnTransformer) || column.embeddedMetadata?.isArray) continue;
-      const where = `${metadata.tablePath}\u0000${column.databaseName}`;
-      if (seen.has(where)) continue;
-      seen.add(where);
-      const owner = column.embeddedMetadata ? column.embeddedMetadata.type : column.target;
-      const field = typeof owner === "function" ? fieldNamed(owner, column.propertyName) : undefined;
-      const entity =
-        typeof column.target === "function" && dataSource.hasMetadata(column.target)
-          ? dataSource.getMetadata(column.target).name
-          : metadata.name;
-      if (field) found.push({ metadata, column, field, label: `${entity}.${column.propertyPath}` });
+  const listed: StoredObject[] = [];
+  for (const prefix of prefixes)
+    for (const object of await storage.listAll(prefix))
+      if (!foreign.some((inner) => object.name.startsWith(inner))) listed.push(object);
+  const names = new Set(listed.map((object) => object.name));
+
+  // every key of every column, wherever its storage lies, as a name in this storage
+  const referenced = new Set<string>();
+  for (const column of columns) {
+    for (const use of column.uses) {
+      const there = storagePlace(use.storage);
+      if (there.space !== here.space) continue;
+      for (const { key } of rowsOf.get(column) ?? []) {
+        const absolute = there.prefix + key;
+        if (absolute.startsWith(here.prefix)) referenced.add(absolute.slice(here.prefix.length));
+      }
     }
   }
-  return found;
+  const own = new Set(mine.flatMap((c) => (rowsOf.get(c) ?? []).map((row) => row.key)));
+  const unreferenced = listed.filter((object) => !referenced.has(object.name));
+  let orphans = unreferenced.filter((object) => object.lastModified.getTime() <= cutoff);
+  const within = (key: string) =>
+    prefixes.some((prefix) => prefix === "" || key.startsWith(prefix)) &&
+    !foreign.some((inner) => key.startsWith(inner));
+  const report: ReconcileStorageReport = {
+    storage: storage.name,
+    fields: [...new Set(fields.map((use) => use.label))],
+    prefixes,
+    objects: listed.length,
+    referenced: own.size,
+    orphans,
+    recent: unreferenced.length - orphans.length,
+    missing: mine
+      .filter((c) => c.uses.every((use) => use.storage === storage))
+      .flatMap((c) =>
+        (rowsOf.get(c) ?? [])
+          .filter((row) => within(row.key) && !names.has(row.key))
+          .map((row) => ({
+            field: [...new Set(c.uses.map((use) => use.label))].join(" or "),
+            id: row.id,
+            key: row.key,
+          })),
+      ),
+    deleted: 0,
+    keptOnRecheck: 0,
+    notDeleted: null,
+    failures: [],
+  };
+  if (!options.deleteOrphans || orphans.length === 0) return report;
+
+  const keeping = columns.flatMap((c) =>
+    c.uses
+      .filter((use) => use.field.keepFiles && placesOverlap(storagePlace(use.storage), here))
+      .map((use) => use.label),
+  );
+  if (keeping.length > 0) {
+    report.notDeleted =
+      `${[...new Set(keeping)].join(", ")} keeps replaced and removed files (keepFiles) where this storage keeps ` +
+      "its objects, so unreferenced objects there are kept on purpose; delete them yourself if you no longer want them.";
+    return report;
+  }
+  const stillNamed = await namedNow(
+    dataSource,
+    here,
+    columns,
+    orphans.map((object) => object.name),
+  );
+  orphans = orphans.filter((object) => !stillNamed.has(object.name));
+  report.keptOnRecheck = report.orphans.length - orphans.length;
+  report.orphans = orphans;
+  await deleteAll(storage, orphans, concurrency, report);
+  return report;
 }
 
-function fieldNamed(owner: Function, propertyName: string): FileFieldDefinition | undefined {
-  return getFileFields(owner).find((field) => field.propertyName === propertyName);
+/**
+ * Which of `names` (in the storage at `here`) a row names now, asked of the database again just
+ * before deleting: rows written or changed while the storage was compared, and pages a concurrent
+ * delete shifted past the reading, are seen.
+ */
+async function namedNow(
+  dataSource: DataSource,
+  here: StoragePlace,
+  columns: readonly FileKeyColumn[],
+  names: readonly string[],
+): Promise<Set<string>> {
+  const named = new Set<string>();
+  for (const column of columns) {
+    for (const use of column.uses) {
+      const there = storagePlace(use.storage);
+      if (there.space !== here.space) continue;
+      // this name, as a key of that storage
+      const asKey = new Map<string, string>();
+      for (const name of names) {
+        const absolute = here.prefix + name;
+        if (absolute.startsWith(there.prefix)) asKey.set(absolute.slice(there.prefix.length), name);
+      }
+      if (asKey.size === 0) continue;
+      for (const key of await keysHeld(dataSource, column, [...asKey.keys()])) named.add(asKey.get(key) as string);
+    }
+  }
+  return named;
 }
-
-const label = (column: FileColumn) => column.label;
 
 /**
  * The directories every upload of these fields goes under: the part of each `uploadTo` template before
@@ -267,31 +267,6 @@ function listedPrefixes(fields: readonly FileFieldDefinition[]): string[] {
   }
   const sorted = [...prefixes].sort();
   return sorted.filter((prefix) => !sorted.some((other) => other !== prefix && prefix.startsWith(other)));
-}
-
-/** The non-empty keys a file column holds, with the primary key of each row, a page at a time. */
-async function* keysOf(
-  dataSource: DataSource,
-  { metadata, column, label: field }: FileColumn,
-): AsyncGenerator<MissingFile> {
-  const primary = metadata.primaryColumns;
-  for (let offset = 0; ; offset += PAGE) {
-    const query = dataSource
-      .createQueryBuilder()
-      .from(metadata.target, "t")
-      .select(`t.${column.propertyPath}`, "key")
-      .where(`t.${column.propertyPath} IS NOT NULL`)
-      .andWhere(`t.${column.propertyPath} <> ''`);
-    primary.forEach((pk, i) => {
-      query.addSelect(`t.${pk.propertyPath}`, `pk${i}`).addOrderBy(`t.${pk.propertyPath}`, "ASC");
-    });
-    const rows: Record<string, unknown>[] = await query.offset(offset).limit(PAGE).getRawMany();
-    for (const row of rows) {
-      const id = Object.fromEntries(primary.map((pk, i) => [pk.propertyPath, row[`pk${i}`]]));
-      yield { field, id, key: String(row.key) };
-    }
-    if (rows.length < PAGE) return;
-  }
 }
 
 async function deleteAll(

@@ -1,0 +1,117 @@
+import type { DataSource } from "typeorm";
+import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
+import type { EntityMetadata } from "typeorm/metadata/EntityMetadata";
+import type { Storage } from "../storage/Storage";
+import { FileColumnTransformer } from "./FileColumnTransformer";
+import type { FileFieldDefinition } from "./FileFieldDefinition";
+import { getFileFields } from "./fileFields";
+import { resolveStorage } from "./resolveStorage";
+
+/** Rows read per query while collecting keys, and keys per `IN (...)` when checking them again. */
+const PAGE = 5000;
+const BATCH = 500;
+
+/** One file field as an entity class uses it: its definition, its storage, and `Post.attachment`. */
+export interface FileColumnUse {
+  field: FileFieldDefinition;
+  storage: Storage;
+  label: string;
+}
+
+/**
+ * A database column holding file keys, read once through `metadata` (for single-table inheritance,
+ * the parent: all rows), with every use of it: classes sharing a table may declare the column with
+ * different storages (single-table children, a subclass redeclaring an inherited field).
+ */
+export interface FileKeyColumn {
+  metadata: EntityMetadata;
+  column: ColumnMetadata;
+  uses: FileColumnUse[];
+}
+
+/** A non-empty key a row holds, with the row's primary key. */
+export interface KeyRow {
+  key: string;
+  id: Record<string, unknown>;
+}
+
+/**
+ * The columns holding file keys in the DataSource's tables, embedded ones included, each with the
+ * fields every entity class declares on it (resolved as the accessor resolves them: the class's own
+ * definition, else the nearest inherited one).
+ */
+export function fileKeyColumns(dataSource: DataSource): FileKeyColumn[] {
+  const byPlace = new Map<string, FileKeyColumn>();
+  // parents first: a single-table parent's metadata reads every row of the table
+  const metadatas = [...dataSource.entityMetadatas].sort(
+    (a, b) => Number(a.tableType === "entity-child") - Number(b.tableType === "entity-child"),
+  );
+  for (const metadata of metadatas) {
+    for (const column of metadata.columns) {
+      if (!(column.transformer instanceof FileColumnTransformer) || column.embeddedMetadata?.isArray) continue;
+      const where = `${metadata.tablePath}\u0000${column.databaseName}`;
+      let entry = byPlace.get(where);
+      if (!entry) {
+        entry = { metadata, column, uses: [] };
+        byPlace.set(where, entry);
+      }
+      const owner = column.embeddedMetadata ? column.embeddedMetadata.type : metadata.target;
+      const field =
+        typeof owner === "function"
+          ? getFileFields(owner).find((f) => f.propertyName === column.propertyName)
+          : undefined;
+      if (!field) continue; // a single-table parent sees its children's columns, not their fields
+      const storage = resolveStorage(field.storage);
+      const label = `${metadata.name}.${column.propertyPath}`;
+      if (!entry.uses.some((use) => use.storage === storage && use.label === label))
+        entry.uses.push({ field, storage, label });
+    }
+  }
+  return [...byPlace.values()].filter((entry) => entry.uses.length > 0);
+}
+
+/**
+ * The non-empty keys a column holds, soft-deleted rows included (`recover()` must find their files), a
+ * page at a time in primary-key order.
+ */
+export async function* keysOf(dataSource: DataSource, { metadata, column }: FileKeyColumn): AsyncGenerator<KeyRow> {
+  const primary = metadata.primaryColumns;
+  for (let offset = 0; ; offset += PAGE) {
+    const query = dataSource
+      .createQueryBuilder()
+      .withDeleted()
+      .from(metadata.target, "t")
+      .select(`t.${column.propertyPath}`, "key")
+      .where(`t.${column.propertyPath} IS NOT NULL`)
+      .andWhere(`t.${column.propertyPath} <> ''`);
+    primary.forEach((pk, i) => {
+      query.addSelect(`t.${pk.propertyPath}`, `pk${i}`).addOrderBy(`t.${pk.propertyPath}`, "ASC");
+    });
+    const rows: Record<string, unknown>[] = await query.offset(offset).limit(PAGE).getRawMany();
+    for (const row of rows) {
+      const id = Object.fromEntries(primary.map((pk, i) => [pk.propertyPath, row[`pk${i}`]]));
+      yield { key: String(row.key), id };
+    }
+    if (rows.length < PAGE) return;
+  }
+}
+
+/** Which of `keys` some row of the column holds now, soft-deleted rows included. */
+export async function keysHeld(
+  dataSource: DataSource,
+  { metadata, column }: FileKeyColumn,
+  keys: readonly string[],
+): Promise<Set<string>> {
+  const held = new Set<string>();
+  for (let i = 0; i < keys.length; i += BATCH) {
+    const rows: { key: unknown }[] = await dataSource
+      .createQueryBuilder()
+      .withDeleted()
+      .from(metadata.target, "t")
+      .select(`t.${column.propertyPath}`, "key")
+      .where(`t.${column.propertyPath} IN (:...keys)`, { keys: keys.slice(i, i + BATCH) })
+      .getRawMany();
+    for (const row of rows) held.add(String(row.key));
+  }
+  return held;
+}

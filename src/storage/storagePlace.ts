@@ -1,0 +1,29 @@
+import path from "node:path";
+import { FileSystemStorage } from "./FileSystemStorage";
+import { S3Storage } from "./S3Storage";
+import type { Storage } from "./Storage";
+
+/**
+ * Where a storage keeps its objects: a namespace and its location's prefix in it. Two storages whose
+ * namespaces are equal and whose prefixes are equal, or one inside the other, see some of the same
+ * objects. On S3 the namespace is the bucket name alone (endpoints are spelled in many ways, and two
+ * buckets of one name on two servers only make storages look shared, never the reverse); on disk it
+ * is the file system, with the location's absolute path as prefix; any other storage is its own.
+ */
+export interface StoragePlace {
+  space: unknown;
+  prefix: string;
+}
+
+export function storagePlace(storage: Storage): StoragePlace {
+  if (storage instanceof S3Storage)
+    return { space: `s3 ${storage.settings.bucketName}`, prefix: storage.settings.keyPrefix };
+  if (storage instanceof FileSystemStorage)
+    return { space: "file system", prefix: `${path.resolve(storage.location).split(path.sep).join("/")}/` };
+  return { space: storage, prefix: "" };
+}
+
+/** Whether the two places share objects: one namespace, and one prefix equal to or inside the other. */
+export function placesOverlap(a: StoragePlace, b: StoragePlace): boolean {
+  return a.space === b.space && (a.prefix.startsWith(b.prefix) || b.prefix.startsWith(a.prefix));
+}
