@@ -62,6 +62,9 @@ function printReport(out: CliStream, report: ReconcileStorageReport, deleting: b
   if (deleting) {
     lines.push(
       report.notDeleted === null ? `  ${report.deleted} deleted` : `  none deleted: ${report.notDeleted}`,
+      ...(report.keptOnRecheck > 0
+        ? [`  ${report.keptOnRecheck} kept: a row named them when asked again before deleting`]
+        : []),
       ...report.failures.map((f) => `    could not delete ${f.name}: ${f.reason}`),
     );
   }
