@@ -161,8 +161,8 @@ export class Storage {
 
   /**
    * Applies `accept` and `maxSize` before any byte is written: throws `FileValidationError` (closing the
-   * content) for a refused type or a known size over the limit, and puts a stream of unknown length
-   * through `sizeLimit`, which fails the write past the limit (reported through `onExceeded`).
+   * content) for a refused type or a known size over the limit, and puts every stream through
+   * `sizeLimit`, which fails the write past the limit (reported through `onExceeded`).
    */
   #limit(
     key: string,
