@@ -23,9 +23,14 @@ function isMulterFile(value: unknown): value is MulterFileLike {
   return (Buffer.isBuffer(v.buffer) || typeof v.path === "string") && ("originalname" in v || "mimetype" in v);
 }
 
+/**
+ * A local file as a stream. Its length is what stat() says for a regular file with content; otherwise
+ * (a FIFO, a device, a /proc file, which report 0 and hold more) it is left unknown, and counted.
+ */
 async function fileBody(path: string): Promise<DriverBody> {
-  const { size } = await stat(path);
-  return { kind: "stream", stream: createReadStream(path), length: size };
+  const info = await stat(path);
+  const length = info.isFile() && info.size > 0 ? info.size : null;
+  return { kind: "stream", stream: createReadStream(path), length };
 }
 
 /**

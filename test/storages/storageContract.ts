@@ -108,6 +108,18 @@ export function describeStorageContract(
       },
     );
 
+    it("saves a local file whose size stat() does not know (a /proc file) in full", async () => {
+      const key = await storage.save(`${prefix}/status.txt`, fromPath("/proc/self/status"));
+      expect((await storage.read(key)).toString()).toMatch(/^Name:/);
+      const dir = await mkdtemp(join(tmpdir(), "contract-empty-"));
+      try {
+        await writeFile(join(dir, "empty.txt"), "");
+        expect(await storage.size(await storage.save(`${prefix}/empty.txt`, fromPath(join(dir, "empty.txt"))))).toBe(0);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
     it("saves a stream of unknown length and reports its exact size", async () => {
       const { stream, digest } = generatedStream(300_000, 7_000);
       const key = await storage.save(`${prefix}/stream.bin`, stream);
