@@ -72,10 +72,10 @@ export function fileKeyColumns(dataSource: DataSource): FileKeyColumn[] {
 
 /**
  * The non-empty keys a column holds, soft-deleted rows included (`recover()` must find their files), a
- * page at a time in primary-key order.
+ * page at a time in primary-key order. Only the keys are kept: `rowsNaming` finds the rows of the few
+ * that need them.
  */
-export async function* keysOf(dataSource: DataSource, { metadata, column }: FileKeyColumn): AsyncGenerator<KeyRow> {
-  const primary = metadata.primaryColumns;
+export async function* keysOf(dataSource: DataSource, { metadata, column }: FileKeyColumn): AsyncGenerator<string> {
   for (let offset = 0; ; offset += PAGE) {
     const query = dataSource
       .createQueryBuilder()
@@ -84,34 +84,35 @@ export async function* keysOf(dataSource: DataSource, { metadata, column }: File
       .select(`t.${column.propertyPath}`, "key")
       .where(`t.${column.propertyPath} IS NOT NULL`)
       .andWhere(`t.${column.propertyPath} <> ''`);
-    primary.forEach((pk, i) => {
-      query.addSelect(`t.${pk.propertyPath}`, `pk${i}`).addOrderBy(`t.${pk.propertyPath}`, "ASC");
-    });
-    const rows: Record<string, unknown>[] = await query.offset(offset).limit(PAGE).getRawMany();
-    for (const row of rows) {
-      const id = Object.fromEntries(primary.map((pk, i) => [pk.propertyPath, row[`pk${i}`]]));
-      yield { key: String(row.key), id };
-    }
+    for (const pk of metadata.primaryColumns) query.addOrderBy(`t.${pk.propertyPath}`, "ASC");
+    const rows: { key: unknown }[] = await query.offset(offset).limit(PAGE).getRawMany();
+    for (const row of rows) yield String(row.key);
     if (rows.length < PAGE) return;
   }
 }
 
-/** Which of `keys` some row of the column holds now, soft-deleted rows included. */
-export async function keysHeld(
+/** The rows of the column that hold one of `keys` now, soft-deleted ones included, with their primary keys. */
+export async function rowsNaming(
   dataSource: DataSource,
   { metadata, column }: FileKeyColumn,
   keys: readonly string[],
-): Promise<Set<string>> {
-  const held = new Set<string>();
+): Promise<KeyRow[]> {
+  const found: KeyRow[] = [];
+  const primary = metadata.primaryColumns;
   for (let i = 0; i < keys.length; i += BATCH) {
-    const rows: { key: unknown }[] = await dataSource
+    const query = dataSource
       .createQueryBuilder()
       .withDeleted()
       .from(metadata.target, "t")
       .select(`t.${column.propertyPath}`, "key")
-      .where(`t.${column.propertyPath} IN (:...keys)`, { keys: keys.slice(i, i + BATCH) })
-      .getRawMany();
-    for (const row of rows) held.add(String(row.key));
+      .where(`t.${column.propertyPath} IN (:...keys)`, { keys: keys.slice(i, i + BATCH) });
+    primary.forEach((pk, n) => {
+      query.addSelect(`t.${pk.propertyPath}`, `pk${n}`);
+    });
+    for (const row of (await query.getRawMany()) as Record<string, unknown>[]) {
+      const id = Object.fromEntries(primary.map((pk, n) => [pk.propertyPath, row[`pk${n}`]]));
+      found.push({ key: String(row.key), id });
+    }
   }
-  return held;
+  return found;
 }

@@ -4,7 +4,7 @@ import type { Storage } from "../storage/Storage";
 import { placesOverlap, type StoragePlace, storagePlace } from "../storage/storagePlace";
 import type { StoredObject } from "../types";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
-import { type FileKeyColumn, fileKeyColumns, type KeyRow, keysHeld, keysOf } from "./fileKeyColumns";
+import { type FileKeyColumn, fileKeyColumns, keysOf, rowsNaming } from "./fileKeyColumns";
 
 /** Objects younger than this are never orphans: their row may not be committed yet (bytes go first). */
 export const DEFAULT_ORPHAN_MIN_AGE = 24 * 3600;
@@ -114,17 +114,17 @@ export async function reconcileFiles(
           `Those it uses: ${[...names].map((n) => `"${n}"`).join(", ") || "none"}.`,
       );
   }
-  const rowsOf = new Map<FileKeyColumn, KeyRow[]>();
+  const keysIn = new Map<FileKeyColumn, string[]>();
   for (const column of columns) {
-    const rows: KeyRow[] = [];
-    for await (const row of keysOf(dataSource, column)) rows.push(row);
-    rowsOf.set(column, rows);
+    const keys: string[] = [];
+    for await (const key of keysOf(dataSource, column)) keys.push(key);
+    keysIn.set(column, keys);
   }
 
   const reports: ReconcileStorageReport[] = [];
   for (const storage of used) {
     if (wanted && !wanted.includes(storage.name ?? "")) continue;
-    reports.push(await reconcileStorage(dataSource, storage, columns, rowsOf, { cutoff, concurrency, options }));
+    reports.push(await reconcileStorage(dataSource, storage, columns, keysIn, { cutoff, concurrency, options }));
   }
   return reports;
 }
@@ -133,7 +133,7 @@ async function reconcileStorage(
   dataSource: DataSource,
   storage: Storage,
   columns: readonly FileKeyColumn[],
-  rowsOf: ReadonlyMap<FileKeyColumn, KeyRow[]>,
+  keysIn: ReadonlyMap<FileKeyColumn, string[]>,
   { cutoff, concurrency, options }: { cutoff: number; concurrency: number; options: ReconcileFilesOptions },
 ): Promise<ReconcileStorageReport> {
   const here = storagePlace(storage);
@@ -160,13 +160,13 @@ async function reconcileStorage(
     for (const use of column.uses) {
       const there = storagePlace(use.storage);
       if (there.space !== here.space) continue;
-      for (const { key } of rowsOf.get(column) ?? []) {
+      for (const key of keysIn.get(column) ?? []) {
         const absolute = there.prefix + key;
         if (absolute.startsWith(here.prefix)) referenced.add(absolute.slice(here.prefix.length));
       }
     }
   }
-  const own = new Set(mine.flatMap((c) => (rowsOf.get(c) ?? []).map((row) => row.key)));
+  const own = new Set(mine.flatMap((c) => keysIn.get(c) ?? []));
   const unreferenced = listed.filter((object) => !referenced.has(object.name));
   let orphans = unreferenced.filter((object) => object.lastModified.getTime() <= cutoff);
   const within = (key: string) =>
@@ -180,22 +180,18 @@ async function reconcileStorage(
     referenced: own.size,
     orphans,
     recent: unreferenced.length - orphans.length,
-    missing: mine
-      .filter((c) => c.uses.every((use) => use.storage === storage))
-      .flatMap((c) =>
-        (rowsOf.get(c) ?? [])
-          .filter((row) => within(row.key) && !names.has(row.key))
-          .map((row) => ({
-            field: [...new Set(c.uses.map((use) => use.label))].join(" or "),
-            id: row.id,
-            key: row.key,
-          })),
-      ),
+    missing: [],
     deleted: 0,
     keptOnRecheck: 0,
     notDeleted: null,
     failures: [],
   };
+  // the rows of missing keys, asked for by key (only keys are held while comparing)
+  for (const column of mine.filter((c) => c.uses.every((use) => use.storage === storage))) {
+    const gone = [...new Set(keysIn.get(column) ?? [])].filter((key) => within(key) && !names.has(key));
+    const field = [...new Set(column.uses.map((use) => use.label))].join(" or ");
+    for (const row of await rowsNaming(dataSource, column, gone)) report.missing.push({ field, ...row });
+  }
   if (!options.deleteOrphans || orphans.length === 0) return report;
 
   const keeping = columns.flatMap((c) =>
@@ -245,7 +241,8 @@ async function namedNow(
         if (absolute.startsWith(there.prefix)) asKey.set(absolute.slice(there.prefix.length), name);
       }
       if (asKey.size === 0) continue;
-      for (const key of await keysHeld(dataSource, column, [...asKey.keys()])) named.add(asKey.get(key) as string);
+      for (const { key } of await rowsNaming(dataSource, column, [...asKey.keys()]))
+        named.add(asKey.get(key) as string);
     }
   }
   return named;
