@@ -32,6 +32,12 @@ export {
 export { type ServeFilesHandler, type ServeFilesOptions, serveFiles } from "./http/serveFiles";
 export { getValidName } from "./keys/getValidName";
 export { validateKey } from "./keys/validateKey";
+export {
+  type CheckStorageOptions,
+  checkStorage,
+  type StorageCheck,
+  type StorageCheckStatus,
+} from "./storage/checkStorage";
 export * from "./storage/collectStatic";
 export { FileSystemStorage } from "./storage/FileSystemStorage";
 export { InMemoryStorage } from "./storage/InMemoryStorage";

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isFileStorageError } from "../errors/FileStorageError";
 import type { CliIo } from "./CliIo";
+import { checkCommand } from "./checkCommand";
 import { collectStaticCommand } from "./collectStaticCommand";
 import { orphansCommand } from "./orphansCommand";
 import { syncMetaCommand } from "./syncMetaCommand";
@@ -11,6 +12,8 @@ import { UsageError } from "./UsageError";
 const USAGE = `Usage: typeorm-storages <command> [options]
 
 Commands:
+  check [<storage>...]           Check storages against their backends: bucket, listing, ACLs, and with
+                                 --write a probe upload and its URL (typeorm-storages check --help)
   collectstatic <source-dir>...  Copy static files into the "staticfiles" storage, skipping those
                                  already there (typeorm-storages collectstatic --help for its options)
   orphans --config <module>      Find (and with --delete remove) objects no row names, and rows
@@ -26,6 +29,7 @@ Exit codes: 0 success; 1 the command ran but something failed; 2 bad arguments o
 `;
 
 const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
+  check: checkCommand,
   collectstatic: collectStaticCommand,
   orphans: orphansCommand,
   "sync-meta": syncMetaCommand,

@@ -1,0 +1,135 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { main } from "../../src/cli/main";
+import { checkStorage, type StorageCheck } from "../../src/storage/checkStorage";
+import { FileSystemStorage } from "../../src/storage/FileSystemStorage";
+import { InMemoryStorage } from "../../src/storage/InMemoryStorage";
+import type { S3Storage } from "../../src/storage/S3Storage";
+import { createTestBucket, deleteTestBucket, makeS3Storage, strict } from "../support/s3";
+
+const statuses = (findings: StorageCheck[]) => Object.fromEntries(findings.map((f) => [f.check, f.status]));
+
+describe("checkStorage on S3", () => {
+  let bucket: string;
+  const opened: S3Storage[] = [];
+  const storage = (options: Parameters<typeof makeS3Storage>[2]) => {
+    const made = makeS3Storage(bucket, "default", options);
+    opened.push(made);
+    return made;
+  };
+  beforeAll(async () => {
+    bucket = await createTestBucket("check");
+  });
+  afterAll(async () => {
+    for (const s of opened) await s.close();
+    await deleteTestBucket(bucket);
+  });
+
+  it("finds the bucket and listing fine, and with write a probe that uploads, reads, loads by URL and goes", async () => {
+    const s3 = storage({ location: "media", querystringAuth: false, ...(strict ? { defaultAcl: "public-read" } : {}) });
+    expect(statuses(await checkStorage(s3))).toMatchObject({ bucket: "ok", list: "ok" });
+    const findings = await checkStorage(s3, { write: true });
+    expect(statuses(findings)).toMatchObject({ write: "ok", read: "ok", url: "ok", delete: "ok" });
+    expect((await s3.listAll()).map((o) => o.name)).toEqual([]);
+  });
+
+  it("says whether private objects load without a signature: anyone can on s3rver, no one on a strict server", async () => {
+    const findings = await checkStorage(storage({ location: "private" }), { write: true });
+    expect(statuses(findings)).toMatchObject({ url: "ok", private: strict ? "ok" : "failed" });
+    const privateFinding = findings.find((f) => f.check === "private") as StorageCheck;
+    expect(privateFinding.detail).toMatch(strict ? /refused \(40[13]\)/ : /loads without a signature/);
+  });
+
+  it("reports a missing bucket, with the advice the storage gives, and checks nothing else", async () => {
+    const missing = makeS3Storage(`${bucket}-missing`, "default", {});
+    opened.push(missing);
+    const findings = await checkStorage(missing, { write: true });
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ check: "bucket", status: "failed" });
+    expect(findings[0].detail).toContain("create the bucket");
+  });
+
+  it("checks a configured ACL against the bucket's Object Ownership, or says it cannot tell", async () => {
+    const findings = await checkStorage(
+      storage({ location: "acl", defaultAcl: "public-read", querystringAuth: false }),
+    );
+    const acl = findings.find((f) => f.check === "acl") as StorageCheck;
+    // neither s3rver nor Ceph disables ACLs: the check passes, or cannot read the setting
+    expect(["ok", "unknown"]).toContain(acl.status);
+    expect(acl.detail).toMatch(/accept|public-read/);
+  });
+});
+
+describe("checkStorage on disk and in memory", () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await mkdtemp(path.join(tmpdir(), "check-"));
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it("checks the directory, says how URLs are served, and probes with write", async () => {
+    const later = new FileSystemStorage({ location: path.join(root, "not-yet") });
+    expect(statuses(await checkStorage(later))).toEqual({ location: "warning", urls: "warning" });
+    const signed = new FileSystemStorage({
+      location: root,
+      baseUrl: "/private/",
+      querystringAuth: true,
+      signingSecret: "s".repeat(48),
+    });
+    expect(statuses(await checkStorage(signed, { write: true }))).toEqual({
+      location: "ok",
+      urls: "ok",
+      write: "ok",
+      read: "ok",
+      delete: "ok",
+    });
+  });
+
+  it("warns that memory keeps nothing", async () => {
+    expect(await checkStorage(new InMemoryStorage())).toEqual([
+      { check: "memory", status: "warning", detail: expect.stringContaining("lost when it exits") },
+    ]);
+  });
+});
+
+describe("typeorm-storages check", () => {
+  const run = async (args: string[], env: Record<string, string>) => {
+    let stdout = "";
+    let stderr = "";
+    const io = {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s) },
+      env,
+      cwd: tmpdir(),
+    };
+    return { code: await main(["check", ...args], io), stdout, stderr };
+  };
+
+  it("checks every storage from the environment, and exits 1 when one fails, 2 for an unknown one", async () => {
+    const root = await mkdtemp(path.join(tmpdir(), "check-cli-"));
+    try {
+      const env = {
+        MEDIA_ROOT: path.join(root, "media"),
+        PRIVATE_MEDIA_ROOT: path.join(root, "private"),
+        STATIC_ROOT: path.join(root, "static"),
+        STORAGES_SIGNING_SECRET: "x".repeat(48),
+      };
+      const ok = await run(["--write"], env);
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toContain('storage "default" (filesystem)\n');
+      expect(ok.stdout).toContain('storage "private" (filesystem)\n');
+      expect(ok.stdout).toMatch(/ {2}ok {6}write: a probe object was written/);
+      const { writeFile } = await import("node:fs/promises");
+      await writeFile(path.join(root, "blocked"), "a file where a directory should be");
+      const failed = await run(["default"], { ...env, MEDIA_ROOT: path.join(root, "blocked") });
+      expect(failed.code).toBe(1);
+      expect(failed.stdout).toContain("FAILED  location:");
+      expect((await run(["nope"], env)).code).toBe(2);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
