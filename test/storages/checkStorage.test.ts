@@ -41,6 +41,17 @@ describe("checkStorage on S3", () => {
     expect(privateFinding.detail).toMatch(strict ? /refused \(40[13]\)/ : /loads without a signature/);
   });
 
+  (strict ? it : it.skip)(
+    "fails a public storage whose objects browsers cannot read, and says how to open them (strict server: s3rver checks no permissions)",
+    async () => {
+      const findings = await checkStorage(storage({ location: "closed", querystringAuth: false }), { write: true });
+      const url = findings.find((f) => f.check === "url") as StorageCheck;
+      expect(url.status).toBe("failed");
+      expect(url.detail).toMatch(/answered 403, so browsers cannot load public files/);
+      expect(url.detail).toContain("bucket policy");
+    },
+  );
+
   it("reports a missing bucket, with the advice the storage gives, and checks nothing else", async () => {
     const missing = makeS3Storage(`${bucket}-missing`, "default", {});
     opened.push(missing);
