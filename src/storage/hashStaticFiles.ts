@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { md5OfFile } from "../content/md5OfFile";
 import { hashedStaticName, STATIC_HASH_LENGTH } from "../keys/hashedStaticName";
 import {
@@ -19,6 +19,17 @@ export interface HashedStaticFile {
   path: string;
   /** The copy's bytes when its references were rewritten; null when the copy is the file as it is. */
   content: Buffer | null;
+  /**
+   * With `content` null: the file's size and modification time when it was hashed, so that a copy
+   * made later can tell it is still the same file (`fileVersion`).
+   */
+  version: string | null;
+}
+
+/** A file's size and modification time, which change when it is written to. */
+export async function fileVersion(path: string): Promise<string> {
+  const { size, mtimeMs } = await stat(path);
+  return `${size}:${mtimeMs}`;
 }
 
 /** A file that could not be hashed, and why, in words. */
@@ -35,6 +46,7 @@ interface Scanned {
   text?: string;
   references?: StaticReference[];
   hash?: string;
+  version?: string;
 }
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -71,10 +83,14 @@ export async function hashStaticFiles(
           }
           if (!file.references?.length) file.hash = md5(bytes);
         } else {
+          const before = await fileVersion(file.path);
           file.hash = (await md5OfFile(file.path)).slice(0, STATIC_HASH_LENGTH);
+          file.version = await fileVersion(file.path);
+          if (file.version !== before) throw new Error("it changed while it was hashed; run collectstatic again");
         }
       } catch (error) {
-        failures.set(file.name, `could not be read: ${error instanceof Error ? error.message : String(error)}`);
+        const why = error instanceof Error ? error.message : String(error);
+        failures.set(file.name, why.startsWith("it changed") ? why : `could not be read: ${why}`);
       }
     }
   };
@@ -134,6 +150,7 @@ export async function hashStaticFiles(
       hashedName: hashedStaticName(file.name, file.hash as string),
       path: file.path,
       content: contents.get(file.name) ?? null,
+      version: contents.has(file.name) ? null : (file.version ?? null),
     });
   }
   const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);

@@ -3,7 +3,7 @@ import { fromPath } from "../content/fromPath";
 import { validateKey } from "../keys/validateKey";
 import type { StoredObject } from "../types";
 import type { CollectStaticFileResult, CollectStaticSummary } from "./collectStatic";
-import { hashStaticFiles } from "./hashStaticFiles";
+import { fileVersion, hashStaticFiles } from "./hashStaticFiles";
 import { StaticManifest } from "./StaticManifest";
 import type { Storage } from "./Storage";
 
@@ -45,8 +45,18 @@ export async function storeHashedCopies(run: HashedCopiesRun): Promise<void> {
       const result = { name: file.name, source: file.path, hashedName: file.hashedName };
       try {
         validateKey(file.hashedName, storage.name);
-        if (!dryRun)
+        // A copy named after content it does not hold would be cached for a year: the file must be
+        // the one hashed, before and after it is sent.
+        const unchanged = async () => file.version === null || (await fileVersion(file.path)) === file.version;
+        const changed = "it changed after it was hashed, so its copy would not match its name; run collectstatic again";
+        if (!dryRun) {
+          if (!(await unchanged())) throw new Error(changed);
           await storage.save(file.hashedName, file.content ?? fromPath(file.path), { overwrite: true, signal });
+          if (!(await unchanged())) {
+            await storage.delete(file.hashedName).catch(() => undefined);
+            throw new Error(changed);
+          }
+        }
         report({ ...result, status: "post-processed" });
       } catch (error) {
         if (signal?.aborted && (error as Error)?.name === "AbortError") summary.aborted = true;

@@ -133,6 +133,23 @@ describe.each(backends)("collectStatic with a manifest, into %s storage", (_labe
     expect((await storage.read("staticfiles.json")).toString()).toBe(before);
   });
 
+  it("fails a file edited while its hashed copy is stored, and removes that copy: it would not match its name", async () => {
+    const save = storage.save.bind(storage);
+    const hashedLogo = expected().paths["img/logo.svg"];
+    jest.spyOn(storage, "save").mockImplementation(async (name, content, options) => {
+      const saved = await save(name, content, options);
+      if (name === hashedLogo) await put("img/logo.svg", "<svg id='edited'/>"); // an editor saves meanwhile
+      return saved;
+    });
+    const summary = await collectStatic(storage, [app], { manifest: true });
+    expect(summary).toMatchObject({ failed: 1, manifestWritten: false });
+    expect(summary.failures[0]).toMatchObject({
+      name: "img/logo.svg",
+      reason: expect.stringContaining("it changed after it was hashed"),
+    });
+    expect(await storage.exists(hashedLogo)).toBe(false);
+  });
+
   it("counts a manifest it could not write as failed instead of throwing", async () => {
     const save = storage.save.bind(storage);
     jest
