@@ -48,13 +48,26 @@ export async function importModule(file: string): Promise<unknown> {
 /**
  * The storages the CLI works on: from the config module at `configPath` (relative to `cwd`) when given,
  * else `storagesFromEnv(env)`. Throws `StorageConfigError` when the module is missing, fails to load, or
- * exports no `{ name: Storage | () => Storage }` object as default or as `storages`.
+ * exports no `{ name: Storage | () => Storage }` object as default or as `storages` (resolves with null
+ * for that last case instead when not `required`).
  */
 export async function loadStorages(
   configPath: string | undefined,
   env: Record<string, string | undefined>,
   cwd: string,
-): Promise<StoragesConfig> {
+): Promise<StoragesConfig>;
+export async function loadStorages(
+  configPath: string | undefined,
+  env: Record<string, string | undefined>,
+  cwd: string,
+  options: { required: false },
+): Promise<StoragesConfig | null>;
+export async function loadStorages(
+  configPath: string | undefined,
+  env: Record<string, string | undefined>,
+  cwd: string,
+  { required = true }: { required?: boolean } = {},
+): Promise<StoragesConfig | null> {
   if (configPath === undefined) return storagesFromEnv(env);
   const file = resolve(cwd, configPath);
   if (!existsSync(file)) throw new StorageConfigError(`The config module ${file} does not exist.`);
@@ -67,6 +80,7 @@ export async function loadStorages(
     });
   }
   const config = pickConfig(loaded);
+  if (config === null && !required) return null;
   if (config === null) {
     const names = typeof loaded === "object" && loaded !== null ? Object.keys(loaded) : [];
     throw new StorageConfigError(

@@ -1,5 +1,6 @@
 import { DEFAULT_ORPHAN_MIN_AGE, type ReconcileStorageReport, reconcileFiles } from "../fields/reconcileFiles";
 import { storages } from "../storage/storages";
+import { storagesFromEnv } from "../storage/storagesFromEnv";
 import type { CliIo, CliStream } from "./CliIo";
 import { concurrencyOption, parseCommandArgs } from "./commandArgs";
 import { loadDataSource } from "./loadDataSource";
@@ -15,8 +16,9 @@ fields' uploadTo directories when all of them are templates; the key columns are
 Objects saved into the same storage by other code count as orphans too: look before --delete.
 
 Options:
-  --config <module>    A JavaScript module exporting the app's DataSource as "dataSource" and its
-                       storages (default export or "storages"). Required.
+  --config <module>    A JavaScript module exporting the app's DataSource as "dataSource". Required.
+                       Its storages: those it exports (default export or "storages"), else those it
+                       configures with storages.configure() when imported, else the environment's.
   --delete             Delete the orphans (not in a storage whose field has keepFiles).
   --min-age <age>      Only objects at least this old count as orphans, as seconds or with a unit
                        (30m, 12h, 7d); default 1d: an upload is stored before its row is written.
@@ -95,8 +97,11 @@ export async function orphansCommand(args: string[], io: CliIo): Promise<number>
   const minAge = minAgeOption(values["min-age"]);
   const concurrency = concurrencyOption(values.concurrency, 8);
   const deleting = values.delete ?? false;
-  storages.configure(await loadStorages(values.config, io.env, io.cwd));
   const dataSource = await loadDataSource(values.config, io.cwd);
+  // The module's storages; else those it configured itself when imported; else the environment's.
+  const exported = await loadStorages(values.config, io.env, io.cwd, { required: false });
+  if (exported !== null) storages.configure(exported);
+  else if (storages.names().length === 0) storages.configure(storagesFromEnv(io.env));
   const initializedHere = !dataSource.isInitialized;
   if (initializedHere) {
     // a read of the rows: never change the schema on the way (the app's options may say to)

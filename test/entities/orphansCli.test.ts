@@ -82,6 +82,38 @@ describe("typeorm-storages orphans", () => {
     expect(await notes.exists(kept.file.name)).toBe(true);
   });
 
+  it("takes the storages a module configures itself when it exports none", async () => {
+    const self = path.join(dir, "self.js");
+    writeFileSync(
+      self,
+      `
+const { DataSource, Entity, PrimaryGeneratedColumn } = require(${JSON.stringify(TYPEORM)});
+const { FileColumn, FileFieldSubscriber, InMemoryStorage, storages } = require(${JSON.stringify(SRC)});
+class Memo {}
+PrimaryGeneratedColumn()(Memo.prototype, "id");
+FileColumn("memos")(Memo.prototype, "file");
+Entity()(Memo);
+exports.memos = new InMemoryStorage();
+storages.configure({ memos: exports.memos });
+exports.dataSource = new DataSource({ type: "sqljs", entities: [Memo], subscribers: [FileFieldSubscriber], synchronize: true });
+`,
+    );
+    const module = require(self) as { dataSource: DataSource; memos: InMemoryStorage };
+    await module.dataSource.initialize();
+    try {
+      await module.memos.save("stray.txt", "x");
+      const result = await run(["--config", "self.js", "--min-age", "0"]);
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(
+        'storage "memos": Memo.file; listed (all)\n  1 objects, 0 keys in the database\n  1 orphans',
+      );
+    } finally {
+      await module.dataSource.destroy();
+      storages.configure(loaded.storages);
+    }
+  });
+
   it("exits with 2 without --config, for a bad --min-age, and for a module without a DataSource", async () => {
     expect((await run([])).stderr).toContain("orphans needs --config <module>");
     expect((await run(["--config", "app.js", "--min-age", "soon"])).code).toBe(2);
