@@ -1,8 +1,6 @@
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
 import type { DataSource } from "typeorm";
 import { StorageConfigError } from "../errors/StorageConfigError";
-import { importModule } from "./loadStorages";
+import { loadConfigModule } from "./loadStorages";
 
 function isDataSource(value: unknown): value is DataSource {
   return (
@@ -19,16 +17,7 @@ function isDataSource(value: unknown): value is DataSource {
  * fails to load, or exports none.
  */
 export async function loadDataSource(configPath: string, cwd: string): Promise<DataSource> {
-  const file = resolve(cwd, configPath);
-  if (!existsSync(file)) throw new StorageConfigError(`The config module ${file} does not exist.`);
-  let loaded: unknown;
-  try {
-    loaded = await importModule(file);
-  } catch (error) {
-    throw new StorageConfigError(`Could not load the config module ${file}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
+  const { file, loaded } = await loadConfigModule(configPath, cwd);
   const module = (loaded ?? {}) as Record<string, unknown>;
   const inner = (module.default ?? {}) as Record<string, unknown>;
   const found = [module.dataSource, inner.dataSource, module.default].find(isDataSource);

@@ -32,8 +32,7 @@ function pickConfig(value: unknown, depth = 0): StoragesConfig | null {
   return isStoragesConfig(module) ? module : null;
 }
 
-/** Loads a config module, CommonJS or ES; rejects as the module does. */
-export async function importModule(file: string): Promise<unknown> {
+async function importModule(file: string): Promise<unknown> {
   if (extname(file) === ".mjs") return import(pathToFileURL(file).href);
   try {
     return require(file);
@@ -42,6 +41,22 @@ export async function importModule(file: string): Promise<unknown> {
     // An ES module `require` cannot load (Node < 20.19, or top-level await).
     if (code === "ERR_REQUIRE_ESM" || code === "ERR_REQUIRE_ASYNC_MODULE") return import(pathToFileURL(file).href);
     throw error;
+  }
+}
+
+/**
+ * The CLI's `--config` module (`configPath` relative to `cwd`), CommonJS or ES, and its resolved path.
+ * Throws `StorageConfigError` when it is missing or fails to load.
+ */
+export async function loadConfigModule(configPath: string, cwd: string): Promise<{ file: string; loaded: unknown }> {
+  const file = resolve(cwd, configPath);
+  if (!existsSync(file)) throw new StorageConfigError(`The config module ${file} does not exist.`);
+  try {
+    return { file, loaded: await importModule(file) };
+  } catch (error) {
+    throw new StorageConfigError(`Could not load the config module ${file}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -69,16 +84,7 @@ export async function loadStorages(
   { required = true }: { required?: boolean } = {},
 ): Promise<StoragesConfig | null> {
   if (configPath === undefined) return storagesFromEnv(env);
-  const file = resolve(cwd, configPath);
-  if (!existsSync(file)) throw new StorageConfigError(`The config module ${file} does not exist.`);
-  let loaded: unknown;
-  try {
-    loaded = await importModule(file);
-  } catch (error) {
-    throw new StorageConfigError(`Could not load the config module ${file}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
+  const { file, loaded } = await loadConfigModule(configPath, cwd);
   const config = pickConfig(loaded);
   if (config === null && !required) return null;
   if (config === null) {

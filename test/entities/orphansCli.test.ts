@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { DataSource } from "typeorm";
-import { main } from "../../src/cli/main";
 import type { InMemoryStorage } from "../../src/storage/InMemoryStorage";
 import { storages } from "../../src/storage/storages";
+import { runCli } from "../support/runCli";
 
 const SRC = path.resolve(__dirname, "..", "..", "src", "index.ts");
 const TYPEORM = require.resolve("typeorm");
@@ -43,18 +43,7 @@ describe("typeorm-storages orphans", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const run = async (args: string[]) => {
-    let stdout = "";
-    let stderr = "";
-    const io = {
-      stdout: { write: (s: string) => (stdout += s) },
-      stderr: { write: (s: string) => (stderr += s) },
-      env: {},
-      cwd: dir,
-    };
-    const code = await main(["orphans", ...args], io);
-    return { code, stdout, stderr };
-  };
+  const run = (args: string[]) => runCli(["orphans", ...args], { cwd: dir });
 
   it("reports orphans and missing objects, and deletes the orphans with --delete", async () => {
     const notes = loaded.storages.notes;

@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { main } from "../../src/cli/main";
 import { checkStorage, type StorageCheck } from "../../src/storage/checkStorage";
 import { FileSystemStorage } from "../../src/storage/FileSystemStorage";
 import { InMemoryStorage } from "../../src/storage/InMemoryStorage";
 import type { S3Storage } from "../../src/storage/S3Storage";
+import { runCli } from "../support/runCli";
 import { createTestBucket, deleteTestBucket, makeS3Storage, strict } from "../support/s3";
 
 const statuses = (findings: StorageCheck[]) => Object.fromEntries(findings.map((f) => [f.check, f.status]));
@@ -107,17 +107,7 @@ describe("checkStorage on disk and in memory", () => {
 });
 
 describe("typeorm-storages check", () => {
-  const run = async (args: string[], env: Record<string, string>) => {
-    let stdout = "";
-    let stderr = "";
-    const io = {
-      stdout: { write: (s: string) => (stdout += s) },
-      stderr: { write: (s: string) => (stderr += s) },
-      env,
-      cwd: tmpdir(),
-    };
-    return { code: await main(["check", ...args], io), stdout, stderr };
-  };
+  const run = (args: string[], env: Record<string, string>) => runCli(["check", ...args], { env, cwd: tmpdir() });
 
   it("checks every storage from the environment, and exits 1 when one fails, 2 for an unknown one", async () => {
     const root = await mkdtemp(path.join(tmpdir(), "check-cli-"));

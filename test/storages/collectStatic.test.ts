@@ -1,7 +1,6 @@
 import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { main } from "../../src/cli/main";
 import { MemoryDriver } from "../../src/drivers/memory/MemoryDriver";
 import { InvalidKeyError } from "../../src/errors/InvalidKeyError";
 import { StorageConfigError } from "../../src/errors/StorageConfigError";
@@ -10,6 +9,7 @@ import { FileSystemStorage } from "../../src/storage/FileSystemStorage";
 import { InMemoryStorage } from "../../src/storage/InMemoryStorage";
 import { Storage } from "../../src/storage/Storage";
 import type { StorageDriver } from "../../src/types";
+import { runCli } from "../support/runCli";
 
 let root: string;
 let app: string;
@@ -208,18 +208,8 @@ describe("collectStatic", () => {
 });
 
 describe("typeorm-storages collectstatic", () => {
-  const run = async (args: string[]) => {
-    let stdout = "";
-    let stderr = "";
-    const io = {
-      stdout: { write: (s: string) => (stdout += s) },
-      stderr: { write: (s: string) => (stderr += s) },
-      env: { STATIC_ROOT: path.join(root, "static-root") },
-      cwd: root,
-    };
-    const code = await main(["collectstatic", ...args], io);
-    return { code, stdout, stderr };
-  };
+  const run = (args: string[]) =>
+    runCli(["collectstatic", ...args], { env: { STATIC_ROOT: path.join(root, "static-root") }, cwd: root });
 
   it("copies into the staticfiles storage from the environment, and reports", async () => {
     const dry = await run(["app", "theme", "--dry-run"]);

@@ -4,7 +4,6 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { main } from "../../src/cli/main";
 import { FileNotFoundError } from "../../src/errors/FileNotFoundError";
 import { StorageConfigError } from "../../src/errors/StorageConfigError";
 import { serveFiles } from "../../src/http/serveFiles";
@@ -13,6 +12,7 @@ import { FileSystemStorage } from "../../src/storage/FileSystemStorage";
 import { InMemoryStorage } from "../../src/storage/InMemoryStorage";
 import { StaticManifest } from "../../src/storage/StaticManifest";
 import type { Storage } from "../../src/storage/Storage";
+import { runCli } from "../support/runCli";
 
 let root: string;
 let app: string;
@@ -247,18 +247,8 @@ describe("StaticManifest", () => {
 });
 
 describe("typeorm-storages collectstatic --manifest", () => {
-  const run = async (args: string[]) => {
-    let stdout = "";
-    let stderr = "";
-    const io = {
-      stdout: { write: (s: string) => (stdout += s) },
-      stderr: { write: (s: string) => (stderr += s) },
-      env: { STATIC_ROOT: path.join(root, "static-root") },
-      cwd: root,
-    };
-    const code = await main(["collectstatic", ...args], io);
-    return { code, stdout, stderr };
-  };
+  const run = (args: string[]) =>
+    runCli(["collectstatic", ...args], { env: { STATIC_ROOT: path.join(root, "static-root") }, cwd: root });
 
   it("stores the hashed copies and the manifest, and reports them", async () => {
     const first = await run(["app", "--manifest", "--verbose"]);
