@@ -98,17 +98,25 @@ export async function hashStaticFiles(
 
   const contents = new Map<string, Buffer>();
   const visiting: string[] = [];
-  /** Why `reference` cannot be rewritten, or null when its target is hashed (after settling it). */
-  const problemWith = (reference: StaticReference): string | null => {
-    if (reference.target === null) return `refers to ${JSON.stringify(reference.url)}, above the static root`;
+  /**
+   * Why `reference` cannot be rewritten (`missing`: its target is not there to hash), or null when
+   * its target is hashed (after settling it).
+   */
+  const problemWith = (reference: StaticReference): { why: string; missing: boolean } | null => {
+    if (reference.target === null)
+      return { why: `refers to ${JSON.stringify(reference.url)}, above the static root`, missing: true };
     const target = scanned.get(reference.target);
     if (!target)
-      return `refers to ${reference.target} (${JSON.stringify(reference.url)}), which is not among the collected files`;
+      return {
+        why: `refers to ${reference.target} (${JSON.stringify(reference.url)}), which is not among the collected files`,
+        missing: true,
+      };
     if (visiting.includes(target.name)) {
       const cycle = [...visiting.slice(visiting.indexOf(target.name)), target.name].join(" → ");
-      return `is in a cycle of references (${cycle}); a file's hash covers the hashes of the files it refers to, so a cycle has none`;
+      const why = `is in a cycle of references (${cycle}); a file's hash covers the hashes of the files it refers to, so a cycle has none`;
+      return { why, missing: false };
     }
-    return settle(target) ? null : `refers to ${target.name}, which could not be hashed`;
+    return settle(target) ? null : { why: `refers to ${target.name}, which could not be hashed`, missing: true };
   };
   /** Hashes `file` after what it refers to; returns false (and records why) when it cannot be hashed. */
   const settle = (file: Scanned): boolean => {
@@ -121,13 +129,13 @@ export async function hashStaticFiles(
         const problem = problemWith(reference);
         if (problem === null) {
           usable.push(reference);
-        } else if (reference.sourceMap && !problem.startsWith("is in a cycle")) {
+        } else if (reference.sourceMap && problem.missing) {
           // Only developer tools follow a source map, and libraries often ship without theirs (the
           // complaint behind Django ticket #33353): the comment stays as written and the page works.
-          const reason = `its source map comment ${problem.replace(/^refers to /, "names ")}; the comment was left as written`;
+          const reason = `its source map comment ${problem.why.replace(/^refers to /, "names ")}; the comment was left as written`;
           warnings.push({ name: file.name, path: file.path, reason });
         } else {
-          failures.set(file.name, `${problem}. Fix or remove the reference, or collect the file it names.`);
+          failures.set(file.name, `${problem.why}. Fix or remove the reference, or collect the file it names.`);
           return false;
         }
       }
