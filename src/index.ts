@@ -17,7 +17,14 @@ export { FileValidationError, type FileValidationRule } from "./errors/FileValid
 export { InvalidKeyError } from "./errors/InvalidKeyError";
 export { StorageConfigError } from "./errors/StorageConfigError";
 export { type StorageOperation, StorageOperationError } from "./errors/StorageOperationError";
-export { FieldFile, type FieldFileDeleteOptions, type FieldFileSaveOptions } from "./fields/FieldFile";
+export {
+  FieldFile,
+  type FieldFileAttachOptions,
+  type FieldFileDeleteOptions,
+  type FieldFileSaveOptions,
+  type FieldFileUpload,
+  type FieldFileUploadOptions,
+} from "./fields/FieldFile";
 export { FileColumn, type FileColumnOptions } from "./fields/FileColumn";
 export type { StorageReference, UploadTo } from "./fields/FileFieldDefinition";
 export { FileFieldSubscriber } from "./fields/FileFieldSubscriber";
@@ -43,13 +50,20 @@ export { FileSystemStorage } from "./storage/FileSystemStorage";
 export { InMemoryStorage } from "./storage/InMemoryStorage";
 export { S3Storage } from "./storage/S3Storage";
 export { DEFAULT_MANIFEST_NAME, StaticManifest, type StaticManifestOptions } from "./storage/StaticManifest";
-export { Storage, type StorageOptions } from "./storage/Storage";
+export {
+  type CreateUploadOptions,
+  DEFAULT_UPLOAD_EXPIRES_IN,
+  type DirectUpload,
+  Storage,
+  type StorageOptions,
+} from "./storage/Storage";
 export {
   type CleanupErrorHandler,
   type CleanupFailure,
   type CleanupReason,
   type StorageEntry,
   StorageRegistry,
+  type StorageRegistryOptions,
   type StoragesConfig,
 } from "./storage/StorageRegistry";
 export { storages } from "./storage/storages";
@@ -65,5 +79,6 @@ export type {
   StorageDriver,
   StorageSaveOptions,
   StoredObject,
+  UploadRequest,
   UrlOptions,
 } from "./types";

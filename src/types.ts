@@ -123,6 +123,31 @@ export interface DriverWriteOptions {
   onProgress?: (bytesSent: number) => void;
 }
 
+/** What a driver signs into a direct-upload URL (see `Storage.createUpload`). */
+export interface DriverUploadOptions {
+  /** Exact byte count of the body: the signature covers it, so another length is refused. */
+  size: number;
+  contentType: string;
+  /** `Content-Disposition` to store with the object (html/svg/xml get `attachment`), if any. */
+  contentDisposition: string | null;
+  /** Without overwrite the upload fails (412) when the key is taken by then. */
+  overwrite: boolean;
+  /** Seconds the URL stays valid (the PUT must start before). */
+  expiresIn: number;
+}
+
+/** A signed request that uploads one file straight to the storage, without passing through the app. */
+export interface UploadRequest {
+  /** Where to send the body: absolute for S3, the storage's `baseUrl` plus the key on local disk. */
+  url: string;
+  method: "PUT";
+  /**
+   * Headers the request must carry exactly, as signed (`Content-Type`, and on S3 the storage's
+   * `x-amz-*` settings). `Content-Length` is signed too but left out: browsers set it themselves.
+   */
+  headers: Record<string, string>;
+}
+
 /** What a driver reports after a write. */
 export interface DriverWriteResult {
   key: string;
@@ -138,6 +163,8 @@ export interface StorageDriver {
   readonly kind: string;
   /** True when `url()` gives addresses anyone can open without a signature (never allowed for private fields). */
   readonly publicUrls: boolean;
+  /** True when the backend keeps no content type: every object is served with the type its name gives (disk). */
+  readonly typeFromName?: boolean;
   write(key: string, body: DriverBody, options: DriverWriteOptions): Promise<DriverWriteResult>;
   open(key: string, range?: ByteRange): Promise<Readable | null>;
   stat(key: string): Promise<ObjectStat | null>;
@@ -165,6 +192,12 @@ export interface StorageDriver {
    * facade appends it to its message. Null when there is nothing better than the backend's own words.
    */
   explain?(error: unknown, operation: StorageOperation): string | null;
+  /**
+   * Signs an `UploadRequest` that writes `key` (no request to the store); absent on backends no
+   * client can reach over HTTP (memory). Throws `StorageConfigError` for settings a client must not
+   * receive (an S3 customer key) or a missing signing secret.
+   */
+  presignUpload?(key: string, options: DriverUploadOptions): Promise<UploadRequest>;
   /** Local filesystem path of a key, for drivers that have one. */
   path?(key: string): string;
   /** Releases sockets and timers. */

@@ -1,9 +1,12 @@
 import type { Readable } from "node:stream";
 import type { EntityManager } from "typeorm";
 import { EmptyFileFieldError } from "../errors/EmptyFileFieldError";
+import { FileNotFoundError } from "../errors/FileNotFoundError";
+import { FileValidationError } from "../errors/FileValidationError";
 import { StorageConfigError } from "../errors/StorageConfigError";
 import { validateKey } from "../keys/validateKey";
-import type { Storage } from "../storage/Storage";
+import type { DirectUpload, Storage } from "../storage/Storage";
+import { storages } from "../storage/storages";
 import type { ByteRange, FileContent, ObjectStat, UrlOptions } from "../types";
 import { managerFor } from "./dataSources";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
@@ -11,6 +14,7 @@ import { boundDataSource, readRaw, writeRaw } from "./fileFieldState";
 import { generateKey } from "./generateKey";
 import { clearPending, markPending } from "./pendingUploads";
 import { resolveStorage } from "./resolveStorage";
+import { readUploadTicket, signUploadTicket } from "./uploadTicket";
 
 /** Options of `FieldFile.save()`. */
 export interface FieldFileSaveOptions {
@@ -28,6 +32,36 @@ export interface FieldFileSaveOptions {
   /** Called with the number of bytes sent so far. */
   onProgress?: (bytesSent: number) => void;
 }
+
+/** Options of `FieldFile.createUpload()`. */
+export interface FieldFileUploadOptions {
+  /** The exact size of the file in bytes, as the browser reports it (`file.size`). */
+  size: number;
+  /** Its content type (`file.type`); ignored on local disk, which serves the type the name gives. */
+  contentType?: string;
+  /** Seconds the upload URL stays valid (default 600); the upload must start before. */
+  expiresIn?: number;
+}
+
+/** A direct upload for a field: the signed request, and the ticket `attachUpload` takes afterwards. */
+export interface FieldFileUpload extends DirectUpload {
+  /** Opaque, URL-safe; only this server can make one. It attaches until 6 hours after `expiresAt`. */
+  ticket: string;
+}
+
+/** Options of `FieldFile.attachUpload()`. */
+export interface FieldFileAttachOptions {
+  /** Persist the entity after attaching (default true), through `manager.save(entity)`. */
+  save?: boolean;
+  /** The EntityManager to persist with (pass a transaction's). */
+  manager?: EntityManager;
+}
+
+/** How long after its URL expired a ticket still attaches: an upload started just before may take hours. */
+const ATTACH_WINDOW = 6 * 3600;
+
+/** How a ticket names a field: `Entity.property`. */
+const fieldId = (field: FileFieldDefinition) => `${field.target.name}.${field.propertyName}`;
 
 /** Options of `FieldFile.delete()`. */
 export interface FieldFileDeleteOptions {
@@ -182,20 +216,116 @@ export class FieldFile {
       signal: options.signal,
       onProgress: options.onProgress,
     });
+    return this.#take(entity, field, storage, saved, manager);
+  }
+
+  /**
+   * Signs a direct upload for this field: a URL the browser PUTs the file to (never through your
+   * server), and a ticket to hand back to `attachUpload` afterwards. The key is built from `filename`
+   * as `save()` builds it, and the field's `maxSize` and `accept` are applied to the declared `size` and
+   * type (`FileValidationError`). Nothing is stored and the entity is not changed.
+   */
+  async createUpload(filename: string, options: FieldFileUploadOptions): Promise<FieldFileUpload> {
+    const { entity, field } = this.#bound("createUpload");
+    const signingKey = storages.signingKey();
+    const storage = this.storage;
+    const key = await generateKey(field, storage, entity, filename);
+    const upload = await storage.createUpload(key, {
+      size: options.size,
+      contentType: options.contentType,
+      expiresIn: options.expiresIn,
+      maxLength: field.maxLength,
+      maxSize: field.maxSize,
+      accept: field.accept,
+      ...(field.allowUnsafeInline ? { contentDisposition: null } : {}),
+    });
+    const ticket = signUploadTicket(
+      {
+        field: fieldId(field),
+        storage: storage.name,
+        key: upload.key,
+        size: upload.size,
+        contentType: upload.contentType,
+        expires: Math.floor(upload.expiresAt.getTime() / 1000) + ATTACH_WINDOW,
+      },
+      signingKey,
+    );
+    return { ...upload, ticket };
+  }
+
+  /**
+   * Points the field at the file uploaded with a ticket from `createUpload` and, unless `save: false`,
+   * persists the entity, as `save()` would have after uploading it (a rollback deletes the file; the
+   * file it replaces is deleted after commit). Checks first, with one request, that the file arrived
+   * with the size and type announced. Throws `FileValidationError`: rule `ticket` for a ticket that is
+   * forged, expired (6 hours after its URL) or for another field or storage, rule `upload` when no
+   * file arrived or another one did (that one is deleted). Resolves with the key.
+   */
+  async attachUpload(ticket: string, options: FieldFileAttachOptions = {}): Promise<string> {
+    const { entity, field } = this.#bound("attachUpload");
+    const storage = this.storage;
+    const id = fieldId(field);
+    const refuse = (rule: "ticket" | "upload", why: string, key: string | null = null) =>
+      new FileValidationError(`Cannot attach the upload to ${id}: ${why}.`, { rule, key, storage: storage.name });
+    const read = readUploadTicket(ticket, storages.signingKey());
+    if (!read.ok) {
+      throw refuse(
+        "ticket",
+        read.reason === "expired"
+          ? "its ticket has expired; upload the file again"
+          : "its ticket was not issued by this server (or was altered)",
+      );
+    }
+    const claims = read.claims;
+    if (claims.field !== id || claims.storage !== storage.name) {
+      throw refuse("ticket", `its ticket is for ${claims.field} on storage "${claims.storage}"`, claims.key);
+    }
+    const manager = options.save === false ? undefined : managerFor(entity, options.manager);
+    let stat: ObjectStat;
+    try {
+      stat = await storage.stat(claims.key);
+    } catch (error) {
+      if (!(error instanceof FileNotFoundError)) throw error;
+      throw refuse("upload", "no file has arrived under its key; send it to the upload URL first", claims.key);
+    }
+    if (stat.size !== claims.size || (stat.contentType ?? "") !== claims.contentType) {
+      await storage.delete(claims.key);
+      throw refuse(
+        "upload",
+        `the file that arrived (${stat.size} bytes of ${stat.contentType}) is not the one announced ` +
+          `(${claims.size} bytes of ${claims.contentType}), so it was deleted`,
+        claims.key,
+      );
+    }
+    return this.#take(entity, field, storage, claims.key, manager);
+  }
+
+  /**
+   * Points the field at `key`, a new object, and persists the entity with `manager`: on failure the
+   * field gets its previous value back and the object is deleted. Until the row commits, the key is
+   * pending (a rollback deletes it, see pendingUploads).
+   */
+  async #take(
+    entity: object,
+    field: FileFieldDefinition,
+    storage: Storage,
+    key: string,
+    manager: EntityManager | undefined,
+  ): Promise<string> {
     const previous = readRaw(entity, field.propertyName);
-    markPending(storage, saved, { holder: entity, propertyName: field.propertyName, previous });
-    (entity as Record<string, unknown>)[field.propertyName] = saved;
+    markPending(storage, key, { holder: entity, propertyName: field.propertyName, previous });
+    (entity as Record<string, unknown>)[field.propertyName] = key;
     if (manager) {
       try {
         await manager.save(entity);
       } catch (error) {
         writeRaw(entity, field.propertyName, previous);
-        await storage.delete(saved).catch(() => undefined);
-        clearPending(storage, saved);
+        await storage.delete(key).catch(() => undefined);
+        clearPending(storage, key);
         throw error;
       }
     }
-    return saved;
+    return key;
   }
 
   /**

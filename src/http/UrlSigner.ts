@@ -7,6 +7,10 @@ const EXPIRES = "expires";
 const SIGNATURE = "signature";
 const DISPOSITION = "response-content-disposition";
 const CONTENT_TYPE = "response-content-type";
+/** Present only in upload URLs (`signUpload`): the exact byte count the PUT must carry. */
+const UPLOAD_SIZE = "upload-size";
+/** Present in upload URLs that may replace an existing file (`"1"`). */
+const UPLOAD_OVERWRITE = "upload-overwrite";
 /** An HMAC-SHA256 in unpadded base64url: 43 characters, the last of which carries 2 unused bits (0). */
 const SIGNATURE_TEXT = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
 /**
@@ -23,7 +27,14 @@ export interface UrlSignerOptions {
 
 /** What `verify` concluded: the signed overrides when valid, else why not. */
 export type SignatureCheck =
-  | { valid: true; expires: number; contentDisposition: string | null; contentType: string | null }
+  | {
+      valid: true;
+      expires: number;
+      contentDisposition: string | null;
+      contentType: string | null;
+      /** Set for an upload URL (`signUpload`): what the PUT may write. Null for a download URL. */
+      upload: { size: number; overwrite: boolean } | null;
+    }
   | { valid: false; reason: "missing" | "invalid" | "expired" };
 
 /**
@@ -50,12 +61,7 @@ export class UrlSigner {
    * and `TypeError` for a content type that is not a plain header value.
    */
   sign(path: string, expiresIn: number, options: Pick<UrlOptions, "download" | "contentType"> = {}): string {
-    if (!Number.isFinite(expiresIn) || expiresIn <= 0 || expiresIn > MAX_EXPIRES_IN) {
-      throw new RangeError(
-        `expiresIn must be a positive number of seconds up to ${MAX_EXPIRES_IN} (about 1,000 years), got ${expiresIn}.`,
-      );
-    }
-    const params: [string, string][] = [[EXPIRES, String(Math.floor(this.#now() / 1000) + Math.ceil(expiresIn))]];
+    const params: [string, string][] = [[EXPIRES, this.#expires(expiresIn)]];
     if (options.download !== undefined) params.push([DISPOSITION, contentDisposition(options.download)]);
     if (options.contentType !== undefined) {
       if (!/^[\x21-\x7e][\x20-\x7e]*$/.test(options.contentType)) {
@@ -65,6 +71,30 @@ export class UrlSigner {
     }
     const query = canonicalQuery(params);
     return `${query}&${SIGNATURE}=${this.#mac(path, query)}`;
+  }
+
+  /**
+   * Returns the query string (without `?`) that lets one PUT of exactly `size` bytes write `path` for
+   * `expiresIn` seconds, replacing an existing file only with `overwrite`. `serveFiles` takes such a
+   * URL for PUT only, and refuses it for GET. Throws `RangeError` for a bad expiry or size.
+   */
+  signUpload(path: string, expiresIn: number, upload: { size: number; overwrite: boolean }): string {
+    if (!Number.isSafeInteger(upload.size) || upload.size < 0)
+      throw new RangeError(`The upload size must be a whole number of bytes, got ${upload.size}.`);
+    const params: [string, string][] = [[EXPIRES, this.#expires(expiresIn)]];
+    if (upload.overwrite) params.push([UPLOAD_OVERWRITE, "1"]);
+    params.push([UPLOAD_SIZE, String(upload.size)]);
+    const query = canonicalQuery(params);
+    return `${query}&${SIGNATURE}=${this.#mac(path, query)}`;
+  }
+
+  #expires(expiresIn: number): string {
+    if (!Number.isFinite(expiresIn) || expiresIn <= 0 || expiresIn > MAX_EXPIRES_IN) {
+      throw new RangeError(
+        `expiresIn must be a positive number of seconds up to ${MAX_EXPIRES_IN} (about 1,000 years), got ${expiresIn}.`,
+      );
+    }
+    return String(Math.floor(this.#now() / 1000) + Math.ceil(expiresIn));
   }
 
   /**
@@ -99,7 +129,15 @@ export class UrlSigner {
     if (expiresText === null || !/^\d{1,15}$/.test(expiresText)) return { valid: false, reason: "invalid" };
     const expires = Number(expiresText);
     if (expires * 1000 <= this.#now()) return { valid: false, reason: "expired" };
-    return { valid: true, expires, contentDisposition: get(DISPOSITION), contentType: get(CONTENT_TYPE) };
+    const sizeText = get(UPLOAD_SIZE);
+    const overwrite = get(UPLOAD_OVERWRITE);
+    let upload: { size: number; overwrite: boolean } | null = null;
+    if (sizeText !== null) {
+      if (!/^\d{1,15}$/.test(sizeText) || (overwrite !== null && overwrite !== "1"))
+        return { valid: false, reason: "invalid" };
+      upload = { size: Number(sizeText), overwrite: overwrite === "1" };
+    } else if (overwrite !== null) return { valid: false, reason: "invalid" };
+    return { valid: true, expires, contentDisposition: get(DISPOSITION), contentType: get(CONTENT_TYPE), upload };
   }
 
   /** Seconds from now until `expires` (unix seconds), never negative. */

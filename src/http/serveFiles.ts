@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { posix } from "node:path";
 import { pipeline } from "node:stream";
-import { isUnsafeInline } from "../content/guessContentType";
+import { guessContentType, isUnsafeInline } from "../content/guessContentType";
 import { PathOutsideRootError } from "../drivers/fs/PathOutsideRootError";
 import { StorageConfigError } from "../errors/StorageConfigError";
 import { isHashedStaticName } from "../keys/hashedStaticName";
@@ -43,7 +43,8 @@ const REFUSALS = {
  * Returns middleware that serves the files of a `FileSystemStorage` under its `baseUrl` path. Mount it
  * bare (`app.use(serveFiles(s))`), under that path (`app.use("/media", serveFiles(s))`: the full
  * `req.originalUrl` is matched), or call it from a `node:http` server. Requests outside the base path
- * go to `next()` (404 without one). Only GET and HEAD are answered (405 otherwise). With
+ * go to `next()` (404 without one). GET and HEAD are answered, and PUT with an upload URL from
+ * `Storage.createUpload` (405 otherwise; see `receive` below). With
  * `querystringAuth` every request needs a valid, unexpired signature (403); on any storage a signed
  * `download`/`contentType` override is honoured, an unsigned one ignored. Malformed percent-encoding
  * is a 400, and a path `validateKey` refuses is a 404 that never reaches the disk. Supports single
@@ -78,8 +79,10 @@ export function serveFiles(storage: FileSystemStorage, options: ServeFilesOption
       else reply(req, res, 404, "Not Found");
       return;
     }
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      res.setHeader("Allow", "GET, HEAD");
+    // only a storage that can sign takes direct uploads
+    const upload = req.method === "PUT" && driver.signer !== null;
+    if (!upload && req.method !== "GET" && req.method !== "HEAD") {
+      res.setHeader("Allow", driver.signer === null ? "GET, HEAD" : "GET, HEAD, PUT");
       return reply(req, res, 405, "Method Not Allowed");
     }
     let key: string;
@@ -93,6 +96,7 @@ export function serveFiles(storage: FileSystemStorage, options: ServeFilesOption
     } catch {
       return reply(req, res, 404, "Not Found");
     }
+    if (upload) return receive(req, res, key, query);
 
     let cacheControl = isHashedStaticName(key) ? hashedCache : publicCache;
     let typeOverride: string | null = null;
@@ -102,6 +106,7 @@ export function serveFiles(storage: FileSystemStorage, options: ServeFilesOption
       // Signatures cover the canonical encoding of the key, so a proxy re-encoding the path is harmless.
       const check = signer.verify(basePath + encodeKeyPath(key), query);
       if (!check.valid) return reply(req, res, 403, REFUSALS[check.reason]);
+      if (check.upload !== null) return reply(req, res, 403, "Forbidden: this URL is for uploading the file (PUT).");
       typeOverride = check.contentType;
       dispositionOverride = check.contentDisposition;
       cacheControl = `private, max-age=${signer.secondsUntil(check.expires)}`;
@@ -154,6 +159,55 @@ export function serveFiles(storage: FileSystemStorage, options: ServeFilesOption
     pipeline(file.stream(range ?? undefined), res, () => undefined);
   };
 
+  /**
+   * A direct upload (`Storage.createUpload`): a PUT whose URL is signed for exactly this key and byte
+   * count. The body is streamed to a temp file and given its name only when complete; a taken name is a
+   * 412 unless the URL allows overwriting. The file's type is the one its name gives, as for any file
+   * this storage serves.
+   */
+  const receive = async (req: ServeFilesRequest, res: ServerResponse, key: string, query: string) => {
+    const signer = driver.signer;
+    const check = signer?.verify(basePath + encodeKeyPath(key), query) ?? null;
+    if (check === null || !check.valid || check.upload === null) {
+      req.resume();
+      res.setHeader("Connection", "close");
+      const why = check === null || check.valid ? "missing" : check.reason;
+      return reply(req, res, 403, why === "missing" ? "Forbidden: uploads need a signed upload URL." : REFUSALS[why]);
+    }
+    const { size, overwrite } = check.upload;
+    const declared = req.headers["content-length"];
+    if (declared === undefined || req.headers["transfer-encoding"] !== undefined) {
+      res.setHeader("Connection", "close");
+      return reply(req, res, 411, `Length Required: send the ${size} bytes with a Content-Length.`);
+    }
+    if (declared !== String(size)) {
+      res.setHeader("Connection", "close");
+      return reply(req, res, 400, `Bad Request: this URL takes exactly ${size} bytes, not ${declared}.`);
+    }
+    try {
+      await driver.write(
+        key,
+        { kind: "stream", stream: req, length: size },
+        {
+          contentType: guessContentType(key),
+          contentDisposition: null,
+          overwrite,
+          alternativeKey: () => {
+            throw new NameTakenError();
+          },
+        },
+      );
+    } catch (error) {
+      if (error instanceof NameTakenError)
+        return reply(req, res, 412, "Precondition Failed: a file already exists under this name.");
+      // the client went away or sent fewer bytes than it announced: nothing was kept, nobody to answer
+      if (!req.complete) return void res.destroy();
+      throw error;
+    }
+    res.setHeader("Cache-Control", "no-store");
+    return reply(req, res, 200, "Uploaded.");
+  };
+
   return (req, res, next) => {
     serve(req, res, next).catch((error: unknown) => {
       if (error instanceof PathOutsideRootError) return reply(req, res, 404, "Not Found");
@@ -163,6 +217,9 @@ export function serveFiles(storage: FileSystemStorage, options: ServeFilesOption
     });
   };
 }
+
+/** Thrown from `alternativeKey` to stop a direct upload whose name turned out to be taken. */
+class NameTakenError extends Error {}
 
 /** Splits a request target into its raw path and query, dropping the origin of an absolute-form target. */
 function splitUrl(target: string): { pathname: string; query: string } {

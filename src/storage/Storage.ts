@@ -8,6 +8,7 @@ import { FileNotFoundError } from "../errors/FileNotFoundError";
 import { isFileStorageError } from "../errors/FileStorageError";
 import { FileValidationError } from "../errors/FileValidationError";
 import { InvalidKeyError } from "../errors/InvalidKeyError";
+import { StorageConfigError } from "../errors/StorageConfigError";
 import { type StorageOperation, StorageOperationError } from "../errors/StorageOperationError";
 import { getAlternativeName, keyLength, splitKey } from "../keys/getAlternativeName";
 import { getAvailableOverwriteName } from "../keys/getAvailableOverwriteName";
@@ -22,6 +23,7 @@ import type {
   StorageDriver,
   StorageSaveOptions,
   StoredObject,
+  UploadRequest,
   UrlOptions,
 } from "../types";
 
@@ -37,6 +39,42 @@ export interface StorageOptions {
    * `Content-Disposition: attachment`, so an upload cannot run script on your origin).
    */
   allowUnsafeInline?: boolean;
+}
+
+/** The longest a direct-upload URL lives by default, in seconds: the PUT must start before. */
+export const DEFAULT_UPLOAD_EXPIRES_IN = 600;
+
+/** Options of `Storage.createUpload()`. */
+export interface CreateUploadOptions {
+  /** The exact size of the file in bytes, as the uploader declares it; the URL takes no other. */
+  size: number;
+  /**
+   * Content type to store (default: the storage's setting for the name, else guessed from the name).
+   * Local disk stores none and serves the type the name gives, so there this is ignored.
+   */
+  contentType?: string;
+  /** Seconds the URL stays valid (default 600); the upload must start before. */
+  expiresIn?: number;
+  /** Let the upload replace an existing object (defaults to the storage's `fileOverwrite`). */
+  overwrite?: boolean;
+  /** Longest key allowed; an alternative name is truncated to fit. */
+  maxLength?: number;
+  /** Largest size accepted, in bytes (`FileValidationError`, rule `maxSize`). */
+  maxSize?: number;
+  /** Content types and extensions accepted, as for `save()` (`FileValidationError`, rule `accept`). */
+  accept?: readonly string[];
+  /** `Content-Disposition` to store; `null` for none. Defaults to `attachment` for html, svg and xml. */
+  contentDisposition?: string | null;
+}
+
+/** A signed request for one upload straight to the storage (`Storage.createUpload`). */
+export interface DirectUpload extends UploadRequest {
+  /** Where the file will be: free when the URL was made; without overwrite the upload never replaces a file. */
+  key: string;
+  size: number;
+  contentType: string;
+  /** When the URL stops accepting uploads. */
+  expiresAt: Date;
 }
 
 /**
@@ -157,6 +195,77 @@ export class Storage {
     });
     if (body.kind === "buffer") options.onProgress?.(result.size);
     return result.key;
+  }
+
+  /**
+   * Signs a request that uploads one file of `options.size` bytes straight to the storage, so it never
+   * passes through the application: a presigned PUT on S3, a signed PUT that `serveFiles` accepts on
+   * local disk. The key is chosen as `save()` chooses it (`name`, or an alternative when taken: one
+   * existence check), `accept` and `maxSize` are applied to the declared type and size, and the URL
+   * carries the storage's settings for the object (ACL, cache, encryption, metadata), signed with the
+   * size, so the uploader can change none of them. Nothing is written. Throws `FileValidationError`
+   * (rules `size`, `accept`, `maxSize`), `InvalidKeyError`, and `StorageConfigError` when the storage
+   * cannot take direct uploads (memory; disk without a signing secret; an S3 customer key).
+   * `FieldFile.createUpload` adds the ticket that attaches the file to a row afterwards.
+   */
+  async createUpload(name: string, options: CreateUploadOptions): Promise<DirectUpload> {
+    const key = this.#key(name);
+    const { size, maxLength, maxSize, accept } = options;
+    if (maxSize !== undefined || accept !== undefined) checkUploadLimits("createUpload()", maxSize, accept);
+    const expiresIn = options.expiresIn ?? DEFAULT_UPLOAD_EXPIRES_IN;
+    if (!Number.isInteger(expiresIn) || expiresIn < 1)
+      throw new RangeError(`createUpload(): expiresIn must be a whole number of seconds from 1, got ${expiresIn}.`);
+    const refuse = (rule: "size" | "accept" | "maxSize", why: string) =>
+      new FileValidationError(`Cannot upload ${JSON.stringify(key)}: ${why}; nothing was stored.`, {
+        rule,
+        key,
+        storage: this.name,
+      });
+    if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0)
+      throw refuse("size", `its size must be a whole number of bytes, not ${JSON.stringify(size)}`);
+    const presign = this.#driver.presignUpload?.bind(this.#driver);
+    if (presign === undefined) {
+      throw new StorageConfigError(
+        `${this.#label()} cannot take direct uploads: no client can reach a ${this.#driver.kind} storage over ` +
+          "HTTP. Upload through save(), or use a disk or S3 storage.",
+        { key, storage: this.name },
+      );
+    }
+    const overwrite = options.overwrite ?? this.#fileOverwrite;
+    let first = key;
+    if (maxLength !== undefined && keyLength(key) > maxLength)
+      first = overwrite ? getAvailableOverwriteName(key, maxLength) : getAlternativeName(key, maxLength);
+    // on disk the file will be served with the type its name gives, whatever the uploader declares
+    const contentType = this.#driver.typeFromName
+      ? guessContentType(first)
+      : (options.contentType ?? this.#driver.configuredContentType?.(first) ?? guessContentType(first));
+    if (typeof contentType !== "string" || !/^[!-~][ -~]*$/.test(contentType))
+      throw refuse("accept", `${JSON.stringify(contentType)} is not a content type`);
+    if (accept !== undefined && !isAccepted(accept, first, contentType))
+      throw refuse(
+        "accept",
+        `${contentType} files${extensionOf(first)} are not accepted here; upload ${accept.join(", ")}`,
+      );
+    if (maxSize !== undefined && size > maxSize)
+      throw refuse("maxSize", `it is ${bytes(size)}, over the ${bytes(maxSize)} allowed`);
+    const contentDisposition =
+      options.contentDisposition !== undefined
+        ? options.contentDisposition
+        : !this.#allowUnsafeInline && isUnsafeInline(contentType)
+          ? "attachment"
+          : null;
+    return this.#run("upload", key, async () => {
+      await this.ready();
+      let candidate = first;
+      // the URL cannot pick another name when the upload finds this one taken: pick a free one now
+      for (let tries = 0; !overwrite && (await this.#driver.stat(candidate)) !== null; tries++) {
+        if (tries === 16) throw new Error("16 alternative names in a row were taken.");
+        candidate = getAlternativeName(key, maxLength);
+      }
+      const request = await presign(candidate, { size, contentType, contentDisposition, overwrite, expiresIn });
+      const expiresAt = new Date((Math.floor(Date.now() / 1000) + expiresIn) * 1000);
+      return { ...request, key: candidate, size, contentType, expiresAt };
+    });
   }
 
   /**

@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject, randomBytes } from "node:crypto";
 import { StorageConfigError } from "../errors/StorageConfigError";
 import { InMemoryStorage } from "./InMemoryStorage";
 import type { Storage } from "./Storage";
@@ -33,6 +34,18 @@ export type StorageEntry = Storage | (() => Storage);
 /** What `storages.configure()` takes: storage names mapped to storages or factories. */
 export type StoragesConfig = Record<string, StorageEntry>;
 
+/** Settings of `storages.configure()` beside the storages. */
+export interface StorageRegistryOptions {
+  /**
+   * HMAC key of direct-upload tickets (`FieldFile.createUpload`), at least 32 bytes. Default: env
+   * `STORAGES_SIGNING_SECRET`; outside production a per-process secret with a warning.
+   */
+  signingSecret?: string | Buffer;
+}
+
+/** The shortest signing secret accepted, in bytes (an HMAC-SHA256 key should be at least its output size). */
+const MIN_SECRET_BYTES = 32;
+
 /**
  * Storage names to storages, built lazily and cached (Django's `StorageHandler`, Rails' registry).
  * Decorators and `FieldFile`s look storages up here at each use, so `configure()` and `fake()` take
@@ -44,6 +57,7 @@ export class StorageRegistry {
   #fakes = new Map<string, Storage>();
   #cleanupErrorHandler: CleanupErrorHandler = warnCleanupError;
   #generation = 0;
+  #signingSecret: KeyObject | null = null;
 
   /**
    * A number that changes whenever `configure()`, `fake()`, `restore()` or `close()` may change what a
@@ -53,14 +67,45 @@ export class StorageRegistry {
     return this.#generation;
   }
 
-  /** Replaces the whole configuration; storages built before are forgotten (not closed). */
-  configure(config: StoragesConfig): void {
+  /**
+   * Replaces the whole configuration; storages built before are forgotten (not closed). Throws
+   * `StorageConfigError` for a `signingSecret` shorter than 32 bytes.
+   */
+  configure(config: StoragesConfig, options: StorageRegistryOptions = {}): void {
     if (typeof config !== "object" || config === null) {
       throw new StorageConfigError("storages.configure() takes an object of { name: Storage | () => Storage }.");
     }
+    this.#signingSecret =
+      options.signingSecret === undefined ? null : secretKey(options.signingSecret, "signingSecret");
     this.#config = { ...config };
     this.#built.clear();
     this.#generation++;
+  }
+
+  /**
+   * The key direct-upload tickets are signed with: `configure()`'s `signingSecret`, else env
+   * `STORAGES_SIGNING_SECRET`, else (outside production) a per-process secret, with a warning: tickets
+   * then fail across processes and restarts. Throws `StorageConfigError` in production without one.
+   */
+  signingKey(): KeyObject {
+    if (this.#signingSecret !== null) return this.#signingSecret;
+    const fromEnv = process.env.STORAGES_SIGNING_SECRET;
+    if (fromEnv) {
+      this.#signingSecret = secretKey(fromEnv, "STORAGES_SIGNING_SECRET");
+      return this.#signingSecret;
+    }
+    if (process.env.NODE_ENV === "production") {
+      throw new StorageConfigError(
+        "Direct uploads need a signing secret for their tickets: set STORAGES_SIGNING_SECRET (openssl rand " +
+          "-base64 48), or pass { signingSecret } to storages.configure().",
+      );
+    }
+    console.warn(
+      "[typeorm-storages] STORAGES_SIGNING_SECRET is not set: direct-upload tickets are signed with a " +
+        "per-process secret, so they fail on another process or after a restart. Set it outside development.",
+    );
+    this.#signingSecret = createSecretKey(randomBytes(32));
+    return this.#signingSecret;
   }
 
   /** The configured names, fakes included. */
@@ -157,4 +202,14 @@ export class StorageRegistry {
     this.#generation++;
     await Promise.all(all.map((s) => s.close()));
   }
+}
+
+function secretKey(secret: string | Buffer, name: string): KeyObject {
+  const bytes = typeof secret === "string" ? Buffer.from(secret, "utf8") : secret;
+  if (!Buffer.isBuffer(bytes) || bytes.length < MIN_SECRET_BYTES) {
+    throw new StorageConfigError(
+      `${name} must be at least ${MIN_SECRET_BYTES} bytes of random data (openssl rand -base64 48).`,
+    );
+  }
+  return createSecretKey(bytes);
 }

@@ -31,6 +31,7 @@ describe("UrlSigner", () => {
       expires: NOW / 1000 + 600,
       contentDisposition: null,
       contentType: null,
+      upload: null,
     });
   });
 
@@ -158,5 +159,39 @@ describe("contentDisposition", () => {
 
   it("can say inline", () => {
     expect(contentDisposition("a.png", "inline")).toBe("inline; filename=\"a.png\"; filename*=UTF-8''a.png");
+  });
+});
+
+describe("UrlSigner upload URLs", () => {
+  const signer = new UrlSigner(SECRET, { now: clock(NOW) });
+  const path = "/media/uploads/photo%201.jpg";
+
+  it("signs the size and the overwrite flag, and verify returns them", () => {
+    const query = signer.signUpload(path, 600, { size: 1234, overwrite: false });
+    expect([...new URLSearchParams(query).keys()]).toEqual(["expires", "upload-size", "signature"]);
+    expect(signer.verify(path, query)).toMatchObject({ valid: true, upload: { size: 1234, overwrite: false } });
+    const replacing = signer.signUpload(path, 600, { size: 0, overwrite: true });
+    expect(signer.verify(path, replacing)).toMatchObject({ valid: true, upload: { size: 0, overwrite: true } });
+  });
+
+  it("refuses a changed size, an added overwrite flag, or one taken from another URL", () => {
+    const query = signer.signUpload(path, 600, { size: 10, overwrite: false });
+    expect(signer.verify(path, withParam(query, "upload-size", "11"))).toEqual({ valid: false, reason: "invalid" });
+    expect(signer.verify(path, withParam(query, "upload-overwrite", "1"))).toEqual({ valid: false, reason: "invalid" });
+    // a download URL cannot be turned into an upload URL
+    const download = signer.sign(path, 600);
+    expect(signer.verify(path, withParam(download, "upload-size", "10"))).toEqual({ valid: false, reason: "invalid" });
+  });
+
+  it("refuses sizes that are not byte counts", () => {
+    for (const size of [-1, 1.5, Number.NaN, Number.MAX_SAFE_INTEGER + 2])
+      expect(() => signer.signUpload(path, 600, { size, overwrite: false })).toThrow(RangeError);
+    expect(() => signer.signUpload(path, 0, { size: 1, overwrite: false })).toThrow(RangeError);
+  });
+
+  it("expires like any signed URL", () => {
+    const query = signer.signUpload(path, 60, { size: 1, overwrite: false });
+    const later = new UrlSigner(SECRET, { now: clock(NOW + 61_000) });
+    expect(later.verify(path, query)).toEqual({ valid: false, reason: "expired" });
   });
 });

@@ -9,12 +9,14 @@ import type { UrlSigner } from "../../http/UrlSigner";
 import type {
   ByteRange,
   DriverBody,
+  DriverUploadOptions,
   DriverWriteOptions,
   DriverWriteResult,
   ListResult,
   ObjectStat,
   StorageDriver,
   StoredObject,
+  UploadRequest,
   UrlOptions,
 } from "../../types";
 import { claimName, createTempFile, TEMP_FILE, writeBody } from "./atomicWrite";
@@ -69,6 +71,8 @@ export class FileSystemDriver implements StorageDriver {
   readonly kind = "filesystem";
   readonly baseUrl: string;
   /** The path part of `baseUrl`, which `serveFiles` matches and signatures cover. */
+  /** Files are served with the type their name gives; none is stored. */
+  readonly typeFromName = true;
   readonly basePath: string;
   readonly querystringAuth: boolean;
   /** Unsigned URLs are public: anyone who has one can fetch the file through `serveFiles`. */
@@ -277,6 +281,28 @@ export class FileSystemDriver implements StorageDriver {
     }
     const query = this.signer.sign(this.basePath + encoded, options.expiresIn ?? this.querystringExpire, options);
     return `${href}?${query}`;
+  }
+
+  /**
+   * A signed PUT of `options.size` bytes to `baseUrl` plus the key, which `serveFiles` accepts. The file
+   * is served with the type its name gives (this driver stores no content type), so only the size and
+   * whether it may replace a file are signed. Throws `StorageConfigError` without a signing secret.
+   */
+  async presignUpload(key: string, options: DriverUploadOptions): Promise<UploadRequest> {
+    if (this.signer === null) {
+      throw new StorageConfigError(
+        "Direct uploads to local disk go through signed URLs: give this FileSystemStorage a signingSecret " +
+          "(env STORAGES_SIGNING_SECRET) and serve it with serveFiles().",
+        { key },
+      );
+    }
+    const encoded = encodeKeyPath(key);
+    const query = this.signer.signUpload(this.basePath + encoded, options.expiresIn, options);
+    return {
+      url: `${this.baseUrl}${encoded}?${query}`,
+      method: "PUT",
+      headers: { "Content-Type": options.contentType },
+    };
   }
 
   /** The file's path under `location` (it may not exist yet); throws `PathOutsideRootError` if it would escape. */

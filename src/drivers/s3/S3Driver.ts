@@ -12,12 +12,14 @@ import type { StorageOperation } from "../../errors/StorageOperationError";
 import type {
   ByteRange,
   DriverBody,
+  DriverUploadOptions,
   DriverWriteOptions,
   DriverWriteResult,
   ListResult,
   ObjectStat,
   StorageDriver,
   StoredObject,
+  UploadRequest,
   UrlOptions,
 } from "../../types";
 import { buildS3Client } from "./buildS3Client";
@@ -25,6 +27,7 @@ import { defaultObjectParameters } from "./defaultObjectParameters";
 import { explainS3Failure } from "./explainS3Failure";
 import { gunzipBody, isGzipEncoded } from "./gunzipBody";
 import { uncompressedSize } from "./gzipIfSmaller";
+import { putObjectHeaders } from "./putObjectHeaders";
 import { readParameters } from "./readParameters";
 import { resolveS3Options } from "./resolveS3Options";
 import { type CredentialProvider, S3Credentials } from "./S3Credentials";
@@ -289,6 +292,29 @@ export class S3Driver implements StorageDriver {
 
   url(key: string, options: UrlOptions): string {
     return this.#urls.url(this.#objectKey(key), options, () => this.#credentials.current(this.#label()), this.#label());
+  }
+
+  /**
+   * A presigned PUT carrying every header a `save()` of the object would set (ACL, cache, encryption,
+   * metadata, tags, type, disposition), plus `If-None-Match: *` unless overwriting, all signed with the
+   * `Content-Length`: S3 refuses a request that drops or changes one, a body of another size, and (with
+   * conditional writes) a name taken since. Resolves credentials first; makes no request to S3.
+   */
+  async presignUpload(key: string, options: DriverUploadOptions): Promise<UploadRequest> {
+    await this.ready();
+    const creds = await this.#credentials.ready();
+    const params: S3ObjectParameters = { ...this.#parametersFor(key), ContentType: options.contentType };
+    if (options.contentDisposition !== null) params.ContentDisposition = options.contentDisposition;
+    const headers = putObjectHeaders(params, this.#label());
+    if (!options.overwrite) headers["if-none-match"] = "*";
+    const url = this.#urls.uploadUrl(
+      this.#objectKey(key),
+      { ...headers, "content-length": String(options.size) },
+      options.expiresIn,
+      creds,
+      this.#label(),
+    );
+    return { url, method: "PUT", headers };
   }
 
   configuredContentType(key: string): string | undefined {

@@ -159,6 +159,39 @@ export class S3UrlBuilder {
     });
   }
 
+  /**
+   * A presigned PUT of the full object key `objectKey` on the bucket endpoint (`publicEndpointUrl` when
+   * set: the uploader's browser must reach it), never on a custom domain or CDN, signing `headers`.
+   * Throws `RangeError` for an expiry S3 cannot honour.
+   */
+  uploadUrl(
+    objectKey: string,
+    headers: Record<string, string>,
+    expiresIn: number,
+    creds: SigningCredentials,
+    storage: string,
+  ): string {
+    if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_PRESIGN_SECONDS) {
+      throw new RangeError(
+        `expiresIn must be an integer from 1 to ${MAX_PRESIGN_SECONDS} seconds (7 days, S3's limit).`,
+      );
+    }
+    const base = this.#ready(storage);
+    const now = Date.now();
+    const lifetime =
+      creds.expiration === undefined
+        ? expiresIn
+        : Math.max(1, Math.min(expiresIn, Math.floor((creds.expiration.getTime() - now) / 1000)));
+    return this.#signer.presignUpload(creds, {
+      origin: base.origin,
+      path: `${base.pathPrefix}/${encodeS3Path(objectKey)}`,
+      region: base.region,
+      expiresIn: lifetime,
+      headers,
+      now,
+    });
+  }
+
   /** Unsigned URLs cannot carry response overrides (S3 ignores them without a signature); refuse loudly. */
   #unsignedOverrides(options: UrlOptions): string {
     if (options.download === undefined && options.contentType === undefined) return "";

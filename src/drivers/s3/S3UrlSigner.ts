@@ -26,6 +26,17 @@ export interface PresignRequest {
   now?: number;
 }
 
+/** One PUT URL to presign: the headers it signs must then be sent exactly. */
+export interface PresignUploadRequest {
+  origin: string;
+  path: string;
+  region: string;
+  expiresIn: number;
+  /** Headers to sign, names in lower case, `host` excluded (added from `origin`). */
+  headers: Record<string, string>;
+  now?: number;
+}
+
 /**
  * S3's URI encoding (SigV4 "UriEncode"): every byte but `A-Z a-z 0-9 - _ . ~` is percent-encoded, so
  * `encodeURIComponent` plus `! ' ( ) *`.
@@ -123,6 +134,38 @@ export class S3UrlSigner {
     }
     const host = request.origin.slice(request.origin.indexOf("//") + 2);
     const canonicalRequest = `GET\n${request.path}\n${query}\nhost:${host}\n\nhost\nUNSIGNED-PAYLOAD`;
+    const stringToSign = `${ALGORITHM}\n${amzDate}\n${scope}\n${createHash("sha256").update(canonicalRequest).digest("hex")}`;
+    const signature = createHmac("sha256", this.#signingKey(credentials.secretAccessKey, date, request.region))
+      .update(stringToSign)
+      .digest("hex");
+    return `${request.origin}${request.path}?${query}&X-Amz-Signature=${signature}`;
+  }
+
+  /**
+   * Returns a presigned PUT URL whose signature covers `request.headers` (and `host`), so a request
+   * with another `Content-Length`, type or `x-amz-*` setting is refused (SignatureDoesNotMatch). The
+   * payload is unsigned, as for every presigned URL.
+   */
+  presignUpload(credentials: SigningCredentials, request: PresignUploadRequest): string {
+    const amzDate = this.#date(request.now ?? Date.now());
+    const date = amzDate.slice(0, 8);
+    const scope = `${date}/${request.region}/s3/aws4_request`;
+    const host = request.origin.slice(request.origin.indexOf("//") + 2);
+    const headers: [string, string][] = Object.entries({ ...request.headers, host }).map(([name, value]) => [
+      name.toLowerCase(),
+      value.trim().replace(/\s+/g, " "),
+    ]);
+    headers.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const signedHeaders = headers.map(([name]) => name).join(";");
+    let query =
+      `X-Amz-Algorithm=${ALGORITHM}` +
+      `&X-Amz-Credential=${uriEncode(`${credentials.accessKeyId}/${scope}`)}` +
+      `&X-Amz-Date=${amzDate}` +
+      `&X-Amz-Expires=${request.expiresIn}`;
+    if (credentials.sessionToken) query += `&X-Amz-Security-Token=${uriEncode(credentials.sessionToken)}`;
+    query += `&X-Amz-SignedHeaders=${uriEncode(signedHeaders)}`;
+    const canonicalHeaders = headers.map(([name, value]) => `${name}:${value}\n`).join("");
+    const canonicalRequest = `PUT\n${request.path}\n${query}\n${canonicalHeaders}\n${signedHeaders}\nUNSIGNED-PAYLOAD`;
     const stringToSign = `${ALGORITHM}\n${amzDate}\n${scope}\n${createHash("sha256").update(canonicalRequest).digest("hex")}`;
     const signature = createHmac("sha256", this.#signingKey(credentials.secretAccessKey, date, request.region))
       .update(stringToSign)

@@ -35,6 +35,8 @@ const ACTIONS: Record<StorageOperation, string> = {
   list: "s3:ListBucket",
   url: "s3:GetObject",
   copy: "s3:GetObject and s3:PutObject",
+  // createUpload checks the name is free; the presigned PUT is then made with the same credentials
+  upload: "s3:GetObject and s3:PutObject",
 };
 
 /**

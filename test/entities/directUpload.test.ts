@@ -1,0 +1,190 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { DataSource } from "typeorm";
+import {
+  FieldFile,
+  FileFieldSubscriber,
+  FileSystemStorage,
+  type FileValidationError,
+  StorageConfigError,
+  serveFiles,
+  storages,
+} from "../../src";
+import { DB, openDataSource } from "../support/dataSource";
+import { Avatar, Document } from "./entities";
+
+const SECRET = "entity-direct-upload-secret-32-bytes";
+
+let ds: DataSource;
+let work: string;
+let server: Server;
+let media: FileSystemStorage;
+let secret: FileSystemStorage;
+
+/** The browser's part: PUT the bytes to the signed URL with the signed headers. */
+async function upload(request: { url: string; headers: Record<string, string> }, body: string): Promise<number> {
+  const response = await fetch(request.url, { method: "PUT", headers: request.headers, body });
+  return response.status;
+}
+
+const docs = () => ds.getRepository(Document);
+const refusal = (rule: string) => expect.objectContaining({ name: "FileValidationError", rule });
+
+beforeAll(async () => {
+  ds = await openDataSource([Document, Avatar], [FileFieldSubscriber]);
+  work = await mkdtemp(path.join(tmpdir(), "typeorm-storages-attach-"));
+  server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  media = new FileSystemStorage({
+    location: path.join(work, "media"),
+    baseUrl: `${origin}/media/`,
+    signingSecret: SECRET,
+  });
+  secret = new FileSystemStorage({
+    location: path.join(work, "private"),
+    baseUrl: `${origin}/private/`,
+    querystringAuth: true,
+    signingSecret: SECRET,
+  });
+  const handlers = [serveFiles(media), serveFiles(secret)];
+  server.on("request", (req, res) => handlers[0](req, res, () => handlers[1](req, res)));
+});
+
+beforeEach(() => {
+  storages.configure({ default: media, private: secret }, { signingSecret: SECRET });
+});
+
+afterAll(async () => {
+  await ds?.destroy();
+  server?.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+describe(`direct uploads into file fields on ${DB}`, () => {
+  it("signs an upload under the field's uploadTo, then attaches it and saves the row", async () => {
+    const doc = Object.assign(new Document(), { title: "direct", ownerId: 7 });
+    const request = await doc.attachment.createUpload("Quarterly Report.pdf", { size: 11 });
+    expect(request.key).toMatch(/^documents\/\d{4}\/\d{2}\/Quarterly_Report\.pdf$/);
+    expect(request.ticket).toMatch(/^ut1\./);
+    expect(doc.attachment.isEmpty).toBe(true); // nothing changes until the file is attached
+    expect(await upload(request, "hello world")).toBe(200);
+    await expect(doc.attachment.attachUpload(request.ticket)).resolves.toBe(request.key);
+    const loaded = await docs().findOneByOrFail({ id: doc.id });
+    expect(loaded.attachment.name).toBe(request.key);
+    expect((await loaded.attachment.read()).toString()).toBe("hello world");
+  });
+
+  it("builds a private field's key from the entity and serves the file only through a signed URL", async () => {
+    const doc = Object.assign(new Document(), { ownerId: 42 });
+    const request = await doc.contract.createUpload("nda.pdf", { size: 3, contentType: "application/pdf" });
+    expect(request.key).toBe("users/42/nda.pdf");
+    expect(request.url).toContain("/private/users/42/nda.pdf?");
+    expect(await upload(request, "NDA")).toBe(200);
+    await doc.contract.attachUpload(request.ticket);
+    expect((await fetch(secret.url("users/42/nda.pdf").split("?")[0])).status).toBe(403);
+    expect(await (await fetch(doc.contract.url)).text()).toBe("NDA");
+  });
+
+  it("refuses a ticket made for another field, a forged one, and one from another secret", async () => {
+    const doc = Object.assign(new Document(), { ownerId: 1 });
+    const request = await doc.attachment.createUpload("a.txt", { size: 1 });
+    expect(await upload(request, "a")).toBe(200);
+    await expect(doc.contract.attachUpload(request.ticket)).rejects.toEqual(refusal("ticket"));
+    await expect(doc.contract.attachUpload(request.ticket)).rejects.toThrow(/ticket is for Document\.attachment/);
+    const avatar = new Avatar();
+    await expect(avatar.trustedSvg.attachUpload(request.ticket)).rejects.toEqual(refusal("ticket"));
+    const [prefix, , mac] = request.ticket.split(".");
+    const forged = Buffer.from(
+      JSON.stringify(["Document.contract", "private", "users/2/secret.pdf", 1, "application/pdf", 9e9]),
+    ).toString("base64url");
+    await expect(doc.contract.attachUpload(`${prefix}.${forged}.${mac}`)).rejects.toEqual(refusal("ticket"));
+    storages.configure({ default: media, private: secret }, { signingSecret: `${SECRET}-rotated` });
+    await expect(doc.attachment.attachUpload(request.ticket)).rejects.toEqual(refusal("ticket"));
+    expect(doc.attachment.isEmpty).toBe(true);
+    expect(doc.contract.isEmpty).toBe(true);
+    expect(await media.exists(request.key)).toBe(true); // a refused ticket touches no file
+  });
+
+  it("refuses to attach before the file arrived, and deletes a file that is not the one announced", async () => {
+    const doc = Object.assign(new Document(), { ownerId: 1 });
+    const request = await doc.attachment.createUpload("b.txt", { size: 5 });
+    await expect(doc.attachment.attachUpload(request.ticket)).rejects.toEqual(refusal("upload"));
+    // written behind the URL's back (as on a server that checks no signature), with another size
+    await media.save(request.key, "not five bytes", { overwrite: true });
+    const error = (await doc.attachment.attachUpload(request.ticket).catch((e) => e)) as FileValidationError;
+    expect(error).toEqual(refusal("upload"));
+    expect(error.message).toMatch(/14 bytes.*5 bytes.*deleted/);
+    expect(await media.exists(request.key)).toBe(false);
+    expect(doc.attachment.isEmpty).toBe(true);
+    expect(doc.id).toBeUndefined(); // no row was written
+  });
+
+  it("replaces the previous file, which is deleted after commit", async () => {
+    const doc = Object.assign(new Document(), { ownerId: 1 });
+    await doc.attachment.save("old.txt", "old");
+    const oldKey = doc.attachment.name as string;
+    const request = await doc.attachment.createUpload("new.txt", { size: 3 });
+    expect(await upload(request, "new")).toBe(200);
+    await doc.attachment.attachUpload(request.ticket);
+    expect(await media.exists(oldKey)).toBe(false);
+    expect((await docs().findOneByOrFail({ id: doc.id })).attachment.name).toBe(request.key);
+  });
+
+  it("deletes the uploaded file and restores the field when the transaction rolls back", async () => {
+    const doc = Object.assign(new Document(), { ownerId: 1 });
+    await doc.attachment.save("kept.txt", "kept");
+    const oldKey = doc.attachment.name as string;
+    const request = await doc.attachment.createUpload("rolled.txt", { size: 6 });
+    expect(await upload(request, "rolled")).toBe(200);
+    await expect(
+      ds.transaction(async (em) => {
+        await doc.attachment.attachUpload(request.ticket, { manager: em });
+        throw new Error("boom");
+      }),
+    ).rejects.toThrow("boom");
+    expect(await media.exists(request.key)).toBe(false);
+    expect(await media.exists(oldKey)).toBe(true);
+    expect(doc.attachment.name).toBe(oldKey);
+  });
+
+  it("applies the field's limits and key length to the declared file", async () => {
+    const avatar = new Avatar();
+    const request = await avatar.image.createUpload(`${"long".repeat(20)}.png`, { size: 4 });
+    expect(request.key.length).toBeLessThanOrEqual(40);
+    expect(await upload(request, "png!")).toBe(200);
+    await avatar.image.attachUpload(request.ticket);
+    expect((await ds.getRepository(Avatar).findOneByOrFail({ id: avatar.id })).image.name).toBe(request.key);
+  });
+
+  it("needs a field read from an entity, and a signing secret in production", async () => {
+    await expect(new FieldFile(null, media).createUpload("a.txt", { size: 1 })).rejects.toThrow(
+      /needs a FieldFile read from an entity property/,
+    );
+    await expect(new FieldFile("a.txt", media).attachUpload("ut1.x.y")).rejects.toBeInstanceOf(StorageConfigError);
+    const doc = new Document();
+    const original = process.env.NODE_ENV;
+    const envSecret = process.env.STORAGES_SIGNING_SECRET;
+    try {
+      storages.configure({ default: media, private: secret });
+      delete process.env.STORAGES_SIGNING_SECRET;
+      process.env.NODE_ENV = "production";
+      await expect(doc.attachment.createUpload("a.txt", { size: 1 })).rejects.toThrow(/STORAGES_SIGNING_SECRET/);
+      await expect(doc.attachment.createUpload("a.txt", { size: 1 })).rejects.toBeInstanceOf(StorageConfigError);
+      process.env.STORAGES_SIGNING_SECRET = SECRET;
+      const request = await doc.attachment.createUpload("a.txt", { size: 1 });
+      storages.configure({ default: media, private: secret }, { signingSecret: SECRET });
+      // the same secret from the environment and from configure(): the ticket still reads
+      expect(await upload(request, "a")).toBe(200);
+      await expect(doc.attachment.attachUpload(request.ticket, { save: false })).resolves.toBe(request.key);
+    } finally {
+      process.env.NODE_ENV = original;
+      if (envSecret === undefined) delete process.env.STORAGES_SIGNING_SECRET;
+      else process.env.STORAGES_SIGNING_SECRET = envSecret;
+    }
+    expect(() => storages.configure({}, { signingSecret: "short" })).toThrow(/at least 32 bytes/);
+  });
+});

@@ -1,0 +1,275 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { HeadObjectCommand } from "@aws-sdk/client-s3";
+import { FileValidationError } from "../../src/errors/FileValidationError";
+import { StorageConfigError } from "../../src/errors/StorageConfigError";
+import { serveFiles } from "../../src/http/serveFiles";
+import { FileSystemStorage } from "../../src/storage/FileSystemStorage";
+import { InMemoryStorage } from "../../src/storage/InMemoryStorage";
+import type { Storage } from "../../src/storage/Storage";
+import { createTestBucket, deleteTestBucket, makeS3Storage, rawClient, strict } from "../support/s3";
+
+const SECRET = "direct-upload-test-secret-32-bytes!";
+
+/** PUTs `body` as a browser would: the returned headers, and the Content-Length of the body itself. */
+function put(upload: { url: string; headers: Record<string, string> }, body: Buffer, drop: string[] = []) {
+  const headers = Object.fromEntries(Object.entries(upload.headers).filter(([name]) => !drop.includes(name)));
+  return fetch(upload.url, { method: "PUT", headers, body: new Uint8Array(body) });
+}
+
+interface Target {
+  name: string;
+  storage: Storage;
+  /** Whether the stored content type is the one signed (disk serves the type the name gives). */
+  storesType: boolean;
+}
+
+const servers: Server[] = [];
+let work: string;
+let bucket: string;
+const targets: Target[] = [];
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(tmpdir(), "typeorm-storages-direct-"));
+  // disk: the storage's baseUrl is the absolute origin of a serveFiles server
+  const server = createServer();
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const disk = new FileSystemStorage({ location: work, baseUrl: `${origin}/media/`, signingSecret: SECRET });
+  const serve = serveFiles(disk);
+  server.on("request", (req, res) => serve(req, res));
+  bucket = await createTestBucket("direct-upload");
+  const s3 = makeS3Storage(bucket, "default", { location: "media" });
+  await s3.ready();
+  targets.push(
+    { name: "local disk through serveFiles", storage: disk, storesType: false },
+    { name: strict ? "S3 (strict server)" : "S3 (s3rver)", storage: s3, storesType: true },
+  );
+});
+
+afterAll(async () => {
+  for (const server of servers) server.close();
+  for (const target of targets) await target.storage.close();
+  await deleteTestBucket(bucket);
+  await rm(work, { recursive: true, force: true });
+});
+
+/**
+ * Runs `body` on disk and on S3. With `enforced`, the S3 case needs a server that checks signatures and
+ * conditional writes: on s3rver it is skipped, and its name says why.
+ */
+const each = (title: string, body: (target: Target) => Promise<void>, enforced = false) => {
+  it(`${title} (disk)`, async () => body(targets[0]));
+  if (enforced && !strict) it.skip(`${title} (S3: needs S3_STRICT=1, s3rver checks no signature)`, () => undefined);
+  else it(`${title} (S3)`, async () => body(targets[1]));
+};
+
+describe("Storage.createUpload", () => {
+  each("signs a PUT that stores exactly the bytes sent, under the key it chose", async ({ storage, storesType }) => {
+    const body = Buffer.from("%PDF-1.7 direct upload");
+    const upload = await storage.createUpload("docs/report.pdf", { size: body.length });
+    expect(upload).toMatchObject({ key: "docs/report.pdf", method: "PUT", size: body.length });
+    expect(upload.contentType).toBe("application/pdf");
+    expect(upload.headers["content-type"] ?? upload.headers["Content-Type"]).toBe("application/pdf");
+    expect(upload.expiresAt.getTime()).toBeGreaterThan(Date.now() + 590_000);
+    expect(await storage.exists(upload.key)).toBe(false); // nothing is written by signing
+    const response = await put(upload, body);
+    expect(response.status).toBe(200);
+    expect(await storage.read(upload.key)).toEqual(body);
+    const stat = await storage.stat(upload.key);
+    expect(stat.size).toBe(body.length);
+    if (storesType) expect(stat.contentType).toBe("application/pdf");
+  });
+
+  each("chooses an alternative name when the name is taken, as save() does", async ({ storage }) => {
+    await storage.save("docs/taken.txt", "first");
+    const upload = await storage.createUpload("docs/taken.txt", { size: 3 });
+    expect(upload.key).toMatch(/^docs\/taken_[A-Za-z0-9]{7}\.txt$/);
+    expect((await put(upload, Buffer.from("new"))).status).toBe(200);
+    expect((await storage.read("docs/taken.txt")).toString()).toBe("first");
+    expect((await storage.read(upload.key)).toString()).toBe("new");
+  });
+
+  each("applies accept, maxSize and the size before signing anything", async ({ storage }) => {
+    const refused = (promise: Promise<unknown>, rule: string) =>
+      expect(promise).rejects.toMatchObject({ name: "FileValidationError", rule });
+    await refused(storage.createUpload("a.exe", { size: 10, accept: ["image/*", ".pdf"] }), "accept");
+    await refused(storage.createUpload("a.pdf", { size: 2_000_001, maxSize: 2_000_000 }), "maxSize");
+    for (const size of [-1, 1.5, Number.NaN, "10" as unknown as number, undefined as unknown as number])
+      await refused(storage.createUpload("a.pdf", { size }), "size");
+    await expect(storage.createUpload("a.pdf", { size: 1, maxSize: -1 })).rejects.toBeInstanceOf(StorageConfigError);
+    await expect(storage.createUpload("../a.pdf", { size: 1 })).rejects.toMatchObject({ name: "InvalidKeyError" });
+  });
+
+  it("refuses a content type that is not a header value (S3)", async () => {
+    const { storage } = targets[1];
+    await expect(storage.createUpload("a.txt", { size: 1, contentType: "text/plain\r\nx-evil: 1" })).rejects.toThrow(
+      FileValidationError,
+    );
+  });
+
+  it("on disk, ignores the declared type: the file is served with the type its name gives", async () => {
+    const { storage } = targets[0];
+    const upload = await storage.createUpload("docs/page.html", { size: 5, contentType: "image/png" });
+    expect(upload.contentType).toBe("text/html");
+    await expect(
+      storage.createUpload("docs/page.html", { size: 5, contentType: "image/png", accept: ["image/*"] }),
+    ).rejects.toMatchObject({ rule: "accept" });
+  });
+
+  each(
+    "refuses a body of another size than the one signed",
+    async ({ storage }) => {
+      const upload = await storage.createUpload("docs/sized.txt", { size: 10 });
+      const response = await put(upload, Buffer.from("only 12 byte"));
+      expect([400, 403]).toContain(response.status);
+      expect(await storage.exists(upload.key)).toBe(false);
+    },
+    true,
+  );
+
+  each(
+    "never replaces a file that took the name after signing",
+    async ({ storage }) => {
+      const upload = await storage.createUpload("docs/raced.txt", { size: 3 });
+      await storage.save("docs/raced.txt", "won", { overwrite: true });
+      const response = await put(upload, Buffer.from("new"));
+      expect(response.status).toBe(412);
+      expect((await storage.read("docs/raced.txt")).toString()).toBe("won");
+    },
+    true,
+  );
+
+  each("lets an overwriting upload replace the file", async ({ storage }) => {
+    await storage.save("docs/replaced.txt", "old", { overwrite: true });
+    const upload = await storage.createUpload("docs/replaced.txt", { size: 3, overwrite: true });
+    expect(upload.key).toBe("docs/replaced.txt");
+    expect(upload.headers["if-none-match"]).toBeUndefined();
+    expect((await put(upload, Buffer.from("new"))).status).toBe(200);
+    expect((await storage.read("docs/replaced.txt")).toString()).toBe("new");
+  });
+
+  each(
+    "refuses the upload once the URL expired",
+    async ({ storage }) => {
+      const upload = await storage.createUpload("docs/late.txt", { size: 4, expiresIn: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      expect((await put(upload, Buffer.from("late"))).status).toBe(403);
+      expect(await storage.exists(upload.key)).toBe(false);
+    },
+    true,
+  );
+
+  it("refuses a storage no client can reach, and a disk storage without a signing secret", async () => {
+    await expect(new InMemoryStorage().createUpload("a.txt", { size: 1 })).rejects.toThrow(
+      /memory storage cannot take direct uploads.*save\(\)/,
+    );
+    const unsigned = new FileSystemStorage({ location: work });
+    await expect(unsigned.createUpload("a.txt", { size: 1 })).rejects.toThrow(/signingSecret.*serveFiles/);
+    await expect(unsigned.createUpload("a.txt", { size: 1 })).rejects.toBeInstanceOf(StorageConfigError);
+  });
+});
+
+describe("serveFiles and direct uploads", () => {
+  const disk = () => targets[0].storage as FileSystemStorage;
+
+  it("answers a GET of an upload URL and a PUT of a download URL with 403", async () => {
+    const upload = await disk().createUpload("docs/guarded.txt", { size: 2 });
+    expect((await fetch(upload.url)).status).toBe(403);
+    await disk().save("docs/readable.txt", "hi");
+    const signed = disk().url("docs/readable.txt", { download: "r.txt" });
+    const response = await fetch(signed, { method: "PUT", body: "xx" });
+    expect(response.status).toBe(403);
+    expect((await disk().read("docs/readable.txt")).toString()).toBe("hi");
+    const unsigned = await fetch(disk().url("docs/new.txt"), { method: "PUT", body: "xx" });
+    expect(unsigned.status).toBe(403);
+    expect(await disk().exists("docs/new.txt")).toBe(false);
+  });
+
+  it("refuses an upload URL moved to another key", async () => {
+    const upload = await disk().createUpload("docs/mine.txt", { size: 2 });
+    const moved = { ...upload, url: upload.url.replace("mine.txt", "yours.txt") };
+    expect((await put(moved, Buffer.from("xx"))).status).toBe(403);
+    expect(await disk().exists("docs/yours.txt")).toBe(false);
+  });
+
+  it("keeps nothing of an upload the client abandons half-way", async () => {
+    const upload = await disk().createUpload("docs/half.bin", { size: 1_000_000 });
+    const { request } = await import("node:http");
+    const target = new URL(upload.url);
+    await new Promise<void>((resolve) => {
+      const req = request(
+        { hostname: target.hostname, port: target.port, path: target.pathname + target.search, method: "PUT" },
+        () => resolve(),
+      );
+      req.setHeader("Content-Length", "1000000");
+      req.on("error", () => resolve());
+      req.write(Buffer.alloc(100_000));
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 200);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await disk().exists("docs/half.bin")).toBe(false);
+    const { readdir } = await import("node:fs/promises");
+    expect((await readdir(path.join(work, "docs"))).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+});
+
+describe("direct uploads to S3 carry the storage's settings", () => {
+  it("signs the ACL, cache, metadata and disposition, and the server stores them", async () => {
+    const storage = makeS3Storage(bucket, "default", {
+      location: "settings",
+      defaultAcl: "public-read",
+      maxAgeSeconds: 300,
+      metadata: { origin: "direct" },
+      querystringAuth: false,
+    });
+    try {
+      const upload = await storage.createUpload("page.svg", { size: 6 });
+      expect(upload.headers).toMatchObject({
+        "x-amz-acl": "public-read",
+        "cache-control": "public, max-age=300",
+        "x-amz-meta-origin": "direct",
+        "content-type": "image/svg+xml",
+        "content-disposition": "attachment",
+        "if-none-match": "*",
+      });
+      expect((await put(upload, Buffer.from("<svg/>"))).status).toBe(200);
+      const raw = rawClient();
+      const head = await raw.send(new HeadObjectCommand({ Bucket: bucket, Key: `settings/${upload.key}` }));
+      raw.destroy();
+      expect(head).toMatchObject({
+        CacheControl: "public, max-age=300",
+        ContentType: "image/svg+xml",
+        ContentDisposition: "attachment",
+        Metadata: { origin: "direct" },
+      });
+      if (strict) {
+        // anonymous read works because the ACL was applied
+        expect((await fetch(storage.url(upload.key))).status).toBe(200);
+        // the uploader cannot drop a signed header
+        const again = await storage.createUpload("page2.svg", { size: 6 });
+        expect((await put(again, Buffer.from("<svg/>"), ["x-amz-acl"])).status).toBe(403);
+      }
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it("refuses a storage with a customer-provided key: it would be handed to the browser", async () => {
+    const storage = makeS3Storage(bucket, "default", {
+      objectParameters: { SSECustomerAlgorithm: "AES256", SSECustomerKey: "k".repeat(32) },
+    });
+    try {
+      await expect(storage.createUpload("a.txt", { size: 1 })).rejects.toThrow(/SSE-C.*save\(\)/);
+    } finally {
+      await storage.close();
+    }
+  });
+});
