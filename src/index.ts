@@ -36,6 +36,8 @@ export {
   type ReconcileStorageReport,
   reconcileFiles,
 } from "./fields/reconcileFiles";
+export type { UploadTicketClaims } from "./fields/uploadTicket";
+export { verifyUploadTicket } from "./fields/verifyUploadTicket";
 export { type ServeFilesHandler, type ServeFilesOptions, serveFiles } from "./http/serveFiles";
 export { getValidName } from "./keys/getValidName";
 export { validateKey } from "./keys/validateKey";

@@ -15,6 +15,7 @@ import { generateKey } from "./generateKey";
 import { clearPending, markPending } from "./pendingUploads";
 import { resolveStorage } from "./resolveStorage";
 import { readUploadTicket, signUploadTicket } from "./uploadTicket";
+import { TICKET_REFUSALS } from "./verifyUploadTicket";
 
 /** Options of `FieldFile.save()`. */
 export interface FieldFileSaveOptions {
@@ -268,14 +269,7 @@ export class FieldFile {
     const refuse = (rule: "ticket" | "upload", why: string, key: string | null = null) =>
       new FileValidationError(`Cannot attach the upload to ${id}: ${why}.`, { rule, key, storage: storage.name });
     const read = readUploadTicket(ticket, storages.signingKey());
-    if (!read.ok) {
-      throw refuse(
-        "ticket",
-        read.reason === "expired"
-          ? "its ticket has expired; upload the file again"
-          : "its ticket was not issued by this server (or was altered)",
-      );
-    }
+    if (!read.ok) throw refuse("ticket", TICKET_REFUSALS[read.reason]);
     const claims = read.claims;
     if (claims.field !== id || claims.storage !== storage.name) {
       throw refuse("ticket", `its ticket is for ${claims.field} on storage "${claims.storage}"`, claims.key);

@@ -12,6 +12,7 @@ import {
   StorageConfigError,
   serveFiles,
   storages,
+  verifyUploadTicket,
 } from "../../src";
 import { DB, openDataSource } from "../support/dataSource";
 import { Avatar, Document } from "./entities";
@@ -70,6 +71,17 @@ describe(`direct uploads into file fields on ${DB}`, () => {
     const request = await doc.attachment.createUpload("Quarterly Report.pdf", { size: 11 });
     expect(request.key).toMatch(/^documents\/\d{4}\/\d{2}\/Quarterly_Report\.pdf$/);
     expect(request.ticket).toMatch(/^ut1\./);
+    // what the ticket vouches for, for the row's other columns
+    expect(verifyUploadTicket(request.ticket)).toMatchObject({
+      field: "Document.attachment",
+      storage: "default",
+      key: request.key,
+      size: 11,
+      contentType: "application/pdf",
+    });
+    expect(() => verifyUploadTicket(`${request.ticket}x`)).toThrow(
+      expect.objectContaining({ rule: "ticket", message: expect.stringMatching(/not issued by this server/) }),
+    );
     expect(doc.attachment.isEmpty).toBe(true); // nothing changes until the file is attached
     expect(await upload(request, "hello world")).toBe(200);
     await expect(doc.attachment.attachUpload(request.ticket)).resolves.toBe(request.key);
