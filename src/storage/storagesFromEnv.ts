@@ -37,20 +37,32 @@ function s3Config(env: Env): StoragesConfig {
 
 const withSlash = (url: string) => (url.endsWith("/") ? url : `${url}/`);
 
-function signingSecret(env: Env): string {
-  const secret = first(env, "STORAGES_SIGNING_SECRET");
-  if (secret) return secret;
-  if (env.NODE_ENV === "production") {
-    throw new StorageConfigError(
-      "STORAGES_SIGNING_SECRET is required in production: private files on local disk are served through " +
-        "signed URLs. Set it to a random string of at least 32 characters (openssl rand -base64 48).",
-    );
-  }
-  console.warn(
-    "[typeorm-storages] STORAGES_SIGNING_SECRET is not set: using a per-process secret, so signed private " +
-      "URLs stop working when the process restarts. Set it outside development.",
-  );
-  return randomBytes(32).toString("base64url");
+/**
+ * The secret of signed URLs on local disk: `STORAGES_SIGNING_SECRET`; outside production, one random
+ * secret per call of `storagesFromEnv` (a warning says so, once). In production without it, `required`
+ * throws (private media) and otherwise it is `undefined` (public media then takes no direct uploads).
+ */
+function signingSecrets(env: Env): (required: boolean) => string | undefined {
+  let generated: string | undefined;
+  return (required) => {
+    const secret = first(env, "STORAGES_SIGNING_SECRET");
+    if (secret) return secret;
+    if (env.NODE_ENV === "production") {
+      if (!required) return undefined;
+      throw new StorageConfigError(
+        "STORAGES_SIGNING_SECRET is required in production: private files on local disk are served through " +
+          "signed URLs. Set it to a random string of at least 32 characters (openssl rand -base64 48).",
+      );
+    }
+    if (generated === undefined) {
+      console.warn(
+        "[typeorm-storages] STORAGES_SIGNING_SECRET is not set: using a per-process secret, so signed private " +
+          "URLs and direct-upload URLs stop working when the process restarts. Set it outside development.",
+      );
+      generated = randomBytes(32).toString("base64url");
+    }
+    return generated;
+  };
 }
 
 /** The path of a base URL (`/media/` of `https://cdn.example/media/`), for comparing where each is served. */
@@ -95,14 +107,17 @@ function diskConfig(env: Env): StoragesConfig {
       );
     }
   }
+  const signingSecret = signingSecrets(env);
   return {
-    default: () => new FileSystemStorage({ location: mediaRoot, baseUrl: mediaUrl }),
+    // signs direct-upload URLs (serveFiles takes them) and download-name overrides; URLs stay plain
+    default: () =>
+      new FileSystemStorage({ location: mediaRoot, baseUrl: mediaUrl, signingSecret: signingSecret(false) }),
     private: () =>
       new FileSystemStorage({
         location: privateRoot,
         baseUrl: privateUrl,
         querystringAuth: true,
-        signingSecret: signingSecret(env),
+        signingSecret: signingSecret(true),
         querystringExpire: positiveNumber(env, "PRIVATE_MEDIA_EXPIRE") ?? 3600,
       }),
     staticfiles: () =>

@@ -131,6 +131,26 @@ describe("storagesFromEnv", () => {
     }
   });
 
+  it("lets public media on local disk take direct uploads with the same secret, where there is one", async () => {
+    const withSecret = build({ STORAGES_SIGNING_SECRET: "s".repeat(40), MEDIA_ROOT: "/tmp/m" });
+    const upload = await withSecret.get("default").createUpload("a.txt", { size: 1 });
+    expect(upload.url).toMatch(/^\/media\/a\.txt\?expires=\d+&upload-size=1&signature=/);
+    expect(withSecret.get("default").url("a.txt")).toBe("/media/a.txt"); // plain URLs stay plain
+    // production without a secret: public media still works, direct uploads say what is missing
+    const prod = build({ NODE_ENV: "production", MEDIA_ROOT: "/tmp/m" });
+    expect(prod.get("default").url("a.txt")).toBe("/media/a.txt");
+    await expect(prod.get("default").createUpload("a.txt", { size: 1 })).rejects.toThrow(/signingSecret/);
+    const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
+    try {
+      const dev = build({ MEDIA_ROOT: "/tmp/m" });
+      await dev.get("default").createUpload("a.txt", { size: 1 });
+      expect(dev.get("private").url("x.pdf")).toContain("signature=");
+      expect(warn).toHaveBeenCalledTimes(1); // one per-process secret, one warning
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it("honours absolute MEDIA_URL values", () => {
     expect(build({ MEDIA_URL: "https://files.example.com/m" }).get("default").url("a.png")).toBe(
       "https://files.example.com/m/a.png",
