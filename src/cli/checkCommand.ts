@@ -3,6 +3,7 @@ import { StorageRegistry } from "../storage/StorageRegistry";
 import type { CliIo } from "./CliIo";
 import { parseCommandArgs } from "./commandArgs";
 import { loadStorages } from "./loadStorages";
+import { UsageError } from "./UsageError";
 
 export const CHECK_USAGE = `Usage: typeorm-storages check [<storage>...] [options]
 
@@ -14,6 +15,9 @@ without a signature. URLs are fetched from this machine, which may reach other h
 
 Options:
   --write              Also write, read, fetch and delete a probe object.
+  --origin <url>       The site whose pages send direct uploads (https://example.com): checks that
+                       the bucket's CORS lets them PUT; with --write, also uploads a probe through a
+                       signed upload URL.
   --config <module>    A JavaScript module exporting the storages (default: from the environment,
                        storagesFromEnv: default, private, staticfiles).
   -h, --help           Show this help.
@@ -24,6 +28,7 @@ or configuration.
 
 const OPTIONS = {
   write: { type: "boolean" },
+  origin: { type: "string" },
   config: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -46,6 +51,8 @@ export async function checkCommand(args: string[], io: CliIo): Promise<number> {
     io.stdout.write(CHECK_USAGE);
     return 0;
   }
+  if (values.origin !== undefined && !/^https?:\/\/[^/]+$/.test(values.origin))
+    throw new UsageError(`--origin takes an origin like https://example.com, not ${JSON.stringify(values.origin)}.`);
   const registry = new StorageRegistry();
   registry.configure(await loadStorages(values.config, io.env, io.cwd));
   try {
@@ -53,7 +60,7 @@ export async function checkCommand(args: string[], io: CliIo): Promise<number> {
     const storages = names.map((name) => registry.get(name));
     let failed = false;
     for (const [i, storage] of storages.entries()) {
-      const findings = await checkStorage(storage, { write: values.write ?? false });
+      const findings = await checkStorage(storage, { write: values.write ?? false, origin: values.origin });
       failed ||= findings.some((finding) => finding.status === "failed");
       const lines = [`storage "${names[i]}" (${storage.driver.kind})`];
       for (const { check, status, detail } of findings) lines.push(`  ${MARK[status].padEnd(7)} ${check}: ${detail}`);

@@ -30,6 +30,12 @@ export interface CheckStorageOptions {
   write?: boolean;
   /** The `fetch` used for URLs (default the global one), e.g. with a proxy. */
   fetch?: typeof fetch;
+  /**
+   * The origin of the site whose pages will send direct uploads (`https://example.com`): on S3, a CORS
+   * preflight for an upload URL checks that the bucket lets those pages PUT (browsers refuse otherwise).
+   * With `write`, a probe is also uploaded through a signed upload URL. Default: not checked.
+   */
+  origin?: string;
 }
 
 const PROBE = "typeorm-storages check";
@@ -54,6 +60,7 @@ export async function checkStorage(storage: Storage, options: CheckStorageOption
       note("memory", "warning", "objects live in this process only and are lost when it exits: for tests.");
     }
     if (options.write) await probe(storage, options.fetch ?? fetch, note);
+    if (options.origin !== undefined) await checkDirectUploads(storage, options, note);
   } catch (error) {
     note("check", "unknown", `the check itself failed: ${describe(error)}`);
   }
@@ -232,4 +239,74 @@ async function checkUrls(storage: S3Storage, key: string, fetchUrl: typeof fetch
         `on "${storage.settings.bucketName}/${storage.settings.keyPrefix}*" with a bucket policy, or set defaultAcl ` +
         '"public-read" on a bucket that accepts ACLs; or sign URLs (querystringAuth).',
     );
+}
+
+/**
+ * Direct uploads from pages of `options.origin`: on S3, the bucket's answer to the CORS preflight a
+ * browser sends before the PUT; with `write`, a real upload through a signed URL (from this machine,
+ * where no CORS applies). On disk the URL is the storage's own `baseUrl`, answered by `serveFiles`.
+ */
+async function checkDirectUploads(storage: Storage, options: CheckStorageOptions, note: Note): Promise<void> {
+  const fetchUrl = options.fetch ?? fetch;
+  const origin = options.origin as string;
+  const key = `.typeorm-storages-check/${randomBytes(6).toString("hex")}.txt`;
+  let upload: Awaited<ReturnType<Storage["createUpload"]>>;
+  try {
+    upload = await storage.createUpload(key, { size: PROBE.length, contentType: "text/plain" });
+  } catch (error) {
+    note("direct upload", "failed", `upload URLs cannot be signed: ${describe(error)}`);
+    return;
+  }
+  if (storage instanceof S3Storage) {
+    const headers = Object.keys(upload.headers).map((name) => name.toLowerCase());
+    let answer: Response;
+    try {
+      answer = await fetchUrl(upload.url, {
+        method: "OPTIONS",
+        headers: {
+          Origin: origin,
+          "Access-Control-Request-Method": "PUT",
+          "Access-Control-Request-Headers": headers.sort().join(","),
+        },
+      });
+      await answer.body?.cancel();
+    } catch (error) {
+      note("cors", "unknown", `the upload URL could not be fetched from this machine (${describe(error)}).`);
+      return;
+    }
+    const allowed = answer.headers.get("access-control-allow-origin");
+    const methods = (answer.headers.get("access-control-allow-methods") ?? "").toUpperCase();
+    if (answer.ok && (allowed === origin || allowed === "*") && /\bPUT\b/.test(methods))
+      note("cors", "ok", `pages of ${origin} may PUT to the bucket (CORS preflight answered ${answer.status}).`);
+    else
+      note(
+        "cors",
+        "failed",
+        `the bucket refuses the CORS preflight of a direct upload from ${origin} (${answer.status}), so browsers ` +
+          "cannot send files to it. Give the bucket a CORS rule: " +
+          `{"CORSRules":[{"AllowedOrigins":["${origin}"],"AllowedMethods":["PUT"],"AllowedHeaders":["*"],` +
+          '"ExposeHeaders":["ETag"]}]} (aws s3api put-bucket-cors).',
+      );
+  } else if (storage instanceof FileSystemStorage) {
+    const target = new URL(upload.url, origin).origin;
+    note(
+      "cors",
+      target === new URL(origin).origin ? "ok" : "warning",
+      target === new URL(origin).origin
+        ? `upload URLs go to ${storage.baseUrl} on the site itself; mount serveFiles(storage) there.`
+        : `upload URLs go to ${target}, another origin than ${origin}: its serveFiles needs CORS headers for PUT.`,
+    );
+  }
+  if (!options.write || !(storage instanceof S3Storage)) return;
+  try {
+    const sent = await fetchUrl(upload.url, { method: "PUT", headers: upload.headers, body: PROBE });
+    await sent.body?.cancel();
+    if (sent.ok && (await storage.read(key)).toString() === PROBE)
+      note("direct upload", "ok", "a probe was uploaded through a signed upload URL and reads back.");
+    else note("direct upload", "failed", `a PUT to a signed upload URL answered ${sent.status}: ${upload.url}`);
+  } catch (error) {
+    note("direct upload", "unknown", `the upload URL could not be used from this machine (${describe(error)}).`);
+  } finally {
+    await storage.delete(key).catch(() => undefined);
+  }
 }

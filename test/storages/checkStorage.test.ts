@@ -1,12 +1,13 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { PutBucketCorsCommand } from "@aws-sdk/client-s3";
 import { checkStorage, type StorageCheck } from "../../src/storage/checkStorage";
 import { FileSystemStorage } from "../../src/storage/FileSystemStorage";
 import { InMemoryStorage } from "../../src/storage/InMemoryStorage";
 import type { S3Storage } from "../../src/storage/S3Storage";
 import { runCli } from "../support/runCli";
-import { createTestBucket, deleteTestBucket, makeS3Storage, strict } from "../support/s3";
+import { createTestBucket, deleteTestBucket, makeS3Storage, rawClient, strict } from "../support/s3";
 
 const statuses = (findings: StorageCheck[]) => Object.fromEntries(findings.map((f) => [f.check, f.status]));
 
@@ -61,6 +62,32 @@ describe("checkStorage on S3", () => {
     expect(findings[0].detail).toContain("create the bucket");
   });
 
+  it("with an origin, checks the bucket's CORS for direct uploads from it, and with write uploads a probe", async () => {
+    const s3 = storage({ location: "cors" });
+    const before = statuses(await checkStorage(s3, { origin: "https://app.example" }));
+    expect(before).toMatchObject({ bucket: "ok", cors: "failed" });
+    const raw = rawClient();
+    try {
+      await raw.send(
+        new PutBucketCorsCommand({
+          Bucket: bucket,
+          CORSConfiguration: {
+            CORSRules: [{ AllowedOrigins: ["https://app.example"], AllowedMethods: ["PUT"], AllowedHeaders: ["*"] }],
+          },
+        }),
+      );
+    } finally {
+      raw.destroy();
+    }
+    const findings = await checkStorage(s3, { origin: "https://app.example", write: true });
+    expect(statuses(findings)).toMatchObject({ cors: "ok", "direct upload": "ok", write: "ok" });
+    const other = await checkStorage(s3, { origin: "https://evil.example" });
+    const cors = other.find((f) => f.check === "cors") as StorageCheck;
+    expect(cors.status).toBe("failed");
+    expect(cors.detail).toContain('"AllowedOrigins":["https://evil.example"]');
+    expect((await s3.listAll()).map((o) => o.name)).toEqual([]); // the probes are gone
+  });
+
   it("checks a configured ACL against the bucket's Object Ownership, or says it cannot tell", async () => {
     const findings = await checkStorage(
       storage({ location: "acl", defaultAcl: "public-read", querystringAuth: false }),
@@ -99,6 +126,27 @@ describe("checkStorage on disk and in memory", () => {
     });
   });
 
+  it("with an origin, says whether disk upload URLs go to the site itself", async () => {
+    const options = { location: root, signingSecret: "s".repeat(48) };
+    const same = await checkStorage(new FileSystemStorage({ ...options, baseUrl: "/media/" }), {
+      origin: "https://app.example",
+    });
+    expect(statuses(same)).toMatchObject({ cors: "ok" });
+    const elsewhere = await checkStorage(
+      new FileSystemStorage({ ...options, baseUrl: "https://files.example/media/" }),
+      { origin: "https://app.example" },
+    );
+    expect(elsewhere.find((f) => f.check === "cors")).toMatchObject({
+      status: "warning",
+      detail: expect.stringContaining("https://files.example, another origin"),
+    });
+    const unsigned = await checkStorage(new FileSystemStorage({ location: root }), { origin: "https://app.example" });
+    expect(unsigned.find((f) => f.check === "direct upload")).toMatchObject({
+      status: "failed",
+      detail: expect.stringContaining("signingSecret"),
+    });
+  });
+
   it("warns that memory keeps nothing", async () => {
     expect(await checkStorage(new InMemoryStorage())).toEqual([
       { check: "memory", status: "warning", detail: expect.stringContaining("lost when it exits") },
@@ -129,6 +177,12 @@ describe("typeorm-storages check", () => {
       expect(failed.code).toBe(1);
       expect(failed.stdout).toContain("FAILED  location:");
       expect((await run(["nope"], env)).code).toBe(2);
+      const origin = await run(["default", "--origin", "http://127.0.0.1:3000"], env);
+      expect(origin.code).toBe(0);
+      expect(origin.stdout).toMatch(/ok {6}cors: upload URLs go to \/media\/ on the site itself/);
+      const bad = await run(["--origin", "example.com/path"], env);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain("--origin takes an origin like https://example.com");
     } finally {
       await rm(root, { recursive: true, force: true });
     }
