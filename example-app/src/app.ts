@@ -5,11 +5,13 @@ import { lookup } from "mime-types";
 import type { DataSource } from "typeorm";
 import {
   FileSystemStorage,
+  FileValidationError,
   getValidName,
   InvalidKeyError,
   type StaticManifest,
   serveFiles,
   storages,
+  verifyUploadTicket,
 } from "typeorm-storages";
 import { APP_DIR, type AppConfig } from "./config";
 import {
@@ -53,11 +55,18 @@ export function createApp(dataSource: DataSource, config: AppConfig, staticFiles
       .status(status)
       .type("html")
       .send(views.render(view, { ...data, formatBytes, asset: (name: string) => staticFiles.url(name) }));
-  const renderForm = (res: Response, status: number, error: string | null, values: Partial<FormValues> = {}) =>
+  const renderForm = (
+    res: Response,
+    status: number,
+    error: string | null,
+    values: Partial<FormValues> = {},
+    direct = false,
+  ) =>
     render(res, status, "upload", {
       error,
       values: { title: values.title ?? "", visibility: values.visibility ?? "public" },
       maxBytes: config.maxUploadBytes,
+      direct,
     });
 
   app.get("/", async (_req, res) => {
@@ -88,6 +97,59 @@ export function createApp(dataSource: DataSource, config: AppConfig, staticFiles
     }
   });
 
+  // Direct uploads (public/direct-upload.js): the app signs, the browser sends the bytes to the storage.
+  app.get("/upload/direct", (_req, res) => {
+    renderForm(res, 200, null, {}, true);
+  });
+
+  const json = express.json({ limit: "16kb" });
+  const replyError = (res: Response, error: unknown) => {
+    if (error instanceof UploadError) return res.status(error.status).json({ error: error.message });
+    if (error instanceof FileValidationError) return res.status(400).json({ error: error.message });
+    throw error;
+  };
+
+  app.post("/uploads/direct", sameOrigin, json, async (req, res) => {
+    try {
+      const values = readForm(req.body ?? {});
+      const { filename, size } = req.body;
+      if (typeof filename !== "string" || !filename) throw new UploadError(400, "Choose a file to upload.");
+      if (!Number.isSafeInteger(size) || size < 0) throw new UploadError(400, "The file's size is missing.");
+      if (size === 0) throw new UploadError(400, `"${filename}" is empty (0 bytes); choose a file with some content.`);
+      if (size > config.maxUploadBytes) throw new UploadError(413, tooLargeMessage(config.maxUploadBytes));
+      const name = cleanName(filename);
+      const row = uploads.create(values);
+      // as for uploads through the app, the type comes from the cleaned name, never from the browser
+      const upload = await row.file.createUpload(name, {
+        size,
+        contentType: lookup(name) || "application/octet-stream",
+      });
+      res.json({ upload });
+    } catch (error) {
+      replyError(res, error);
+    }
+  });
+
+  app.post("/uploads/direct/complete", sameOrigin, json, async (req, res) => {
+    try {
+      const values = readForm(req.body ?? {});
+      const { ticket, originalName } = req.body;
+      if (typeof ticket !== "string") throw new UploadError(400, "The upload ticket is missing.");
+      // the size and type the app signed, which attachUpload checks against the file that arrived
+      const { size, contentType } = verifyUploadTicket(ticket);
+      const row = uploads.create({
+        ...values,
+        originalName: typeof originalName === "string" ? originalName.slice(0, 255) : "",
+        size,
+        contentType,
+      });
+      await row.file.attachUpload(ticket);
+      res.json({ id: row.id });
+    } catch (error) {
+      replyError(res, error);
+    }
+  });
+
   app.post("/uploads/:id/delete", sameOrigin, async (req, res) => {
     const upload = await uploads.findOneBy({ id: Number(req.params.id) || 0 });
     // The subscriber deletes the object once the row's removal has committed.
@@ -99,6 +161,10 @@ export function createApp(dataSource: DataSource, config: AppConfig, staticFiles
     render(res, 404, "message", { title: "Not found", message: "There is no page at this address." });
   });
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if ((error as { type?: string }).type === "entity.parse.failed") {
+      res.status(400).json({ error: "The request's JSON is malformed." });
+      return;
+    }
     console.error(error);
     render(res, 500, "message", { title: "Something went wrong", message: "The server could not finish the request." });
   });
@@ -111,13 +177,7 @@ export function createApp(dataSource: DataSource, config: AppConfig, staticFiles
  * empty file is refused before anything is written; over the limit the upload is aborted mid-stream.
  */
 async function storeUpload(upload: Upload, values: FormValues, file: IncomingFile, maxBytes: number): Promise<Upload> {
-  let name: string;
-  try {
-    name = getValidName(file.filename);
-  } catch (error) {
-    if (!(error instanceof InvalidKeyError)) throw error;
-    throw new UploadError(400, `The file name "${file.filename}" has no usable characters; rename the file and retry.`);
-  }
+  const name = cleanName(file.filename);
   if ((await peekFirstChunk(file.stream)) === null) {
     throw new UploadError(400, `"${file.filename}" is empty (0 bytes); choose a file with some content.`);
   }
@@ -137,6 +197,16 @@ async function storeUpload(upload: Upload, values: FormValues, file: IncomingFil
   return upload;
 }
 
+/** The browser's filename, cleaned (Django's `get_valid_filename`); throws `UploadError` when nothing is left. */
+function cleanName(filename: string): string {
+  try {
+    return getValidName(filename);
+  } catch (error) {
+    if (!(error instanceof InvalidKeyError)) throw error;
+    throw new UploadError(400, `The file name "${filename}" has no usable characters; rename the file and retry.`);
+  }
+}
+
 /** The form's fields, validated; throws `UploadError` with what to fix. */
 function readForm(fields: Record<string, string>): FormValues {
   const { title, visibility } = readLoose(fields);
@@ -150,7 +220,8 @@ function readForm(fields: Record<string, string>): FormValues {
 
 function readLoose(fields: Record<string, string>): Partial<FormValues> {
   const visibility = fields.visibility === "private" || fields.visibility === "public" ? fields.visibility : undefined;
-  return { title: (fields.title ?? "").trim(), visibility };
+  // JSON bodies (direct uploads) may hold anything
+  return { title: typeof fields.title === "string" ? fields.title.trim() : "", visibility };
 }
 
 /**

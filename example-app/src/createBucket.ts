@@ -1,9 +1,10 @@
-import { CreateBucketCommand, HeadBucketCommand } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, HeadBucketCommand, PutBucketCorsCommand } from "@aws-sdk/client-s3";
 import { S3Storage, storages } from "typeorm-storages";
 
 /**
  * Creates `bucket` (`AWS_STORAGE_BUCKET_NAME`) with the `default` storage's client when it does not
- * exist yet (`CREATE_BUCKET=1`, and always with the embedded server). Public media still needs a
+ * exist yet (`CREATE_BUCKET=1`, and always with the embedded server), and opens it to direct uploads
+ * from any site (CORS: PUT with any header). Public media still needs a
  * bucket policy or `AWS_DEFAULT_ACL=public-read` to be readable by browsers on a real S3; see the
  * README. Throws when the storages are not on S3 or the server refuses.
  */
@@ -18,4 +19,22 @@ export async function createBucket(bucket: string): Promise<void> {
     },
   );
   if (!exists) await storage.client.send(new CreateBucketCommand({ Bucket: bucket }));
+  // Direct uploads: browsers PUT to the bucket from the app's pages, so the bucket must answer their
+  // CORS preflight. Any origin here, for a demo on changing ports; a real bucket lists its sites.
+  await storage.client.send(
+    new PutBucketCorsCommand({
+      Bucket: bucket,
+      CORSConfiguration: {
+        CORSRules: [
+          {
+            AllowedOrigins: ["*"],
+            AllowedMethods: ["PUT"],
+            AllowedHeaders: ["*"],
+            ExposeHeaders: ["ETag"],
+            MaxAgeSeconds: 3600,
+          },
+        ],
+      },
+    }),
+  );
 }

@@ -248,6 +248,92 @@ function suite(backend: Backend): void {
     expect((await context.request.get(href)).status()).toBe(403);
   });
 
+  /** Submits the direct-upload form; resolves with every request the page made meanwhile. */
+  async function directUpload(
+    form: { title: string; visibility: "public" | "private"; file: { name: string; mimeType: string; buffer: Buffer } },
+    outcome: "listed" | "refused",
+  ): Promise<{ method: string; url: string; status: number }[]> {
+    const seen: { method: string; url: string; status: number }[] = [];
+    const onResponse = (r: Response) => seen.push({ method: r.request().method(), url: r.url(), status: r.status() });
+    page.on("response", onResponse);
+    await page.goto(`${app.url}/upload/direct`);
+    await page.fill("#title", form.title);
+    await page.check(`input[name=visibility][value=${form.visibility}]`);
+    await page.setInputFiles("#file", form.file);
+    if (outcome === "listed") await Promise.all([page.waitForURL(/\/#upload-\d+$/), page.click("button[type=submit]")]);
+    else await Promise.all([page.waitForSelector("#error"), page.click("button[type=submit]")]);
+    page.off("response", onResponse);
+    return seen;
+  }
+
+  test("sends a file straight to the storage from the direct-upload page: the app sees none of its bytes", async () => {
+    const seen = await directUpload(
+      {
+        title: "Direct contract",
+        visibility: "private",
+        file: { name: "direct contract.pdf", mimeType: "application/pdf", buffer: PDF },
+      },
+      "listed",
+    );
+    const puts = seen.filter((r) => r.method === "PUT");
+    expect(puts).toHaveLength(1);
+    expect(puts[0].status).toBe(200);
+    expect(new URL(puts[0].url).pathname).toMatch(/\/uploads\/\d{4}\/\d{2}\/direct_contract\.pdf$/);
+    // the app got two small JSON posts, no multipart body
+    expect(seen.filter((r) => r.method === "POST").map((r) => new URL(r.url).pathname)).toEqual([
+      "/uploads/direct",
+      "/uploads/direct/complete",
+    ]);
+    const href = await fileLink(page, "Direct contract");
+    expect(href).toMatch(/\/private(-media)?\/uploads\/\d{4}\/\d{2}\/direct_contract\.pdf\?/);
+    const served = await context.request.get(href);
+    expect(served.status()).toBe(200);
+    expect((await served.body()).equals(PDF)).toBe(true);
+    await expectText(page, `${itemSelector("Direct contract")} .size`, formatBytes(PDF.length));
+    await expectText(page, `${itemSelector("Direct contract")} .type`, "application/pdf");
+    expect(await probe.exists(href)).toBe(true);
+  });
+
+  test("shows a directly uploaded public image from its plain URL", async () => {
+    await directUpload(
+      {
+        title: "Direct gradient",
+        visibility: "public",
+        file: { name: "direct.png", mimeType: "image/png", buffer: PNG },
+      },
+      "listed",
+    );
+    const img = item(page, "Direct gradient").locator("img");
+    await img.evaluate((el) => (el as HTMLImageElement).decode());
+    expect(await img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBe(96);
+    expect(new URL(await img.evaluate((el) => (el as HTMLImageElement).currentSrc)).search).toBe("");
+  });
+
+  test("refuses a direct upload over the limit before a byte is sent, and a forged ticket", async () => {
+    const before = (await probe.keys()).sort();
+    const seen = await directUpload(
+      {
+        title: "Direct too big",
+        visibility: "public",
+        file: { name: "big.bin", mimeType: "application/octet-stream", buffer: randomBytes(MAX_BYTES + 1) },
+      },
+      "refused",
+    );
+    expect((await page.locator("#error").textContent())?.trim()).toBe(
+      "The file is larger than the limit of 64 KiB; nothing was stored.",
+    );
+    expect(seen.filter((r) => r.method === "PUT")).toEqual([]);
+    const forged = await page.request.post(`${app.url}/uploads/direct/complete`, {
+      headers: { Origin: app.url },
+      data: { title: "Forged", visibility: "public", ticket: "ut1.eyJ9.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" },
+    });
+    expect(forged.status()).toBe(400);
+    expect((await forged.json()).error).toMatch(/not issued by this server/);
+    expect((await probe.keys()).sort()).toEqual(before);
+    await page.goto(app.url);
+    expect(await item(page, "Forged").count()).toBe(0);
+  });
+
   test("stores a hostile filename under its cleaned name and shows the original escaped", async () => {
     const hostile = "<img src=x onerror=alert(1)> été ;rm -rf.png";
     const title = `<script>alert("title")</script> Hostile`;
