@@ -5,6 +5,22 @@ export function guessContentType(key: string): string {
   return lookup(key) || "application/octet-stream";
 }
 
+const TOKEN = "[A-Za-z0-9!#$&^_.+-]+";
+/** One `type/subtype` with optional `; name=value` parameters (RFC 9110 §8.3.1), nothing else. */
+const MEDIA_TYPE = new RegExp(`^${TOKEN}/${TOKEN}(?:[ \\t]*;[ \\t]*${TOKEN}=(?:${TOKEN}|"[^"\\\\\\r\\n]*"))*$`);
+
+/**
+ * True for one well-formed media type (`image/png`, `text/plain; charset=utf-8`). A list
+ * (`image/png, text/html`) is not one: browsers take its last entry, so a check of the first would be
+ * fooled.
+ */
+export function isMediaType(value: string): boolean {
+  return value.length <= 255 && MEDIA_TYPE.test(value);
+}
+
+/** Types a browser sniffs the real type of, as if none had been given. */
+const SNIFFED = /^(?:unknown\/unknown|application\/unknown|\*\/\*)\b/i;
+
 const UNSAFE_INLINE = [
   /^text\/html\b/i,
   /^(text|application)\/xml\b/i,
@@ -13,10 +29,11 @@ const UNSAFE_INLINE = [
 ];
 
 /**
- * True for types a browser may run as a document on the storage's origin (html, svg, any xml): these
- * are served as `Content-Disposition: attachment` unless a storage opts out (stored XSS; Rails'
- * Active Storage does the same).
+ * True for types a browser may run as a document on the storage's origin (html, svg, any xml), and for
+ * anything that is not one well-formed media type or makes browsers sniff: these are served as
+ * `Content-Disposition: attachment` unless a storage opts out (stored XSS; Rails' Active Storage does
+ * the same).
  */
 export function isUnsafeInline(contentType: string): boolean {
-  return UNSAFE_INLINE.some((re) => re.test(contentType));
+  return !isMediaType(contentType) || SNIFFED.test(contentType) || UNSAFE_INLINE.some((re) => re.test(contentType));
 }
