@@ -7,6 +7,8 @@ export interface ObjectStat {
   contentType: string | null;
   lastModified: Date;
   etag: string | null;
+  /** S3: the object's `Content-Encoding` (null: none). Absent on backends that keep none (disk, memory). */
+  contentEncoding?: string | null;
 }
 
 /** An inclusive byte range, like HTTP `Range: bytes=start-end`; `end` defaults to the last byte. */
@@ -148,6 +150,11 @@ export interface UploadRequest {
   headers: Record<string, string>;
 }
 
+/** What a driver signs: the request, and when it stops working (sooner than asked with expiring credentials). */
+export interface DriverUploadRequest extends UploadRequest {
+  expiresAt: Date;
+}
+
 /** What a driver reports after a write. */
 export interface DriverWriteResult {
   key: string;
@@ -197,7 +204,7 @@ export interface StorageDriver {
    * client can reach over HTTP (memory). Throws `StorageConfigError` for settings a client must not
    * receive (an S3 customer key) or a missing signing secret.
    */
-  presignUpload?(key: string, options: DriverUploadOptions): Promise<UploadRequest>;
+  presignUpload?(key: string, options: DriverUploadOptions): Promise<DriverUploadRequest>;
   /** Local filesystem path of a key, for drivers that have one. */
   path?(key: string): string;
   /** Releases sockets and timers. */

@@ -278,14 +278,14 @@ function suite(backend: Backend): void {
     const puts = seen.filter((r) => r.method === "PUT");
     expect(puts).toHaveLength(1);
     expect(puts[0].status).toBe(200);
-    expect(new URL(puts[0].url).pathname).toMatch(/\/uploads\/\d{4}\/\d{2}\/direct_contract\.pdf$/);
+    expect(new URL(puts[0].url).pathname).toMatch(/\/uploads\/\d{4}\/\d{2}\/direct_contract_[A-Za-z0-9]{16}\.pdf$/);
     // the app got two small JSON posts, no multipart body
     expect(seen.filter((r) => r.method === "POST").map((r) => new URL(r.url).pathname)).toEqual([
       "/uploads/direct",
       "/uploads/direct/complete",
     ]);
     const href = await fileLink(page, "Direct contract");
-    expect(href).toMatch(/\/private(-media)?\/uploads\/\d{4}\/\d{2}\/direct_contract\.pdf\?/);
+    expect(href).toMatch(/\/private(-media)?\/uploads\/\d{4}\/\d{2}\/direct_contract_[A-Za-z0-9]{16}\.pdf\?/);
     const served = await context.request.get(href);
     expect(served.status()).toBe(200);
     expect((await served.body()).equals(PDF)).toBe(true);

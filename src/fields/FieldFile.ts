@@ -4,6 +4,7 @@ import { EmptyFileFieldError } from "../errors/EmptyFileFieldError";
 import { FileNotFoundError } from "../errors/FileNotFoundError";
 import { FileValidationError } from "../errors/FileValidationError";
 import { StorageConfigError } from "../errors/StorageConfigError";
+import { getAlternativeName } from "../keys/getAlternativeName";
 import { validateKey } from "../keys/validateKey";
 import type { DirectUpload, Storage } from "../storage/Storage";
 import { storages } from "../storage/storages";
@@ -12,6 +13,7 @@ import { managerFor } from "./dataSources";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
 import { boundDataSource, readRaw, writeRaw } from "./fileFieldState";
 import { generateKey } from "./generateKey";
+import { isKeyHeld } from "./isKeyHeld";
 import { clearPending, markPending } from "./pendingUploads";
 import { resolveStorage } from "./resolveStorage";
 import { readUploadTicket, signUploadTicket } from "./uploadTicket";
@@ -60,6 +62,8 @@ export interface FieldFileAttachOptions {
 
 /** How long after its URL expired a ticket still attaches: an upload started just before may take hours. */
 const ATTACH_WINDOW = 6 * 3600;
+/** Random characters in a direct upload's key: enough that no other name ever meets it (about 95 bits). */
+const UPLOAD_TOKEN = 16;
 
 /** How a ticket names a field: `Entity.property`. */
 const fieldId = (field: FileFieldDefinition) => `${field.target.name}.${field.propertyName}`;
@@ -223,23 +227,28 @@ export class FieldFile {
   /**
    * Signs a direct upload for this field: a URL the browser PUTs the file to (never through your
    * server), and a ticket to hand back to `attachUpload` afterwards. The key is built from `filename`
-   * as `save()` builds it, and the field's `maxSize` and `accept` are applied to the declared `size` and
-   * type (`FileValidationError`). Nothing is stored and the entity is not changed.
+   * as `save()` builds it, plus `_` and 16 random characters (`report_h7Ks92LmQpX4vB8n.pdf`): a name no
+   * other upload or save will take, so the file that arrives under it can only be this upload's. The
+   * field's `maxSize` and `accept` are applied to the declared `size` and type (`FileValidationError`).
+   * Nothing is stored and the entity is not changed.
    */
   async createUpload(filename: string, options: FieldFileUploadOptions): Promise<FieldFileUpload> {
     const { entity, field } = this.#bound("createUpload");
     const signingKey = storages.signingKey();
     const storage = this.storage;
-    const key = await generateKey(field, storage, entity, filename);
+    const key = getAlternativeName(await generateKey(field, storage, entity, filename), field.maxLength, UPLOAD_TOKEN);
     const upload = await storage.createUpload(key, {
       size: options.size,
       contentType: options.contentType,
       expiresIn: options.expiresIn,
-      maxLength: field.maxLength,
+      overwrite: false,
       maxSize: field.maxSize,
       accept: field.accept,
       ...(field.allowUnsafeInline ? { contentDisposition: null } : {}),
     });
+    const headers = Object.fromEntries(
+      Object.entries(upload.headers).map(([name, value]) => [name.toLowerCase(), value]),
+    );
     const ticket = signUploadTicket(
       {
         field: fieldId(field),
@@ -247,6 +256,7 @@ export class FieldFile {
         key: upload.key,
         size: upload.size,
         contentType: upload.contentType,
+        contentEncoding: headers["content-encoding"] ?? null,
         expires: Math.floor(upload.expiresAt.getTime() / 1000) + ATTACH_WINDOW,
       },
       signingKey,
@@ -257,10 +267,13 @@ export class FieldFile {
   /**
    * Points the field at the file uploaded with a ticket from `createUpload` and, unless `save: false`,
    * persists the entity, as `save()` would have after uploading it (a rollback deletes the file; the
-   * file it replaces is deleted after commit). Checks first, with one request, that the file arrived
-   * with the size and type announced. Throws `FileValidationError`: rule `ticket` for a ticket that is
-   * forged, expired (6 hours after its URL) or for another field or storage, rule `upload` when no
-   * file arrived or another one did (that one is deleted). Resolves with the key.
+   * file it replaces is deleted after commit). Checks first that the file arrived with the size, type
+   * and encoding announced (one request), and that no other row holds it already (one query per file
+   * column on the storage). Throws `FileValidationError`: rule `ticket` for a ticket that is forged,
+   * expired (6 hours after its URL), for another field or storage, or already attached to another row;
+   * rule `upload` when no file arrived, or another one did (that one is deleted: only the ticket's
+   * holder could write under its key). Attaching again to the row that holds it only saves the row.
+   * Resolves with the key.
    */
   async attachUpload(ticket: string, options: FieldFileAttachOptions = {}): Promise<string> {
     const { entity, field } = this.#bound("attachUpload");
@@ -275,6 +288,15 @@ export class FieldFile {
       throw refuse("ticket", `its ticket is for ${claims.field} on storage "${claims.storage}"`, claims.key);
     }
     const manager = options.save === false ? undefined : managerFor(entity, options.manager);
+    if (readRaw(entity, field.propertyName) === claims.key) {
+      // attached already (a retry): the file is this row's, never to be deleted for a failed save
+      if (manager) await manager.save(entity);
+      return claims.key;
+    }
+    // one ticket, one row: a second row holding the key would lose its file when the first lets go of it
+    if (await isKeyHeld(storage, claims.key, options.manager ?? manager)) {
+      throw refuse("ticket", "its file is attached to another row already; upload the file again", claims.key);
+    }
     let stat: ObjectStat;
     try {
       stat = await storage.stat(claims.key);
@@ -282,12 +304,19 @@ export class FieldFile {
       if (!(error instanceof FileNotFoundError)) throw error;
       throw refuse("upload", "no file has arrived under its key; send it to the upload URL first", claims.key);
     }
-    if (stat.size !== claims.size || (stat.contentType ?? "") !== claims.contentType) {
+    const encoding = stat.contentEncoding === undefined ? claims.contentEncoding : stat.contentEncoding;
+    if (
+      stat.size !== claims.size ||
+      (stat.contentType ?? "") !== claims.contentType ||
+      encoding !== claims.contentEncoding
+    ) {
       await storage.delete(claims.key);
+      const described = (size: number, type: string | null, coding: string | null) =>
+        `${size} bytes of ${type}${coding === null ? "" : `, ${coding}-encoded`}`;
       throw refuse(
         "upload",
-        `the file that arrived (${stat.size} bytes of ${stat.contentType}) is not the one announced ` +
-          `(${claims.size} bytes of ${claims.contentType}), so it was deleted`,
+        `the file that arrived (${described(stat.size, stat.contentType, encoding)}) is not the one announced ` +
+          `(${described(claims.size, claims.contentType, claims.contentEncoding)}), so it was deleted`,
         claims.key,
       );
     }

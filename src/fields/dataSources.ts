@@ -31,6 +31,11 @@ export function trackDataSources(): void {
   proto[PATCHED] = true;
 }
 
+/** The DataSources initialized now, as far as this library saw them start. */
+export function liveDataSources(): DataSource[] {
+  return [...live].filter((ds) => ds.isInitialized);
+}
+
 /** Remembers which DataSource loaded or saved `entity` (the subscriber calls this). */
 export function bindEntity(entity: object, dataSource: DataSource): void {
   setBoundDataSource(entity, dataSource);

@@ -1,4 +1,4 @@
-import type { DataSource } from "typeorm";
+import type { DataSource, EntityManager } from "typeorm";
 import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
 import type { EntityMetadata } from "typeorm/metadata/EntityMetadata";
 import type { Storage } from "../storage/Storage";
@@ -91,9 +91,12 @@ export async function* keysOf(dataSource: DataSource, { metadata, column }: File
   }
 }
 
-/** The rows of the column that hold one of `keys` now, soft-deleted ones included, with their primary keys. */
+/**
+ * The rows of the column that hold one of `keys` now, soft-deleted ones included, with their primary
+ * keys; through an `EntityManager`, inside its transaction.
+ */
 export async function rowsNaming(
-  dataSource: DataSource,
+  dataSource: DataSource | EntityManager,
   { metadata, column }: FileKeyColumn,
   keys: readonly string[],
 ): Promise<KeyRow[]> {

@@ -9,6 +9,8 @@ export interface UploadTicketClaims {
   key: string;
   size: number;
   contentType: string;
+  /** The `Content-Encoding` the upload was signed with (null: none, the usual case). */
+  contentEncoding: string | null;
   /** Unix seconds after which the ticket no longer attaches. */
   expires: number;
 }
@@ -23,7 +25,15 @@ const MAC = /^[A-Za-z0-9_-]{43}$/;
  */
 export function signUploadTicket(claims: UploadTicketClaims, key: KeyObject): string {
   const body = Buffer.from(
-    JSON.stringify([claims.field, claims.storage, claims.key, claims.size, claims.contentType, claims.expires]),
+    JSON.stringify([
+      claims.field,
+      claims.storage,
+      claims.key,
+      claims.size,
+      claims.contentType,
+      claims.contentEncoding,
+      claims.expires,
+    ]),
   ).toString("base64url");
   return `${PREFIX}${body}.${mac(key, body)}`;
 }
@@ -53,19 +63,20 @@ export function readUploadTicket(
   } catch {
     return invalid;
   }
-  if (!Array.isArray(fields) || fields.length !== 6) return invalid;
-  const [field, storage, objectKey, size, contentType, expires] = fields;
+  if (!Array.isArray(fields) || fields.length !== 7) return invalid;
+  const [field, storage, objectKey, size, contentType, contentEncoding, expires] = fields;
   if (
     typeof field !== "string" ||
     (storage !== null && typeof storage !== "string") ||
     typeof objectKey !== "string" ||
     !Number.isSafeInteger(size) ||
     typeof contentType !== "string" ||
+    (contentEncoding !== null && typeof contentEncoding !== "string") ||
     !Number.isSafeInteger(expires)
   )
     return invalid;
   if (expires * 1000 <= now) return { ok: false, reason: "expired" };
-  return { ok: true, claims: { field, storage, key: objectKey, size, contentType, expires } };
+  return { ok: true, claims: { field, storage, key: objectKey, size, contentType, contentEncoding, expires } };
 }
 
 function mac(key: KeyObject, body: string): string {

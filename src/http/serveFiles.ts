@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { posix } from "node:path";
-import { pipeline } from "node:stream";
+import { PassThrough, pipeline } from "node:stream";
 import { guessContentType, isUnsafeInline } from "../content/guessContentType";
 import { PathOutsideRootError } from "../drivers/fs/PathOutsideRootError";
 import { StorageConfigError } from "../errors/StorageConfigError";
@@ -166,28 +166,38 @@ export function serveFiles(storage: FileSystemStorage, options: ServeFilesOption
    * this storage serves.
    */
   const receive = async (req: ServeFilesRequest, res: ServerResponse, key: string, query: string) => {
+    // Every refusal closes the connection rather than read a body it does not want.
+    res.setHeader("Connection", "close");
     const signer = driver.signer;
     const check = signer?.verify(basePath + encodeKeyPath(key), query) ?? null;
     if (check === null || !check.valid || check.upload === null) {
-      req.resume();
-      res.setHeader("Connection", "close");
       const why = check === null || check.valid ? "missing" : check.reason;
       return reply(req, res, 403, why === "missing" ? "Forbidden: uploads need a signed upload URL." : REFUSALS[why]);
     }
     const { size, overwrite } = check.upload;
     const declared = req.headers["content-length"];
-    if (declared === undefined || req.headers["transfer-encoding"] !== undefined) {
-      res.setHeader("Connection", "close");
+    if (declared === undefined || req.headers["transfer-encoding"] !== undefined)
       return reply(req, res, 411, `Length Required: send the ${size} bytes with a Content-Length.`);
-    }
-    if (declared !== String(size)) {
-      res.setHeader("Connection", "close");
+    if (declared !== String(size))
       return reply(req, res, 400, `Bad Request: this URL takes exactly ${size} bytes, not ${declared}.`);
-    }
+    const taken = () => reply(req, res, 412, "Precondition Failed: a file already exists under this name.");
+    // before reading the body; the write below makes sure of it atomically
+    if (!overwrite && (await driver.stat(key)) !== null) return taken();
+    // The driver reads a stream of its own: when it gives up early (a file where a directory must be),
+    // it destroys that stream, not the request's socket, which must still carry the answer.
+    const body = new PassThrough();
+    let clientGone = false;
+    const gone = (error?: Error) => {
+      clientGone = true;
+      body.destroy(error ?? new Error("The client went away."));
+    };
+    req.once("aborted", () => gone());
+    req.once("error", gone);
+    req.pipe(body);
     try {
       await driver.write(
         key,
-        { kind: "stream", stream: req, length: size },
+        { kind: "stream", stream: body, length: size },
         {
           contentType: guessContentType(key),
           contentDisposition: null,
@@ -198,12 +208,15 @@ export function serveFiles(storage: FileSystemStorage, options: ServeFilesOption
         },
       );
     } catch (error) {
-      if (error instanceof NameTakenError)
-        return reply(req, res, 412, "Precondition Failed: a file already exists under this name.");
-      // the client went away or sent fewer bytes than it announced: nothing was kept, nobody to answer
-      if (!req.complete) return void res.destroy();
+      if (error instanceof NameTakenError) return taken();
+      // the client went away, or sent fewer bytes than it announced: nothing was kept, nobody to answer
+      if (clientGone) return void res.destroy();
+      const code = (error as NodeJS.ErrnoException)?.code;
+      if (code === "ENOTDIR" || code === "EISDIR" || code === "EEXIST")
+        return reply(req, res, 409, "Conflict: a directory or a file stands where this name needs the other.");
       throw error;
     }
+    res.removeHeader("Connection");
     res.setHeader("Cache-Control", "no-store");
     return reply(req, res, 200, "Uploaded.");
   };

@@ -27,13 +27,14 @@ export function keyLength(key: string): number {
 }
 
 /**
- * Returns `dir/stem_XXXXXXX.ext` with 7 random characters (Django's `get_alternative_name`), truncating
- * the stem so the result fits `maxLength`; throws `InvalidKeyError` when no stem would be left.
+ * Returns `dir/stem_XXXXXXX.ext` with 7 random characters (Django's `get_alternative_name`; `suffix`
+ * others), truncating the stem so the result fits `maxLength`; throws `InvalidKeyError` when no stem
+ * would be left.
  */
-export function getAlternativeName(key: string, maxLength?: number): string {
+export function getAlternativeName(key: string, maxLength?: number, suffix = 7): string {
   const [dir, stem, ext] = splitKey(key);
   let root = [...stem];
-  let candidate = `${dir}${root.join("")}_${randomSuffix()}${ext}`;
+  let candidate = `${dir}${root.join("")}_${randomSuffix(suffix)}${ext}`;
   if (maxLength !== undefined) {
     const excess = keyLength(candidate) - maxLength;
     if (excess > 0) {
@@ -45,7 +46,7 @@ export function getAlternativeName(key: string, maxLength?: number): string {
           { key },
         );
       }
-      candidate = `${dir}${root.join("")}_${randomSuffix()}${ext}`;
+      candidate = `${dir}${root.join("")}_${randomSuffix(suffix)}${ext}`;
     }
   }
   return candidate;

@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { guessContentType, isUnsafeInline } from "../content/guessContentType";
+import { guessContentType, isMediaType, isUnsafeInline } from "../content/guessContentType";
 import { toDriverBody } from "../content/toDriverBody";
 import { checkUploadLimits, isAccepted, sizeLimit } from "../content/uploadLimits";
 import { FileNotFoundError } from "../errors/FileNotFoundError";
@@ -17,13 +17,13 @@ import { validateKey } from "../keys/validateKey";
 import type {
   ByteRange,
   DriverBody,
+  DriverUploadRequest,
   FileContent,
   ListResult,
   ObjectStat,
   StorageDriver,
   StorageSaveOptions,
   StoredObject,
-  UploadRequest,
   UrlOptions,
 } from "../types";
 
@@ -43,6 +43,8 @@ export interface StorageOptions {
 
 /** The longest a direct-upload URL lives by default, in seconds: the PUT must start before. */
 export const DEFAULT_UPLOAD_EXPIRES_IN = 600;
+/** The longest a direct-upload URL may live (S3's limit for presigned URLs, on every storage). */
+export const MAX_UPLOAD_EXPIRES_IN = 7 * 24 * 3600;
 
 /** Options of `Storage.createUpload()`. */
 export interface CreateUploadOptions {
@@ -68,12 +70,12 @@ export interface CreateUploadOptions {
 }
 
 /** A signed request for one upload straight to the storage (`Storage.createUpload`). */
-export interface DirectUpload extends UploadRequest {
+export interface DirectUpload extends DriverUploadRequest {
   /** Where the file will be: free when the URL was made; without overwrite the upload never replaces a file. */
   key: string;
   size: number;
   contentType: string;
-  /** When the URL stops accepting uploads. */
+  /** When the URL stops accepting uploads (sooner than `expiresIn` when S3 credentials expire first). */
   expiresAt: Date;
 }
 
@@ -168,8 +170,10 @@ export class Storage {
       // Django: an overwriting storage shortens the stem; otherwise an alternative name that fits is tried
       first = overwrite ? getAvailableOverwriteName(key, maxLength) : getAlternativeName(key, maxLength);
     }
+    // the content's own type is the uploader's claim (a multer file, a Blob): a malformed one is ignored
+    const claimed = info.contentType !== null && isMediaType(info.contentType) ? info.contentType : null;
     const contentType =
-      options.contentType ?? this.#driver.configuredContentType?.(first) ?? info.contentType ?? guessContentType(first);
+      options.contentType ?? this.#driver.configuredContentType?.(first) ?? claimed ?? guessContentType(first);
     const contentDisposition =
       options.contentDisposition !== undefined
         ? options.contentDisposition
@@ -213,8 +217,10 @@ export class Storage {
     const { size, maxLength, maxSize, accept } = options;
     if (maxSize !== undefined || accept !== undefined) checkUploadLimits("createUpload()", maxSize, accept);
     const expiresIn = options.expiresIn ?? DEFAULT_UPLOAD_EXPIRES_IN;
-    if (!Number.isInteger(expiresIn) || expiresIn < 1)
-      throw new RangeError(`createUpload(): expiresIn must be a whole number of seconds from 1, got ${expiresIn}.`);
+    if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_UPLOAD_EXPIRES_IN)
+      throw new RangeError(
+        `createUpload(): expiresIn must be a whole number of seconds from 1 to ${MAX_UPLOAD_EXPIRES_IN} (7 days), got ${expiresIn}.`,
+      );
     const refuse = (rule: "size" | "accept" | "maxSize", why: string) =>
       new FileValidationError(`Cannot upload ${JSON.stringify(key)}: ${why}; nothing was stored.`, {
         rule,
@@ -239,8 +245,8 @@ export class Storage {
     const contentType = this.#driver.typeFromName
       ? guessContentType(first)
       : (options.contentType ?? this.#driver.configuredContentType?.(first) ?? guessContentType(first));
-    if (typeof contentType !== "string" || !/^[!-~][ -~]*$/.test(contentType))
-      throw refuse("accept", `${JSON.stringify(contentType)} is not a content type`);
+    if (typeof contentType !== "string" || !isMediaType(contentType))
+      throw refuse("accept", `${JSON.stringify(contentType)} is not one content type (like "image/png")`);
     if (accept !== undefined && !isAccepted(accept, first, contentType))
       throw refuse(
         "accept",
@@ -263,8 +269,7 @@ export class Storage {
         candidate = getAlternativeName(key, maxLength);
       }
       const request = await presign(candidate, { size, contentType, contentDisposition, overwrite, expiresIn });
-      const expiresAt = new Date((Math.floor(Date.now() / 1000) + expiresIn) * 1000);
-      return { ...request, key: candidate, size, contentType, expiresAt };
+      return { ...request, key: candidate, size, contentType };
     });
   }
 

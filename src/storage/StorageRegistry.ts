@@ -57,7 +57,10 @@ export class StorageRegistry {
   #fakes = new Map<string, Storage>();
   #cleanupErrorHandler: CleanupErrorHandler = warnCleanupError;
   #generation = 0;
+  /** From `configure()`; else the environment's, else one made for this process. */
   #signingSecret: KeyObject | null = null;
+  #envSecret: { text: string; key: KeyObject } | null = null;
+  #generatedSecret: KeyObject | null = null;
 
   /**
    * A number that changes whenever `configure()`, `fake()`, `restore()` or `close()` may change what a
@@ -91,8 +94,9 @@ export class StorageRegistry {
     if (this.#signingSecret !== null) return this.#signingSecret;
     const fromEnv = process.env.STORAGES_SIGNING_SECRET;
     if (fromEnv) {
-      this.#signingSecret = secretKey(fromEnv, "STORAGES_SIGNING_SECRET");
-      return this.#signingSecret;
+      if (this.#envSecret?.text !== fromEnv)
+        this.#envSecret = { text: fromEnv, key: secretKey(fromEnv, "STORAGES_SIGNING_SECRET") };
+      return this.#envSecret.key;
     }
     if (process.env.NODE_ENV === "production") {
       throw new StorageConfigError(
@@ -100,12 +104,15 @@ export class StorageRegistry {
           "-base64 48), or pass { signingSecret } to storages.configure().",
       );
     }
-    console.warn(
-      "[typeorm-storages] STORAGES_SIGNING_SECRET is not set: direct-upload tickets are signed with a " +
-        "per-process secret, so they fail on another process or after a restart. Set it outside development.",
-    );
-    this.#signingSecret = createSecretKey(randomBytes(32));
-    return this.#signingSecret;
+    if (this.#generatedSecret === null) {
+      console.warn(
+        "[typeorm-storages] STORAGES_SIGNING_SECRET is not set: direct-upload tickets are signed with a " +
+          "per-process secret, so they fail on another process or after a restart. Set it outside development.",
+      );
+      // kept across configure() calls: tickets already handed out stay valid in this process
+      this.#generatedSecret = createSecretKey(randomBytes(32));
+    }
+    return this.#generatedSecret;
   }
 
   /** The configured names, fakes included. */

@@ -3,18 +3,21 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { gzipSync } from "node:zlib";
 import type { DataSource } from "typeorm";
 import {
   FieldFile,
   FileFieldSubscriber,
   FileSystemStorage,
   type FileValidationError,
+  type S3Storage,
   StorageConfigError,
   serveFiles,
   storages,
   verifyUploadTicket,
 } from "../../src";
 import { DB, openDataSource } from "../support/dataSource";
+import { createTestBucket, deleteTestBucket, makeS3Storage, s3Env } from "../support/s3";
 import { Avatar, Document } from "./entities";
 
 const SECRET = "entity-direct-upload-secret-32-bytes";
@@ -69,7 +72,7 @@ describe(`direct uploads into file fields on ${DB}`, () => {
   it("signs an upload under the field's uploadTo, then attaches it and saves the row", async () => {
     const doc = Object.assign(new Document(), { title: "direct", ownerId: 7 });
     const request = await doc.attachment.createUpload("Quarterly Report.pdf", { size: 11 });
-    expect(request.key).toMatch(/^documents\/\d{4}\/\d{2}\/Quarterly_Report\.pdf$/);
+    expect(request.key).toMatch(/^documents\/\d{4}\/\d{2}\/Quarterly_Report_[A-Za-z0-9]{16}\.pdf$/);
     expect(request.ticket).toMatch(/^ut1\./);
     // what the ticket vouches for, for the row's other columns
     expect(verifyUploadTicket(request.ticket)).toMatchObject({
@@ -93,11 +96,11 @@ describe(`direct uploads into file fields on ${DB}`, () => {
   it("builds a private field's key from the entity and serves the file only through a signed URL", async () => {
     const doc = Object.assign(new Document(), { ownerId: 42 });
     const request = await doc.contract.createUpload("nda.pdf", { size: 3, contentType: "application/pdf" });
-    expect(request.key).toBe("users/42/nda.pdf");
-    expect(request.url).toContain("/private/users/42/nda.pdf?");
+    expect(request.key).toMatch(/^users\/42\/nda_[A-Za-z0-9]{16}\.pdf$/);
+    expect(request.url).toContain(`/private/${request.key}?`);
     expect(await upload(request, "NDA")).toBe(200);
     await doc.contract.attachUpload(request.ticket);
-    expect((await fetch(secret.url("users/42/nda.pdf").split("?")[0])).status).toBe(403);
+    expect((await fetch(secret.url(request.key).split("?")[0])).status).toBe(403);
     expect(await (await fetch(doc.contract.url)).text()).toBe("NDA");
   });
 
@@ -111,7 +114,7 @@ describe(`direct uploads into file fields on ${DB}`, () => {
     await expect(avatar.trustedSvg.attachUpload(request.ticket)).rejects.toEqual(refusal("ticket"));
     const [prefix, , mac] = request.ticket.split(".");
     const forged = Buffer.from(
-      JSON.stringify(["Document.contract", "private", "users/2/secret.pdf", 1, "application/pdf", 9e9]),
+      JSON.stringify(["Document.contract", "private", "users/2/secret.pdf", 1, "application/pdf", null, 9e9]),
     ).toString("base64url");
     await expect(doc.contract.attachUpload(`${prefix}.${forged}.${mac}`)).rejects.toEqual(refusal("ticket"));
     storages.configure({ default: media, private: secret }, { signingSecret: `${SECRET}-rotated` });
@@ -133,6 +136,48 @@ describe(`direct uploads into file fields on ${DB}`, () => {
     expect(await media.exists(request.key)).toBe(false);
     expect(doc.attachment.isEmpty).toBe(true);
     expect(doc.id).toBeUndefined(); // no row was written
+  });
+
+  it("gives the upload a name no other save or upload takes, so a file saved meanwhile is never attached or deleted", async () => {
+    const holder = Object.assign(new Document(), { ownerId: 666 });
+    const tickets = await Promise.all([5, 6].map((size) => holder.attachment.createUpload("invoice.pdf", { size })));
+    const victim = Object.assign(new Document(), { ownerId: 1 });
+    await victim.attachment.save("invoice.pdf", "SECRET");
+    expect(tickets.map((t) => t.key)).not.toContain(victim.attachment.name);
+    for (const { ticket } of tickets)
+      await expect(holder.attachment.attachUpload(ticket)).rejects.toEqual(refusal("upload"));
+    expect((await victim.attachment.read()).toString()).toBe("SECRET");
+    expect(holder.attachment.isEmpty).toBe(true);
+  });
+
+  it("attaches a ticket to one row only: a second row is refused, even in a transaction that rolls back", async () => {
+    const first = Object.assign(new Document(), { ownerId: 1 });
+    const request = await first.attachment.createUpload("shared.txt", { size: 6 });
+    expect(await upload(request, "shared")).toBe(200);
+    await first.attachment.attachUpload(request.ticket);
+    const second = Object.assign(new Document(), { ownerId: 2 });
+    await expect(second.attachment.attachUpload(request.ticket)).rejects.toEqual(refusal("ticket"));
+    await expect(
+      ds.transaction(async (em) => {
+        await second.attachment.attachUpload(request.ticket, { manager: em });
+        throw new Error("boom");
+      }),
+    ).rejects.toEqual(refusal("ticket"));
+    await expect(second.attachment.attachUpload(request.ticket, { save: false })).rejects.toThrow(
+      /attached to another row already/,
+    );
+    expect(await media.exists(request.key)).toBe(true);
+    expect((await docs().findOneByOrFail({ id: first.id })).attachment.name).toBe(request.key);
+    // attaching again to the row that holds it only saves the row, and keeps the file if that fails
+    first.title = "again";
+    await expect(first.attachment.attachUpload(request.ticket)).resolves.toBe(request.key);
+    await expect(
+      ds.transaction(async (em) => {
+        await first.attachment.attachUpload(request.ticket, { manager: em });
+        throw new Error("boom");
+      }),
+    ).rejects.toThrow("boom");
+    expect(await media.exists(request.key)).toBe(true);
   });
 
   it("replaces the previous file, which is deleted after commit", async () => {
@@ -198,5 +243,67 @@ describe(`direct uploads into file fields on ${DB}`, () => {
       else process.env.STORAGES_SIGNING_SECRET = envSecret;
     }
     expect(() => storages.configure({}, { signingSecret: "short" })).toThrow(/at least 32 bytes/);
+  });
+});
+
+describe(`direct uploads into file fields on S3 and ${DB}`, () => {
+  let bucket: string;
+  let s3: S3Storage;
+
+  beforeAll(async () => {
+    bucket = await createTestBucket("attach");
+    s3 = makeS3Storage(bucket, "default", { location: "media", querystringAuth: false });
+    await s3.ready();
+  });
+  beforeEach(() => {
+    storages.configure({ default: s3, private: secret }, { signingSecret: SECRET });
+  });
+  afterAll(async () => {
+    await s3.close();
+    await deleteTestBucket(bucket);
+  });
+
+  it("attaches a file the browser sent to the bucket", async () => {
+    const doc = Object.assign(new Document(), { ownerId: 3 });
+    const request = await doc.attachment.createUpload("photo.png", { size: 4, contentType: "image/png" });
+    expect(request.url.startsWith(s3Env().endpoint)).toBe(true);
+    expect(await upload(request, "PNG!")).toBe(200);
+    await doc.attachment.attachUpload(request.ticket);
+    const loaded = await docs().findOneByOrFail({ id: doc.id });
+    expect(await loaded.attachment.stat()).toMatchObject({ size: 4, contentType: "image/png" });
+  });
+
+  it("refuses a list of types, which browsers read by its last entry, and sends a malformed one as an attachment", async () => {
+    const doc = new Document();
+    await expect(
+      doc.attachment.createUpload("avatar.png", { size: 4, contentType: "image/png, text/html" }),
+    ).rejects.toEqual(refusal("accept"));
+    // save() ignores a malformed type the content claims (a multer file's), and guesses from the name
+    await doc.attachment.save("a.png", {
+      originalname: "a.png",
+      mimetype: "image/png, text/html",
+      buffer: Buffer.from("x"),
+    });
+    expect((await doc.attachment.stat()).contentType).toBe("image/png");
+  });
+
+  it("refuses, and deletes, a file sent with an encoding the URL did not sign (a decompression bomb)", async () => {
+    const bomb = gzipSync(Buffer.alloc(5_000_000));
+    const doc = new Document();
+    const request = await doc.attachment.createUpload("small.bin", { size: bomb.length });
+    const response = await fetch(request.url, {
+      method: "PUT",
+      headers: { ...request.headers, "content-encoding": "gzip" },
+      body: new Uint8Array(bomb),
+    });
+    if (response.status === 200) {
+      const error = (await doc.attachment.attachUpload(request.ticket).catch((e) => e)) as FileValidationError;
+      expect(error).toEqual(refusal("upload"));
+      expect(error.message).toContain("gzip-encoded");
+      expect(await s3.exists(request.key)).toBe(false);
+    } else {
+      expect(response.status).toBe(403); // a server that insists on signing it
+    }
+    expect(doc.attachment.isEmpty).toBe(true);
   });
 });

@@ -3,14 +3,15 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { HeadObjectCommand } from "@aws-sdk/client-s3";
+import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { FileValidationError } from "../../src/errors/FileValidationError";
 import { StorageConfigError } from "../../src/errors/StorageConfigError";
 import { serveFiles } from "../../src/http/serveFiles";
 import { FileSystemStorage } from "../../src/storage/FileSystemStorage";
 import { InMemoryStorage } from "../../src/storage/InMemoryStorage";
+import { S3Storage } from "../../src/storage/S3Storage";
 import type { Storage } from "../../src/storage/Storage";
-import { createTestBucket, deleteTestBucket, makeS3Storage, rawClient, strict } from "../support/s3";
+import { createTestBucket, deleteTestBucket, makeS3Storage, rawClient, s3Env, strict } from "../support/s3";
 
 const SECRET = "direct-upload-test-secret-32-bytes!";
 
@@ -164,6 +165,55 @@ describe("Storage.createUpload", () => {
     true,
   );
 
+  each("refuses a lifetime beyond 7 days, or under a second, before signing", async ({ storage }) => {
+    for (const expiresIn of [0, 1.5, 7 * 24 * 3600 + 1])
+      await expect(storage.createUpload("a.txt", { size: 1, expiresIn })).rejects.toThrow(RangeError);
+    const week = await storage.createUpload("a.txt", { size: 1, expiresIn: 7 * 24 * 3600 });
+    expect(week.expiresAt.getTime()).toBeGreaterThan(Date.now() + 7 * 24 * 3600_000 - 5000);
+  });
+
+  it("says when a disk URL expires, to the second it carries", async () => {
+    const upload = await targets[0].storage.createUpload("a.txt", { size: 1, expiresIn: 90 });
+    expect(upload.expiresAt.getTime()).toBe(Number(new URL(upload.url).searchParams.get("expires")) * 1000);
+  });
+
+  (strict ? it.skip : it)(
+    "says when an S3 URL expires: no later than the temporary credentials it is signed with (s3rver: Ceph refuses a made-up session token)",
+    async () => {
+      const { endpoint, accessKey, secretKey } = s3Env();
+      const expiration = new Date(Date.now() + 400_000);
+      const client = new S3Client({
+        endpoint,
+        region: "us-east-1",
+        forcePathStyle: true,
+        maxAttempts: 1,
+        credentials: async () => ({
+          accessKeyId: accessKey,
+          secretAccessKey: secretKey,
+          sessionToken: "T",
+          expiration,
+        }),
+      });
+      const storage = new S3Storage({ bucketName: bucket, client, endpointUrl: endpoint, addressingStyle: "path" });
+      try {
+        const upload = await storage.createUpload("temporary.txt", { size: 1, expiresIn: 3600 });
+        const params = new URL(upload.url).searchParams;
+        const lifetime = Number(params.get("X-Amz-Expires"));
+        expect(lifetime).toBeLessThanOrEqual(400);
+        expect(lifetime).toBeGreaterThan(390);
+        expect(params.get("X-Amz-Security-Token")).toBe("T");
+        const signedAt = (params.get("X-Amz-Date") as string).replace(
+          /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/,
+          "$1-$2-$3T$4:$5:$6Z",
+        );
+        expect(upload.expiresAt.getTime()).toBe(Date.parse(signedAt) + lifetime * 1000);
+      } finally {
+        await storage.close();
+        client.destroy();
+      }
+    },
+  );
+
   it("refuses a storage no client can reach, and a disk storage without a signing secret", async () => {
     await expect(new InMemoryStorage().createUpload("a.txt", { size: 1 })).rejects.toThrow(
       /memory storage cannot take direct uploads.*save\(\)/,
@@ -271,5 +321,22 @@ describe("direct uploads to S3 carry the storage's settings", () => {
     } finally {
       await storage.close();
     }
+  });
+});
+
+describe("serveFiles direct uploads that cannot be written", () => {
+  const disk = () => targets[0].storage as FileSystemStorage;
+
+  it("answers 409 when a file stands where the key needs a directory, and 412 at once for a taken name", async () => {
+    await disk().save("blocked", "a file, not a directory");
+    for (const size of [10, 1_000_000]) {
+      const upload = await disk().createUpload(`blocked/inner-${size}.bin`, { size });
+      const response = await put(upload, Buffer.alloc(size));
+      expect(response.status).toBe(409);
+      expect(await response.text()).toContain("Conflict");
+    }
+    const upload = await disk().createUpload("docs/early.txt", { size: 3 });
+    await disk().save("docs/early.txt", "won", { overwrite: true });
+    expect((await put(upload, Buffer.from("new"))).status).toBe(412);
   });
 });

@@ -1,7 +1,44 @@
+import type { KeyObject } from "node:crypto";
 import { InMemoryStorage, StorageConfigError, StorageRegistry } from "../../src";
 import { strftime } from "../../src/fields/strftime";
 
 describe("StorageRegistry", () => {
+  describe("signingKey, for direct-upload tickets", () => {
+    const saved = { ...process.env };
+    afterEach(() => {
+      process.env.STORAGES_SIGNING_SECRET = saved.STORAGES_SIGNING_SECRET;
+      if (saved.STORAGES_SIGNING_SECRET === undefined) delete process.env.STORAGES_SIGNING_SECRET;
+      process.env.NODE_ENV = saved.NODE_ENV;
+    });
+    const bytes = (key: KeyObject) => key.export().toString("hex");
+
+    it("takes configure()'s secret, else the environment's, else one per registry kept across configure()", () => {
+      const registry = new StorageRegistry();
+      delete process.env.STORAGES_SIGNING_SECRET;
+      process.env.NODE_ENV = "development";
+      const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
+      try {
+        const generated = bytes(registry.signingKey());
+        registry.configure({});
+        expect(bytes(registry.signingKey())).toBe(generated); // outstanding tickets stay valid
+        expect(warn).toHaveBeenCalledTimes(1);
+        process.env.STORAGES_SIGNING_SECRET = "e".repeat(32);
+        expect(bytes(registry.signingKey())).toBe(Buffer.from("e".repeat(32)).toString("hex"));
+        registry.configure({}, { signingSecret: "c".repeat(32) });
+        expect(bytes(registry.signingKey())).toBe(Buffer.from("c".repeat(32)).toString("hex"));
+        registry.configure({});
+        expect(bytes(registry.signingKey())).toBe(Buffer.from("e".repeat(32)).toString("hex"));
+        process.env.STORAGES_SIGNING_SECRET = "short";
+        expect(() => registry.signingKey()).toThrow(/STORAGES_SIGNING_SECRET must be at least 32 bytes/);
+        delete process.env.STORAGES_SIGNING_SECRET;
+        process.env.NODE_ENV = "production";
+        expect(() => new StorageRegistry().signingKey()).toThrow(StorageConfigError);
+      } finally {
+        warn.mockRestore();
+      }
+    });
+  });
+
   it("builds factories lazily, once, and names the storage", () => {
     const registry = new StorageRegistry();
     let built = 0;

@@ -9,6 +9,7 @@ const claims: UploadTicketClaims = {
   key: "documents/2026/12/report.pdf",
   size: 1234,
   contentType: "application/pdf",
+  contentEncoding: null,
   expires: NOW / 1000 + 600,
 };
 
@@ -21,13 +22,23 @@ describe("upload tickets", () => {
       ok: true,
       claims: { storage: null },
     });
+    const gzipped = { ...claims, contentEncoding: "gzip" };
+    expect(readUploadTicket(signUploadTicket(gzipped, KEY), KEY, NOW)).toEqual({ ok: true, claims: gzipped });
   });
 
   it("refuses a ticket whose claims were changed, or signed with another key", () => {
     const ticket = signUploadTicket(claims, KEY);
     const [prefix, body, mac] = ticket.split(".");
     const forged = Buffer.from(
-      JSON.stringify(["Document.attachment", "default", "users/1/secret.pdf", 1234, "application/pdf", claims.expires]),
+      JSON.stringify([
+        "Document.attachment",
+        "default",
+        "users/1/secret.pdf",
+        1234,
+        "application/pdf",
+        null,
+        claims.expires,
+      ]),
     ).toString("base64url");
     expect(readUploadTicket(`${prefix}.${forged}.${mac}`, KEY, NOW)).toEqual({ ok: false, reason: "invalid" });
     const other = createSecretKey(Buffer.from("another-upload-ticket-secret-32-b"));

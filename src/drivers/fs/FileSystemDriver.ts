@@ -10,13 +10,13 @@ import type {
   ByteRange,
   DriverBody,
   DriverUploadOptions,
+  DriverUploadRequest,
   DriverWriteOptions,
   DriverWriteResult,
   ListResult,
   ObjectStat,
   StorageDriver,
   StoredObject,
-  UploadRequest,
   UrlOptions,
 } from "../../types";
 import { claimName, createTempFile, TEMP_FILE, writeBody } from "./atomicWrite";
@@ -288,7 +288,7 @@ export class FileSystemDriver implements StorageDriver {
    * is served with the type its name gives (this driver stores no content type), so only the size and
    * whether it may replace a file are signed. Throws `StorageConfigError` without a signing secret.
    */
-  async presignUpload(key: string, options: DriverUploadOptions): Promise<UploadRequest> {
+  async presignUpload(key: string, options: DriverUploadOptions): Promise<DriverUploadRequest> {
     if (this.signer === null) {
       throw new StorageConfigError(
         "Direct uploads to local disk go through signed URLs: give this FileSystemStorage a signingSecret " +
@@ -298,10 +298,12 @@ export class FileSystemDriver implements StorageDriver {
     }
     const encoded = encodeKeyPath(key);
     const query = this.signer.signUpload(this.basePath + encoded, options.expiresIn, options);
+    const expires = Number(new URLSearchParams(query).get("expires"));
     return {
       url: `${this.baseUrl}${encoded}?${query}`,
       method: "PUT",
       headers: { "Content-Type": options.contentType },
+      expiresAt: new Date(expires * 1000),
     };
   }
 

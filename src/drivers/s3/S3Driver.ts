@@ -13,13 +13,13 @@ import type {
   ByteRange,
   DriverBody,
   DriverUploadOptions,
+  DriverUploadRequest,
   DriverWriteOptions,
   DriverWriteResult,
   ListResult,
   ObjectStat,
   StorageDriver,
   StoredObject,
-  UploadRequest,
   UrlOptions,
 } from "../../types";
 import { buildS3Client } from "./buildS3Client";
@@ -209,6 +209,7 @@ export class S3Driver implements StorageDriver {
         contentType: head.ContentType ?? null,
         lastModified: head.LastModified ?? new Date(0),
         etag: normalizeEtag(head.ETag),
+        contentEncoding: head.ContentEncoding ?? null,
       };
     } catch (error) {
       if (isNotFound(error)) return null;
@@ -300,21 +301,21 @@ export class S3Driver implements StorageDriver {
    * `Content-Length`: S3 refuses a request that drops or changes one, a body of another size, and (with
    * conditional writes) a name taken since. Resolves credentials first; makes no request to S3.
    */
-  async presignUpload(key: string, options: DriverUploadOptions): Promise<UploadRequest> {
+  async presignUpload(key: string, options: DriverUploadOptions): Promise<DriverUploadRequest> {
     await this.ready();
     const creds = await this.#credentials.ready();
     const params: S3ObjectParameters = { ...this.#parametersFor(key), ContentType: options.contentType };
     if (options.contentDisposition !== null) params.ContentDisposition = options.contentDisposition;
     const headers = putObjectHeaders(params, this.#label());
     if (!options.overwrite) headers["if-none-match"] = "*";
-    const url = this.#urls.uploadUrl(
+    const { url, expiresAt } = this.#urls.uploadUrl(
       this.#objectKey(key),
       { ...headers, "content-length": String(options.size) },
       options.expiresIn,
       creds,
       this.#label(),
     );
-    return { url, method: "PUT", headers };
+    return { url, method: "PUT", headers, expiresAt };
   }
 
   configuredContentType(key: string): string | undefined {

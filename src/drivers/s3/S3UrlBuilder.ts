@@ -161,8 +161,9 @@ export class S3UrlBuilder {
 
   /**
    * A presigned PUT of the full object key `objectKey` on the bucket endpoint (`publicEndpointUrl` when
-   * set: the uploader's browser must reach it), never on a custom domain or CDN, signing `headers`.
-   * Throws `RangeError` for an expiry S3 cannot honour.
+   * set: the uploader's browser must reach it), never on a custom domain or CDN, signing `headers`, and
+   * when it expires (sooner than asked when the credentials expire first). Throws `RangeError` for an
+   * expiry S3 cannot honour.
    */
   uploadUrl(
     objectKey: string,
@@ -170,7 +171,7 @@ export class S3UrlBuilder {
     expiresIn: number,
     creds: SigningCredentials,
     storage: string,
-  ): string {
+  ): { url: string; expiresAt: Date } {
     if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_PRESIGN_SECONDS) {
       throw new RangeError(
         `expiresIn must be an integer from 1 to ${MAX_PRESIGN_SECONDS} seconds (7 days, S3's limit).`,
@@ -182,7 +183,7 @@ export class S3UrlBuilder {
       creds.expiration === undefined
         ? expiresIn
         : Math.max(1, Math.min(expiresIn, Math.floor((creds.expiration.getTime() - now) / 1000)));
-    return this.#signer.presignUpload(creds, {
+    const url = this.#signer.presignUpload(creds, {
       origin: base.origin,
       path: `${base.pathPrefix}/${encodeS3Path(objectKey)}`,
       region: base.region,
@@ -190,6 +191,8 @@ export class S3UrlBuilder {
       headers,
       now,
     });
+    // X-Amz-Date is whole seconds: the URL dies at that second plus its lifetime
+    return { url, expiresAt: new Date((Math.floor(now / 1000) + lifetime) * 1000) };
   }
 
   /** Unsigned URLs cannot carry response overrides (S3 ignores them without a signature); refuse loudly. */
