@@ -167,7 +167,7 @@ export class StorageRegistry {
   }
 
   /** Swaps `name` for a fresh in-memory storage until `restore()`, and returns it. */
-  fake(name = "default"): Storage {
+  fake(name = "default"): InMemoryStorage {
     const fake = new InMemoryStorage();
     fake.name = name;
     this.#fakes.set(name, fake);

@@ -217,6 +217,19 @@ describe(`direct uploads into file fields on ${DB}`, () => {
     expect((await ds.getRepository(Avatar).findOneByOrFail({ id: avatar.id })).image.name).toBe(request.key);
   });
 
+  it("works on storages.fake(), whose put() plays the browser, for an app's own tests", async () => {
+    const fake = storages.fake("default");
+    try {
+      const doc = Object.assign(new Document(), { ownerId: 5 });
+      const request = await doc.attachment.createUpload("notes.txt", { size: 5 });
+      expect(await fake.put(request.url, "notes", request.headers)).toBe(200);
+      await doc.attachment.attachUpload(request.ticket);
+      expect((await (await docs().findOneByOrFail({ id: doc.id })).attachment.read()).toString()).toBe("notes");
+    } finally {
+      storages.restore("default");
+    }
+  });
+
   it("needs a field read from an entity, and a signing secret in production", async () => {
     await expect(new FieldFile(null, media).createUpload("a.txt", { size: 1 })).rejects.toThrow(
       /needs a FieldFile read from an entity property/,

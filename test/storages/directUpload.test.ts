@@ -214,10 +214,23 @@ describe("Storage.createUpload", () => {
     },
   );
 
-  it("refuses a storage no client can reach, and a disk storage without a signing secret", async () => {
-    await expect(new InMemoryStorage().createUpload("a.txt", { size: 1 })).rejects.toThrow(
-      /memory storage cannot take direct uploads.*save\(\)/,
-    );
+  it("in memory, signs uploads that put() receives as S3 would, for tests", async () => {
+    const memory = new InMemoryStorage();
+    const upload = await memory.createUpload("docs/a.pdf", { size: 4 });
+    expect(upload.url).toMatch(/^\/media\/docs\/a\.pdf\?upload=[0-9a-f]{32}$/);
+    expect(await memory.put(upload.url, "five!", upload.headers)).toBe(400);
+    expect(await memory.put(upload.url, "%PDF", { "Content-Type": "text/html" })).toBe(403);
+    expect(await memory.put(upload.url.replace("a.pdf", "b.pdf"), "%PDF", upload.headers)).toBe(403);
+    expect(await memory.put(upload.url, "%PDF", upload.headers)).toBe(200);
+    expect(await memory.stat("docs/a.pdf")).toMatchObject({ size: 4, contentType: "application/pdf" });
+    expect(await memory.put(upload.url, "%PDF", upload.headers)).toBe(412); // If-None-Match, as signed
+    const late = await memory.createUpload("docs/late.txt", { size: 1, expiresIn: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(await memory.put(late.url, "x", late.headers)).toBe(403);
+    expect(await memory.exists("docs/late.txt")).toBe(false);
+  });
+
+  it("refuses a disk storage without a signing secret", async () => {
     const unsigned = new FileSystemStorage({ location: work });
     await expect(unsigned.createUpload("a.txt", { size: 1 })).rejects.toThrow(/signingSecret.*serveFiles/);
     await expect(unsigned.createUpload("a.txt", { size: 1 })).rejects.toBeInstanceOf(StorageConfigError);

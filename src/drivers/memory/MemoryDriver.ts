@@ -1,10 +1,12 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { encodeKeyPath } from "../../http/encodeKeyPath";
 import type {
   ByteRange,
   DriverBody,
+  DriverUploadOptions,
+  DriverUploadRequest,
   DriverWriteOptions,
   DriverWriteResult,
   ListResult,
@@ -17,6 +19,12 @@ import type {
 export interface MemoryDriverOptions {
   /** Prefix of every URL (default `/media/`); a trailing `/` is added when missing. */
   baseUrl?: string;
+}
+
+/** A direct upload signed by `presignUpload`, waiting for `receiveUpload`. */
+interface PendingUpload extends DriverUploadOptions {
+  key: string;
+  expiresAt: number;
 }
 
 interface MemoryObject {
@@ -37,6 +45,7 @@ export class MemoryDriver implements StorageDriver {
   /** Nothing serves memory URLs, so they reveal nothing. */
   readonly publicUrls = false;
   readonly #objects = new Map<string, MemoryObject>();
+  readonly #uploads = new Map<string, PendingUpload>();
   readonly #baseUrl: string;
 
   constructor(options: MemoryDriverOptions = {}) {
@@ -122,9 +131,52 @@ export class MemoryDriver implements StorageDriver {
     return this.#baseUrl + encodeKeyPath(key);
   }
 
-  /** Forgets every object. */
+  /**
+   * An upload URL only `receiveUpload` answers (`baseUrl` plus the key, and a random `upload` token),
+   * for testing direct uploads without a server: it keeps what an S3 signature would fix.
+   */
+  async presignUpload(key: string, options: DriverUploadOptions): Promise<DriverUploadRequest> {
+    const now = Date.now();
+    for (const [token, pending] of this.#uploads) if (pending.expiresAt <= now) this.#uploads.delete(token);
+    const token = randomBytes(16).toString("hex");
+    const expiresAt = (Math.floor(now / 1000) + options.expiresIn) * 1000;
+    this.#uploads.set(token, { ...options, key, expiresAt });
+    return {
+      url: `${this.url(key)}?upload=${token}`,
+      method: "PUT",
+      headers: { "Content-Type": options.contentType },
+      expiresAt: new Date(expiresAt),
+    };
+  }
+
+  /**
+   * What S3 answers to the PUT of `body` to an upload URL from `presignUpload`, as an HTTP status:
+   * 200 (stored), 403 (unknown, moved or expired URL, or a `Content-Type` other than the signed one),
+   * 400 (another size than signed), 412 (the name is taken and the URL may not replace it).
+   */
+  receiveUpload(url: string, body: Buffer, headers: Record<string, string>): number {
+    const parsed = new URL(url, "memory://storage");
+    const upload = this.#uploads.get(parsed.searchParams.get("upload") ?? "");
+    if (!upload || `${parsed.pathname}` !== new URL(this.url(upload.key), "memory://storage").pathname) return 403;
+    if (upload.expiresAt <= Date.now()) return 403;
+    const type = Object.entries(headers).find(([name]) => name.toLowerCase() === "content-type")?.[1];
+    if (type !== upload.contentType) return 403;
+    if (body.length !== upload.size) return 400;
+    if (!upload.overwrite && this.#objects.has(upload.key)) return 412;
+    this.#objects.set(upload.key, {
+      bytes: Buffer.from(body),
+      contentType: upload.contentType,
+      contentDisposition: upload.contentDisposition,
+      lastModified: new Date(),
+      etag: createHash("md5").update(body).digest("hex"),
+    });
+    return 200;
+  }
+
+  /** Forgets every object, and every upload URL. */
   clear(): void {
     this.#objects.clear();
+    this.#uploads.clear();
   }
 }
 
