@@ -105,7 +105,8 @@ export function createApp(dataSource: DataSource, config: AppConfig, staticFiles
   const json = express.json({ limit: "16kb" });
   const replyError = (res: Response, error: unknown) => {
     if (error instanceof UploadError) return res.status(error.status).json({ error: error.message });
-    if (error instanceof FileValidationError) return res.status(400).json({ error: error.message });
+    if (error instanceof FileValidationError || error instanceof InvalidKeyError)
+      return res.status(400).json({ error: error.message });
     throw error;
   };
 

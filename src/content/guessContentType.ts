@@ -24,6 +24,8 @@ const SNIFFED = /^(?:unknown\/unknown|application\/unknown|\*\/\*)\b/i;
 const UNSAFE_INLINE = [
   /^text\/html\b/i,
   /^(text|application)\/xml\b/i,
+  // XSLT stylesheets: Chromium runs script in an XHTML document served as one
+  /^text\/xsl\b/i,
   // every XML dialect (svg, xhtml, mathml, rdf, xslt, xul, ...): some browsers render them as documents
   /^[\w.-]+\/[\w.+-]*\+xml\b/i,
 ];

@@ -14,9 +14,9 @@ import type { FileFieldDefinition } from "./FileFieldDefinition";
 import { boundDataSource, readRaw, writeRaw } from "./fileFieldState";
 import { generateKey } from "./generateKey";
 import { isKeyHeld } from "./isKeyHeld";
-import { clearPending, markPending } from "./pendingUploads";
+import { clearPending, markPending, pendingHolder } from "./pendingUploads";
 import { resolveStorage } from "./resolveStorage";
-import { readUploadTicket, signUploadTicket } from "./uploadTicket";
+import { readUploadTicket, signUploadTicket, type UploadTicketClaims } from "./uploadTicket";
 import { TICKET_REFUSALS } from "./verifyUploadTicket";
 
 /** Options of `FieldFile.save()`. */
@@ -64,6 +64,9 @@ export interface FieldFileAttachOptions {
 const ATTACH_WINDOW = 6 * 3600;
 /** Random characters in a direct upload's key: enough that no other name ever meets it (about 95 bits). */
 const UPLOAD_TOKEN = 16;
+
+/** `storage\0key` of the attaches in progress in this process: one ticket attaches to one row at a time. */
+const attaching = new Set<string>();
 
 /** How a ticket names a field: `Entity.property`. */
 const fieldId = (field: FileFieldDefinition) => `${field.target.name}.${field.propertyName}`;
@@ -293,10 +296,32 @@ export class FieldFile {
       if (manager) await manager.save(entity);
       return claims.key;
     }
-    // one ticket, one row: a second row holding the key would lose its file when the first lets go of it
-    if (await isKeyHeld(storage, claims.key, options.manager ?? manager)) {
-      throw refuse("ticket", "its file is attached to another row already; upload the file again", claims.key);
+    // One ticket, one row: a second row holding the key would lose its file when the first lets go of
+    // it. Checked here, before any await, against attaches in progress and entities not saved yet
+    // (`save: false`), then against the database.
+    const slot = `${storage.name}\u0000${claims.key}`;
+    const holder = pendingHolder(storage, claims.key);
+    if (attaching.has(slot) || (holder !== undefined && holder !== entity))
+      throw refuse("ticket", "its file is being attached to another row; upload the file again", claims.key);
+    attaching.add(slot);
+    try {
+      if (await isKeyHeld(storage, claims.key, options.manager ?? manager))
+        throw refuse("ticket", "its file is attached to another row already; upload the file again", claims.key);
+      return await this.#attachChecked(entity, field, storage, claims, manager, refuse);
+    } finally {
+      attaching.delete(slot);
     }
+  }
+
+  /** The rest of `attachUpload`, once the ticket is this field's and no other row holds its file. */
+  async #attachChecked(
+    entity: object,
+    field: FileFieldDefinition,
+    storage: Storage,
+    claims: UploadTicketClaims,
+    manager: EntityManager | undefined,
+    refuse: (rule: "ticket" | "upload", why: string, key?: string | null) => FileValidationError,
+  ): Promise<string> {
     let stat: ObjectStat;
     try {
       stat = await storage.stat(claims.key);

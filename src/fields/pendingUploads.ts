@@ -62,6 +62,11 @@ export function markPending(storage: Storage, key: string, field: PendingField):
   else byHolder.set(field.holder, new Set([entry]));
 }
 
+/** The object whose field took the pending upload `key`, if it is pending and its holder is alive. */
+export function pendingHolder(storage: Storage, key: string): object | undefined {
+  return find(storage, key)?.holder.deref();
+}
+
 /** True when `key` was uploaded by this process and its row is not committed. */
 export function isPending(storage: Storage, key: string): boolean {
   return find(storage, key) !== undefined;

@@ -214,6 +214,7 @@ export function serveFiles(storage: FileSystemStorage, options: ServeFilesOption
       const code = (error as NodeJS.ErrnoException)?.code;
       if (code === "ENOTDIR" || code === "EISDIR" || code === "EEXIST")
         return reply(req, res, 409, "Conflict: a directory or a file stands where this name needs the other.");
+      if (code === "ENAMETOOLONG") return reply(req, res, 400, "Bad Request: the name is too long for the disk.");
       throw error;
     }
     res.removeHeader("Connection");

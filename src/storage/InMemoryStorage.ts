@@ -24,8 +24,8 @@ export class InMemoryStorage extends Storage {
   /**
    * Does what a browser's PUT of `body` to a direct-upload URL (`createUpload`) does on S3, for tests of
    * an upload flow, and resolves with the status S3 would answer: 200 (stored), 403 (an unknown,
-   * moved or expired URL, or a `Content-Type` other than the signed one), 400 (another size than
-   * signed), 412 (the name is taken and the URL may not replace it). Send `upload.headers`.
+   * moved or expired URL, or one of `upload.headers` missing or changed: S3 signs them all), 400
+   * (another size than signed), 412 (the name is taken and the URL may not replace it).
    */
   async put(url: string, body: Buffer | Uint8Array | string, headers: Record<string, string> = {}): Promise<number> {
     return this.#memory.receiveUpload(url, typeof body === "string" ? Buffer.from(body) : Buffer.from(body), headers);

@@ -51,8 +51,9 @@ export interface CreateUploadOptions {
   /** The exact size of the file in bytes, as the uploader declares it; the URL takes no other. */
   size: number;
   /**
-   * Content type to store (default: the storage's setting for the name, else guessed from the name).
-   * Local disk stores none and serves the type the name gives, so there this is ignored.
+   * Content type to store (default, and for "", which browsers report for types they do not know: the
+   * storage's setting for the name, else guessed from the name). It must be one media type. Local disk
+   * stores none and serves the type the name gives, so there this is ignored.
    */
   contentType?: string;
   /** Seconds the URL stays valid (default 600); the upload must start before. */
@@ -209,7 +210,8 @@ export class Storage {
    * carries the storage's settings for the object (ACL, cache, encryption, metadata), signed with the
    * size, so the uploader can change none of them. Nothing is written. Throws `FileValidationError`
    * (rules `size`, `accept`, `maxSize`), `InvalidKeyError`, and `StorageConfigError` when the storage
-   * cannot take direct uploads (memory; disk without a signing secret; an S3 customer key).
+   * cannot take direct uploads (disk without a signing secret; an S3 customer key). In memory,
+   * `InMemoryStorage.put` plays the browser's part.
    * `FieldFile.createUpload` adds the ticket that attaches the file to a row afterwards.
    */
   async createUpload(name: string, options: CreateUploadOptions): Promise<DirectUpload> {
@@ -244,7 +246,8 @@ export class Storage {
     // on disk the file will be served with the type its name gives, whatever the uploader declares
     const contentType = this.#driver.typeFromName
       ? guessContentType(first)
-      : (options.contentType ?? this.#driver.configuredContentType?.(first) ?? guessContentType(first));
+      : // a browser reports "" for a type it does not know: not declared, guessed from the name
+        options.contentType || this.#driver.configuredContentType?.(first) || guessContentType(first);
     if (typeof contentType !== "string" || !isMediaType(contentType))
       throw refuse("accept", `${JSON.stringify(contentType)} is not one content type (like "image/png")`);
     if (accept !== undefined && !isAccepted(accept, first, contentType))

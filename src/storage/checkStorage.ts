@@ -258,7 +258,10 @@ async function checkDirectUploads(storage: Storage, options: CheckStorageOptions
     return;
   }
   if (storage instanceof S3Storage) {
-    const headers = Object.keys(upload.headers).map((name) => name.toLowerCase());
+    // the probe's headers, and Content-Disposition, which uploads of html, svg and xml carry
+    const headers = [
+      ...new Set([...Object.keys(upload.headers).map((name) => name.toLowerCase()), "content-disposition"]),
+    ];
     let answer: Response;
     try {
       answer = await fetchUrl(upload.url, {

@@ -180,6 +180,24 @@ describe(`direct uploads into file fields on ${DB}`, () => {
     expect(await media.exists(request.key)).toBe(true);
   });
 
+  it("refuses a second row while the first holds the ticket's file unsaved, or attaches at the same time", async () => {
+    const first = Object.assign(new Document(), { ownerId: 1 });
+    const request = await first.attachment.createUpload("pending.txt", { size: 7 });
+    expect(await upload(request, "pending")).toBe(200);
+    await first.attachment.attachUpload(request.ticket, { save: false }); // not in the database yet
+    const second = Object.assign(new Document(), { ownerId: 2 });
+    await expect(second.attachment.attachUpload(request.ticket)).rejects.toThrow(/being attached to another row/);
+    await docs().save(first);
+    expect((await docs().findOneByOrFail({ id: first.id })).attachment.name).toBe(request.key);
+
+    const next = await new Document().attachment.createUpload("race.txt", { size: 4 });
+    expect(await upload(next, "race")).toBe(200);
+    const rows = [1, 2].map((ownerId) => Object.assign(new Document(), { ownerId }));
+    const results = await Promise.allSettled(rows.map((row) => row.attachment.attachUpload(next.ticket)));
+    expect(results.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+    expect(await media.exists(next.key)).toBe(true);
+  });
+
   it("replaces the previous file, which is deleted after commit", async () => {
     const doc = Object.assign(new Document(), { ownerId: 1 });
     await doc.attachment.save("old.txt", "old");

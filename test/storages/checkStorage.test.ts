@@ -86,6 +86,27 @@ describe("checkStorage on S3", () => {
     expect(cors.status).toBe("failed");
     expect(cors.detail).toContain('"AllowedOrigins":["https://evil.example"]');
     expect((await s3.listAll()).map((o) => o.name)).toEqual([]); // the probes are gone
+    // a rule that lists the probe's headers but not Content-Disposition, which svg and html uploads carry
+    const narrow = rawClient();
+    try {
+      await narrow.send(
+        new PutBucketCorsCommand({
+          Bucket: bucket,
+          CORSConfiguration: {
+            CORSRules: [
+              {
+                AllowedOrigins: ["https://app.example"],
+                AllowedMethods: ["PUT"],
+                AllowedHeaders: ["content-type", "if-none-match"],
+              },
+            ],
+          },
+        }),
+      );
+    } finally {
+      narrow.destroy();
+    }
+    expect(statuses(await checkStorage(s3, { origin: "https://app.example" }))).toMatchObject({ cors: "failed" });
   });
 
   it("checks a configured ACL against the bucket's Object Ownership, or says it cannot tell", async () => {

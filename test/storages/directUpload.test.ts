@@ -113,6 +113,23 @@ describe("Storage.createUpload", () => {
     );
   });
 
+  each(
+    'guesses the type from the name when none is declared, or "" (a browser\'s unknown type)',
+    async ({ storage }) => {
+      for (const contentType of [undefined, ""]) {
+        const upload = await storage.createUpload("notes.md", { size: 1, contentType });
+        expect(upload.contentType).toBe("text/markdown");
+      }
+    },
+  );
+
+  it("on disk, refuses a name longer than file systems take, before signing", async () => {
+    await expect(targets[0].storage.createUpload(`${"漢".repeat(90)}.txt`, { size: 1 })).rejects.toMatchObject({
+      name: "InvalidKeyError",
+      message: expect.stringContaining("at most 255"),
+    });
+  });
+
   it("on disk, ignores the declared type: the file is served with the type its name gives", async () => {
     const { storage } = targets[0];
     const upload = await storage.createUpload("docs/page.html", { size: 5, contentType: "image/png" });
@@ -218,7 +235,10 @@ describe("Storage.createUpload", () => {
     const memory = new InMemoryStorage();
     const upload = await memory.createUpload("docs/a.pdf", { size: 4 });
     expect(upload.url).toMatch(/^\/media\/docs\/a\.pdf\?upload=[0-9a-f]{32}$/);
+    expect(upload.headers).toEqual({ "content-type": "application/pdf", "if-none-match": "*" });
     expect(await memory.put(upload.url, "five!", upload.headers)).toBe(400);
+    // every header S3 would sign must be sent, as S3 insists
+    expect(await memory.put(upload.url, "%PDF", { "Content-Type": "application/pdf" })).toBe(403);
     expect(await memory.put(upload.url, "%PDF", { "Content-Type": "text/html" })).toBe(403);
     expect(await memory.put(upload.url.replace("a.pdf", "b.pdf"), "%PDF", upload.headers)).toBe(403);
     expect(await memory.put(upload.url, "%PDF", upload.headers)).toBe(200);
@@ -228,6 +248,10 @@ describe("Storage.createUpload", () => {
     await new Promise((resolve) => setTimeout(resolve, 1100));
     expect(await memory.put(late.url, "x", late.headers)).toBe(403);
     expect(await memory.exists("docs/late.txt")).toBe(false);
+    const svg = await memory.createUpload("page.svg", { size: 6 });
+    expect(svg.headers["content-disposition"]).toBe("attachment");
+    expect(await memory.put(svg.url, "<svg/>", { ...svg.headers, "content-disposition": "inline" })).toBe(403);
+    expect(await memory.put(svg.url, "<svg/>", svg.headers)).toBe(200);
   });
 
   it("refuses a disk storage without a signing secret", async () => {

@@ -3,6 +3,7 @@ import { chmod, type FileHandle, lstat, open, readdir, rename, unlink } from "no
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { guessContentType } from "../../content/guessContentType";
+import { InvalidKeyError } from "../../errors/InvalidKeyError";
 import { StorageConfigError } from "../../errors/StorageConfigError";
 import { encodeKeyPath } from "../../http/encodeKeyPath";
 import type { UrlSigner } from "../../http/UrlSigner";
@@ -21,6 +22,9 @@ import type {
 } from "../../types";
 import { claimName, createTempFile, TEMP_FILE, writeBody } from "./atomicWrite";
 import { isMissing, SafeRoot } from "./SafeRoot";
+
+/** The longest file or directory name most file systems take, in bytes (ext4, XFS, APFS, NTFS in UTF-16 units). */
+const MAX_NAME_BYTES = 255;
 
 /**
  * Errors that mean a key names no readable file, beyond "missing": a segment longer than the file
@@ -296,13 +300,21 @@ export class FileSystemDriver implements StorageDriver {
         { key },
       );
     }
+    const long = key.split("/").find((segment) => Buffer.byteLength(segment) > MAX_NAME_BYTES);
+    if (long !== undefined) {
+      throw new InvalidKeyError(
+        `${JSON.stringify(long)} is ${Buffer.byteLength(long)} bytes long, and file systems take names of at most ` +
+          `${MAX_NAME_BYTES}: upload it under a shorter name.`,
+        { key },
+      );
+    }
     const encoded = encodeKeyPath(key);
     const query = this.signer.signUpload(this.basePath + encoded, options.expiresIn, options);
     const expires = Number(new URLSearchParams(query).get("expires"));
     return {
       url: `${this.baseUrl}${encoded}?${query}`,
       method: "PUT",
-      headers: { "Content-Type": options.contentType },
+      headers: { "content-type": options.contentType },
       expiresAt: new Date(expires * 1000),
     };
   }

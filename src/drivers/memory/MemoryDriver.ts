@@ -25,6 +25,8 @@ export interface MemoryDriverOptions {
 interface PendingUpload extends DriverUploadOptions {
   key: string;
   expiresAt: number;
+  /** What the request must carry, exactly (S3 refuses a request missing a signed header). */
+  headers: Record<string, string>;
 }
 
 interface MemoryObject {
@@ -140,18 +142,17 @@ export class MemoryDriver implements StorageDriver {
     for (const [token, pending] of this.#uploads) if (pending.expiresAt <= now) this.#uploads.delete(token);
     const token = randomBytes(16).toString("hex");
     const expiresAt = (Math.floor(now / 1000) + options.expiresIn) * 1000;
-    this.#uploads.set(token, { ...options, key, expiresAt });
-    return {
-      url: `${this.url(key)}?upload=${token}`,
-      method: "PUT",
-      headers: { "Content-Type": options.contentType },
-      expiresAt: new Date(expiresAt),
-    };
+    // the headers S3 would sign for this upload, which put() then insists on, as S3 does
+    const headers: Record<string, string> = { "content-type": options.contentType };
+    if (options.contentDisposition !== null) headers["content-disposition"] = options.contentDisposition;
+    if (!options.overwrite) headers["if-none-match"] = "*";
+    this.#uploads.set(token, { ...options, key, expiresAt, headers });
+    return { url: `${this.url(key)}?upload=${token}`, method: "PUT", headers, expiresAt: new Date(expiresAt) };
   }
 
   /**
    * What S3 answers to the PUT of `body` to an upload URL from `presignUpload`, as an HTTP status:
-   * 200 (stored), 403 (unknown, moved or expired URL, or a `Content-Type` other than the signed one),
+   * 200 (stored), 403 (unknown, moved or expired URL, or a signed header missing or changed),
    * 400 (another size than signed), 412 (the name is taken and the URL may not replace it).
    */
   receiveUpload(url: string, body: Buffer, headers: Record<string, string>): number {
@@ -159,8 +160,8 @@ export class MemoryDriver implements StorageDriver {
     const upload = this.#uploads.get(parsed.searchParams.get("upload") ?? "");
     if (!upload || `${parsed.pathname}` !== new URL(this.url(upload.key), "memory://storage").pathname) return 403;
     if (upload.expiresAt <= Date.now()) return 403;
-    const type = Object.entries(headers).find(([name]) => name.toLowerCase() === "content-type")?.[1];
-    if (type !== upload.contentType) return 403;
+    const sent = new Map(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+    for (const [name, value] of Object.entries(upload.headers)) if (sent.get(name) !== value) return 403;
     if (body.length !== upload.size) return 400;
     if (!upload.overwrite && this.#objects.has(upload.key)) return 412;
     this.#objects.set(upload.key, {
