@@ -205,6 +205,11 @@ export interface StorageDriver {
    * receive (an S3 customer key) or a missing signing secret.
    */
   presignUpload?(key: string, options: DriverUploadOptions): Promise<DriverUploadRequest>;
+  /**
+   * Makes a direct upload that arrived permanent (S3 with `pendingUploadTag`: removes the tag a lifecycle
+   * rule would expire it by). Absent when there is nothing to do.
+   */
+  confirmUpload?(key: string): Promise<void>;
   /** Local filesystem path of a key, for drivers that have one. */
   path?(key: string): string;
   /** Releases sockets and timers. */

@@ -345,6 +345,8 @@ export class FieldFile {
         claims.key,
       );
     }
+    // no longer pending: a lifecycle rule on the pending tag must not expire a file a row holds
+    await storage.confirmUpload(claims.key);
     return this.#take(entity, field, storage, claims.key, manager);
   }
 

@@ -277,6 +277,17 @@ export class Storage {
   }
 
   /**
+   * Makes a direct upload that arrived permanent, before a row takes it: on S3 with `pendingUploadTag`,
+   * removes the tag a lifecycle rule expires abandoned uploads by; elsewhere nothing. `attachUpload`
+   * calls it. Throws `StorageOperationError` when the backend refuses (s3:PutObjectTagging).
+   */
+  async confirmUpload(name: string): Promise<void> {
+    const key = this.#key(name);
+    const confirm = this.#driver.confirmUpload;
+    if (confirm !== undefined) await this.#run("upload", key, () => confirm.call(this.#driver, key));
+  }
+
+  /**
    * Applies `accept` and `maxSize` before any byte is written: throws `FileValidationError` (closing the
    * content) for a refused type or a known size over the limit, and puts every stream through
    * `sizeLimit`, which fails the write past the limit (reported through `onExceeded`).

@@ -1,8 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { access, stat } from "node:fs/promises";
 import {
+  GetBucketLifecycleConfigurationCommand,
   GetBucketOwnershipControlsCommand,
   HeadBucketCommand,
+  type LifecycleRule,
   ListObjectsV2Command,
   type S3Client,
 } from "@aws-sdk/client-s3";
@@ -143,7 +145,49 @@ async function checkBucket(storage: S3Storage, note: Note): Promise<boolean> {
         );
     }
   }
+  const pending = storage.settings.pendingUploadTag;
+  if (pending !== undefined) await checkPendingRule(storage, pending, note);
   return true;
+}
+
+/**
+ * With `pendingUploadTag`, a lifecycle rule must expire objects with that tag under the storage's
+ * prefix; without one, uploads never attached stay until `orphans` sweeps them.
+ */
+async function checkPendingRule(storage: S3Storage, tag: { key: string; value: string }, note: Note): Promise<void> {
+  const { bucketName: Bucket, keyPrefix, objectParameters } = storage.settings;
+  const rule =
+    `{"Rules":[{"ID":"expire-unattached-uploads","Status":"Enabled","Filter":{"Tag":{"Key":"${tag.key}",` +
+    `"Value":"${tag.value}"}},"Expiration":{"Days":2}}]} (aws s3api put-bucket-lifecycle-configuration)`;
+  let rules: LifecycleRule[];
+  try {
+    const answer = await storage.client.send(
+      new GetBucketLifecycleConfigurationCommand({ Bucket, ExpectedBucketOwner: objectParameters.ExpectedBucketOwner }),
+    );
+    rules = answer.Rules ?? [];
+  } catch (error) {
+    if ((error as Error)?.name !== "NoSuchLifecycleConfiguration") {
+      note("lifecycle", "unknown", `could not read the bucket's lifecycle rules (${describe(error)}).`);
+      return;
+    }
+    rules = [];
+  }
+  const expires = rules.some((r) => {
+    if (r.Status !== "Enabled" || (r.Expiration?.Days === undefined && r.Expiration?.Date === undefined)) return false;
+    const filter = r.Filter;
+    const tags = filter?.Tag ? [filter.Tag] : (filter?.And?.Tags ?? []);
+    const prefix = filter?.Prefix ?? filter?.And?.Prefix ?? r.Prefix ?? "";
+    return tags.some((t) => t.Key === tag.key && t.Value === tag.value) && keyPrefix.startsWith(prefix);
+  });
+  if (expires) note("lifecycle", "ok", `a lifecycle rule expires direct uploads still tagged ${tag.key}=${tag.value}.`);
+  else
+    note(
+      "lifecycle",
+      "warning",
+      `no enabled lifecycle rule expires objects tagged ${tag.key}=${tag.value} under "${keyPrefix || "/"}", so ` +
+        `direct uploads never attached stay until typeorm-storages orphans sweeps them. Add one: ${rule}. Keep its ` +
+        "days above the upload URLs' lifetime plus 6 hours.",
+    );
 }
 
 async function checkDirectory(storage: FileSystemStorage, note: Note): Promise<void> {

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
+import { GetObjectTaggingCommand } from "@aws-sdk/client-s3";
 import type { DataSource } from "typeorm";
 import {
   FieldFile,
@@ -17,7 +18,7 @@ import {
   verifyUploadTicket,
 } from "../../src";
 import { DB, openDataSource } from "../support/dataSource";
-import { createTestBucket, deleteTestBucket, makeS3Storage, s3Env } from "../support/s3";
+import { createTestBucket, deleteTestBucket, makeS3Storage, rawClient, s3Env, strict } from "../support/s3";
 import { Avatar, Document } from "./entities";
 
 const SECRET = "entity-direct-upload-secret-32-bytes";
@@ -303,6 +304,28 @@ describe(`direct uploads into file fields on S3 and ${DB}`, () => {
     const loaded = await docs().findOneByOrFail({ id: doc.id });
     expect(await loaded.attachment.stat()).toMatchObject({ size: 4, contentType: "image/png" });
   });
+
+  (strict ? it : it.skip)(
+    "removes the pending tag when it attaches the file, so the lifecycle rule spares it (strict: s3rver keeps no tags of a PUT)",
+    async () => {
+      const tagged = makeS3Storage(bucket, "default", { location: "tagged", pendingUploadTag: "upload=pending" });
+      storages.configure({ default: tagged, private: secret }, { signingSecret: SECRET });
+      const raw = rawClient();
+      try {
+        const doc = new Document();
+        const request = await doc.attachment.createUpload("kept.txt", { size: 4 });
+        expect(await upload(request, "kept")).toBe(200);
+        const tags = async () =>
+          (await raw.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: `tagged/${request.key}` }))).TagSet ?? [];
+        expect(await tags()).toEqual([{ Key: "upload", Value: "pending" }]);
+        await doc.attachment.attachUpload(request.ticket);
+        expect(await tags()).toEqual([]);
+      } finally {
+        raw.destroy();
+        await tagged.close();
+      }
+    },
+  );
 
   it("refuses a list of types, which browsers read by its last entry, and sends a malformed one as an attachment", async () => {
     const doc = new Document();

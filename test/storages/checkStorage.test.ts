@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { PutBucketCorsCommand } from "@aws-sdk/client-s3";
+import { PutBucketCorsCommand, PutBucketLifecycleConfigurationCommand } from "@aws-sdk/client-s3";
 import { checkStorage, type StorageCheck } from "../../src/storage/checkStorage";
 import { FileSystemStorage } from "../../src/storage/FileSystemStorage";
 import { InMemoryStorage } from "../../src/storage/InMemoryStorage";
@@ -107,6 +107,36 @@ describe("checkStorage on S3", () => {
       narrow.destroy();
     }
     expect(statuses(await checkStorage(s3, { origin: "https://app.example" }))).toMatchObject({ cors: "failed" });
+  });
+
+  it("with pendingUploadTag, looks for the lifecycle rule that expires unattached uploads", async () => {
+    const s3 = storage({ location: "lifecycle", pendingUploadTag: "upload=pending" });
+    const before = (await checkStorage(s3)).find((f) => f.check === "lifecycle") as StorageCheck;
+    // s3rver has no lifecycle configuration at all: it cannot tell
+    expect(before.status).toBe(strict ? "warning" : "unknown");
+    if (!strict) return;
+    expect(before.detail).toContain('"Filter":{"Tag":{"Key":"upload","Value":"pending"}}');
+    const raw = rawClient();
+    try {
+      await raw.send(
+        new PutBucketLifecycleConfigurationCommand({
+          Bucket: bucket,
+          LifecycleConfiguration: {
+            Rules: [
+              {
+                ID: "expire-unattached-uploads",
+                Status: "Enabled",
+                Filter: { Tag: { Key: "upload", Value: "pending" } },
+                Expiration: { Days: 2 },
+              },
+            ],
+          },
+        }),
+      );
+    } finally {
+      raw.destroy();
+    }
+    expect(statuses(await checkStorage(s3))).toMatchObject({ lifecycle: "ok" });
   });
 
   it("checks a configured ACL against the bucket's Object Ownership, or says it cannot tell", async () => {

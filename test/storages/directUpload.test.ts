@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectTaggingCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { FileValidationError } from "../../src/errors/FileValidationError";
 import { StorageConfigError } from "../../src/errors/StorageConfigError";
 import { serveFiles } from "../../src/http/serveFiles";
@@ -348,6 +348,46 @@ describe("direct uploads to S3 carry the storage's settings", () => {
       await storage.close();
     }
   });
+
+  (strict ? it : it.skip)(
+    "tags uploads with pendingUploadTag until confirmUpload puts the storage's own tags back (strict: s3rver keeps no tags of a PUT)",
+    async () => {
+      const raw = rawClient();
+      const tagsOf = async (key: string) =>
+        ((await raw.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }))).TagSet ?? [])
+          .map((t) => `${t.Key}=${t.Value}`)
+          .sort();
+      const tagged = makeS3Storage(bucket, "default", {
+        location: "pending",
+        pendingUploadTag: "upload=pending",
+        objectParameters: { Tagging: "team=web" },
+      });
+      const bare = makeS3Storage(bucket, "default", { location: "pending-bare", pendingUploadTag: "upload=pending" });
+      try {
+        const upload = await tagged.createUpload("a.txt", { size: 1 });
+        expect(upload.headers["x-amz-tagging"]).toBe("team=web&upload=pending");
+        expect((await put(upload, Buffer.from("a"))).status).toBe(200);
+        expect(await tagsOf(`pending/${upload.key}`)).toEqual(["team=web", "upload=pending"]);
+        await tagged.confirmUpload(upload.key);
+        expect(await tagsOf(`pending/${upload.key}`)).toEqual(["team=web"]);
+        const plain = await bare.createUpload("b.txt", { size: 1 });
+        expect((await put(plain, Buffer.from("b"))).status).toBe(200);
+        expect(await tagsOf(`pending-bare/${plain.key}`)).toEqual(["upload=pending"]);
+        await bare.confirmUpload(plain.key);
+        expect(await tagsOf(`pending-bare/${plain.key}`)).toEqual([]);
+        // save() never tags: only direct uploads wait to be attached
+        await bare.save("c.txt", "c");
+        expect(await tagsOf("pending-bare/c.txt")).toEqual([]);
+        expect(() => makeS3Storage(bucket, "default", { pendingUploadTag: "no-value-separator" })).toThrow(
+          /pendingUploadTag must be one tag as key=value/,
+        );
+      } finally {
+        raw.destroy();
+        await tagged.close();
+        await bare.close();
+      }
+    },
+  );
 
   it("refuses a storage with a customer-provided key: it would be handed to the browser", async () => {
     const storage = makeS3Storage(bucket, "default", {

@@ -291,6 +291,11 @@ const SAMPLES: Record<string, [Env, (s: Settings) => unknown, unknown]> = {
     (s) => s.maxAgeSecondsCached,
     31536000,
   ],
+  AWS_S3_PENDING_UPLOAD_TAG: [
+    { AWS_S3_PENDING_UPLOAD_TAG: "upload=pending" },
+    (s) => s.pendingUploadTag,
+    { key: "upload", value: "pending" },
+  ],
   AWS_IS_GZIPPED: [{ AWS_IS_GZIPPED: "true" }, (s) => s.gzip, true],
   AWS_S3_GZIP: [{ AWS_S3_GZIP: "true" }, (s) => s.gzip, true],
   AWS_S3_GZIP_STATIC: [{ AWS_S3_GZIP_STATIC: "yes" }, (s) => s.gzip, true],

@@ -1,11 +1,13 @@
 import type { Readable } from "node:stream";
 import {
   DeleteObjectCommand,
+  DeleteObjectTaggingCommand,
   GetObjectCommand,
   type GetObjectCommandOutput,
   HeadObjectCommand,
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
+  PutObjectTaggingCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
 import type { StorageOperation } from "../../errors/StorageOperationError";
@@ -306,6 +308,11 @@ export class S3Driver implements StorageDriver {
     const creds = await this.#credentials.ready();
     const params: S3ObjectParameters = { ...this.#parametersFor(key), ContentType: options.contentType };
     if (options.contentDisposition !== null) params.ContentDisposition = options.contentDisposition;
+    const pending = this.#options.pendingUploadTag;
+    if (pending !== undefined) {
+      const tag = `${encodeURIComponent(pending.key)}=${encodeURIComponent(pending.value)}`;
+      params.Tagging = params.Tagging ? `${params.Tagging}&${tag}` : tag;
+    }
     const headers = putObjectHeaders(params, this.#label());
     if (!options.overwrite) headers["if-none-match"] = "*";
     const { url, expiresAt } = this.#urls.uploadUrl(
@@ -316,6 +323,23 @@ export class S3Driver implements StorageDriver {
       this.#label(),
     );
     return { url, method: "PUT", headers, expiresAt };
+  }
+
+  /**
+   * Makes a direct upload permanent: with `pendingUploadTag`, puts back the tags the storage's settings
+   * give the object (PutObjectTagging), or removes them all (DeleteObjectTagging), so no lifecycle rule on
+   * the pending tag expires it. Without the option, nothing to do.
+   */
+  async confirmUpload(key: string): Promise<void> {
+    if (this.#options.pendingUploadTag === undefined) return;
+    const { Tagging, ExpectedBucketOwner, RequestPayer } = this.#parametersFor(key);
+    const target = { Bucket: this.#options.bucketName, Key: this.#objectKey(key), ExpectedBucketOwner };
+    if (!Tagging) {
+      await this.#client.send(new DeleteObjectTaggingCommand(target));
+      return;
+    }
+    const TagSet = [...new URLSearchParams(Tagging)].map(([Key, Value]) => ({ Key, Value }));
+    await this.#client.send(new PutObjectTaggingCommand({ ...target, RequestPayer, Tagging: { TagSet } }));
   }
 
   configuredContentType(key: string): string | undefined {

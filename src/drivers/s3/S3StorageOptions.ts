@@ -116,6 +116,13 @@ export interface S3StorageOptions {
    */
   maxAgeSecondsCached?: number;
   /**
+   * A tag, `key=value`, that direct uploads (`createUpload`) are stored with until `attachUpload` takes
+   * them, which removes it: a bucket lifecycle rule expiring objects with that tag then deletes uploads
+   * never attached, with no database scan (`AWS_S3_PENDING_UPLOAD_TAG`; default unset). Needs
+   * s3:PutObjectTagging; `check` looks for the rule.
+   */
+  pendingUploadTag?: string;
+  /**
    * Gzip objects whose content type is in `gzipContentTypes`, kept only when smaller
    * (`AWS_IS_GZIPPED` or `AWS_S3_GZIP`; default false). The original size is stored in metadata so
    * `size()` stays truthful, and reads return the original bytes.
@@ -192,6 +199,7 @@ export interface ResolvedS3Options {
   metadata: Record<string, S3NameSetting>;
   maxAgeSeconds: number | undefined;
   maxAgeSecondsCached: number | undefined;
+  pendingUploadTag: { key: string; value: string } | undefined;
   gzip: boolean;
   gzipContentTypes: ReadonlySet<string>;
   querystringAuth: boolean;

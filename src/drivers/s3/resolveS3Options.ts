@@ -43,6 +43,7 @@ const OPTION_NAMES: Record<keyof S3StorageOptions, true> = {
   metadata: true,
   maxAgeSeconds: true,
   maxAgeSecondsCached: true,
+  pendingUploadTag: true,
   gzip: true,
   gzipContentTypes: true,
   querystringAuth: true,
@@ -131,6 +132,24 @@ function text(name: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "string" || value === "") fail(`${name} must be a non-empty string.`);
   return value;
+}
+
+/** S3's tag characters: letters, digits, spaces and `+ - = . _ : / @` (keys up to 128, values up to 256). */
+const TAG_KEY = /^[\p{L}\p{N} +\-.:/@_]{1,128}$/u;
+const TAG_VALUE = /^[\p{L}\p{N} +\-=.:/@_]{0,256}$/u;
+
+/** `key=value` (split at the first `=`) as S3 takes a tag, or `undefined`. */
+function tag(name: string, value: string | undefined): { key: string; value: string } | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string") fail(`${name} must be a string, key=value.`);
+  const equals = value.indexOf("=");
+  const parsed = { key: value.slice(0, equals), value: value.slice(equals + 1) };
+  if (equals < 1 || !TAG_KEY.test(parsed.key) || !TAG_VALUE.test(parsed.value) || parsed.key.startsWith("aws:"))
+    fail(
+      `${name} must be one tag as key=value (letters, digits, spaces and + - = . _ : / @; not aws:), like ` +
+        `"upload=pending", not ${JSON.stringify(value)}.`,
+    );
+  return parsed;
 }
 
 function nameSetting(name: string, value: S3NameSetting | undefined): S3NameSetting | undefined {
@@ -355,6 +374,7 @@ export function resolveS3Options(options: S3StorageOptions): ResolvedS3Options {
       options.maxAgeSecondsCached === undefined
         ? undefined
         : integer("maxAgeSecondsCached", options.maxAgeSecondsCached, 0, 0, 10 * 365 * 24 * 3600),
+    pendingUploadTag: tag("pendingUploadTag", options.pendingUploadTag),
     gzip: boolean("gzip", options.gzip, false),
     gzipContentTypes: new Set(gzipContentTypes.map((type) => type.toLowerCase())),
     querystringAuth,

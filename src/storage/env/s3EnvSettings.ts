@@ -230,6 +230,15 @@ export const S3_ENV_SETTINGS: ReadonlyArray<S3EnvSetting> = [
       "(site.0123456789ab.css), e.g. 31536000; other objects keep AWS_S3_MAX_AGE_SECONDS_STATIC.",
   },
   {
+    option: "pendingUploadTag",
+    names: ["AWS_S3_PENDING_UPLOAD_TAG"],
+    storages: ["default", "private"],
+    parse: text,
+    description:
+      "key=value tag direct uploads carry until attached (then removed), for a lifecycle rule that expires " +
+      "uploads never attached, e.g. upload=pending.",
+  },
+  {
     option: "gzip",
     names: ["AWS_IS_GZIPPED", "AWS_S3_GZIP"],
     storages: ALL_STORAGES,
