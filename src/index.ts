@@ -21,6 +21,8 @@ export {
   FieldFile,
   type FieldFileAttachOptions,
   type FieldFileDeleteOptions,
+  type FieldFileMultipartOptions,
+  type FieldFileMultipartUpload,
   type FieldFileSaveOptions,
   type FieldFileUpload,
   type FieldFileUploadOptions,
@@ -53,9 +55,11 @@ export { InMemoryStorage } from "./storage/InMemoryStorage";
 export { S3Storage } from "./storage/S3Storage";
 export { DEFAULT_MANIFEST_NAME, StaticManifest, type StaticManifestOptions } from "./storage/StaticManifest";
 export {
+  type CreateMultipartUploadOptions,
   type CreateUploadOptions,
   DEFAULT_UPLOAD_EXPIRES_IN,
   type DirectUpload,
+  type MultipartUpload,
   Storage,
   type StorageOptions,
 } from "./storage/Storage";
@@ -81,6 +85,8 @@ export type {
   StorageDriver,
   StorageSaveOptions,
   StoredObject,
+  UploadedPart,
+  UploadPart,
   UploadRequest,
   UrlOptions,
 } from "./types";

@@ -155,6 +155,33 @@ export interface DriverUploadRequest extends UploadRequest {
   expiresAt: Date;
 }
 
+/** What a driver signs for an upload in parts (`Storage.createMultipartUpload`). */
+export interface DriverMultipartOptions extends DriverUploadOptions {
+  /** Bytes per part (the last may be shorter): 5 MiB to 5 GiB, at most 10,000 parts. */
+  partSize: number;
+}
+
+/** One part of an upload in parts: PUT exactly `size` bytes to `url` and keep the `ETag` it answers. */
+export interface UploadPart {
+  partNumber: number;
+  url: string;
+  size: number;
+}
+
+/** What a driver reports for an upload in parts it began and signed. */
+export interface DriverMultipartUpload {
+  uploadId: string;
+  parts: UploadPart[];
+  /** When the part URLs stop working. */
+  expiresAt: Date;
+}
+
+/** A part the uploader sent, as the completion takes it: its number and the `ETag` its PUT answered. */
+export interface UploadedPart {
+  partNumber: number;
+  etag: string;
+}
+
 /** What a driver reports after a write. */
 export interface DriverWriteResult {
   key: string;
@@ -205,6 +232,16 @@ export interface StorageDriver {
    * receive (an S3 customer key) or a missing signing secret.
    */
   presignUpload?(key: string, options: DriverUploadOptions): Promise<DriverUploadRequest>;
+  /**
+   * Begins an upload in parts that a client sends itself (S3: CreateMultipartUpload with the object's
+   * settings, then a presigned UploadPart URL per part, each signing its size). Absent where objects are
+   * not written in parts (disk, memory).
+   */
+  presignMultipartUpload?(key: string, options: DriverMultipartOptions): Promise<DriverMultipartUpload>;
+  /** Joins the parts into the object; without `overwrite`, never over an existing one. */
+  completeMultipartUpload?(key: string, uploadId: string, parts: UploadedPart[], overwrite: boolean): Promise<void>;
+  /** Drops an upload in parts and its parts; one already gone is not an error. */
+  abortMultipartUpload?(key: string, uploadId: string): Promise<void>;
   /**
    * Makes a direct upload that arrived permanent (S3 with `pendingUploadTag`: removes the tag a lifecycle
    * rule would expire it by). Absent when there is nothing to do.

@@ -1,3 +1,4 @@
+import type { KeyObject } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { EntityManager } from "typeorm";
 import { EmptyFileFieldError } from "../errors/EmptyFileFieldError";
@@ -6,9 +7,9 @@ import { FileValidationError } from "../errors/FileValidationError";
 import { StorageConfigError } from "../errors/StorageConfigError";
 import { getAlternativeName } from "../keys/getAlternativeName";
 import { validateKey } from "../keys/validateKey";
-import type { DirectUpload, Storage } from "../storage/Storage";
+import type { DirectUpload, MultipartUpload, Storage } from "../storage/Storage";
 import { storages } from "../storage/storages";
-import type { ByteRange, FileContent, ObjectStat, UrlOptions } from "../types";
+import type { ByteRange, FileContent, ObjectStat, UploadedPart, UrlOptions } from "../types";
 import { managerFor } from "./dataSources";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
 import { boundDataSource, readRaw, writeRaw } from "./fileFieldState";
@@ -52,8 +53,21 @@ export interface FieldFileUpload extends DirectUpload {
   ticket: string;
 }
 
+/** Options of `FieldFile.createMultipartUpload()`. */
+export interface FieldFileMultipartOptions extends FieldFileUploadOptions {
+  /** Bytes per part, 5 MiB to 5 GiB (default 8 MiB, or more to keep within 10,000 parts). */
+  partSize?: number;
+}
+
+/** An upload in parts for a field: the signed part requests, and the ticket `attachUpload` takes. */
+export interface FieldFileMultipartUpload extends MultipartUpload {
+  ticket: string;
+}
+
 /** Options of `FieldFile.attachUpload()`. */
 export interface FieldFileAttachOptions {
+  /** For an upload from `createMultipartUpload`: each part's number and the `ETag` its PUT answered. */
+  parts?: readonly UploadedPart[];
   /** Persist the entity after attaching (default true), through `manager.save(entity)`. */
   save?: boolean;
   /** The EntityManager to persist with (pass a transaction's). */
@@ -70,6 +84,64 @@ const attaching = new Set<string>();
 
 /** How a ticket names a field: `Entity.property`. */
 const fieldId = (field: FileFieldDefinition) => `${field.target.name}.${field.propertyName}`;
+
+function ticketRefusal(
+  field: FileFieldDefinition,
+  storage: Storage,
+  why: string,
+  key: string | null = null,
+): FileValidationError {
+  return new FileValidationError(`Cannot attach the upload to ${fieldId(field)}: ${why}.`, {
+    rule: "ticket",
+    key,
+    storage: storage.name,
+  });
+}
+
+/**
+ * A direct upload's key: built from `filename` as `save()` builds it, plus `_` and 16 random
+ * characters, a name no other save or upload takes, so what arrives under it can only be this upload.
+ */
+async function uploadKey(field: FileFieldDefinition, storage: Storage, entity: object, filename: string) {
+  return getAlternativeName(await generateKey(field, storage, entity, filename), field.maxLength, UPLOAD_TOKEN);
+}
+
+/** The storage-level options of a field's direct upload: its limits, never replacing a file. */
+function uploadOptions(field: FileFieldDefinition, options: FieldFileUploadOptions) {
+  return {
+    size: options.size,
+    contentType: options.contentType,
+    expiresIn: options.expiresIn,
+    overwrite: false,
+    maxSize: field.maxSize,
+    accept: field.accept,
+    ...(field.allowUnsafeInline ? { contentDisposition: null } : {}),
+  };
+}
+
+/** The ticket of a direct upload: what `attachUpload` will check the arrived file against. */
+function signTicket(
+  field: FileFieldDefinition,
+  storage: Storage,
+  upload: { key: string; size: number; contentType: string; expiresAt: Date },
+  contentEncoding: string | null,
+  uploadId: string | null,
+  signingKey: KeyObject,
+): string {
+  return signUploadTicket(
+    {
+      field: fieldId(field),
+      storage: storage.name,
+      key: upload.key,
+      size: upload.size,
+      contentType: upload.contentType,
+      contentEncoding,
+      uploadId,
+      expires: Math.floor(upload.expiresAt.getTime() / 1000) + ATTACH_WINDOW,
+    },
+    signingKey,
+  );
+}
 
 /** Options of `FieldFile.delete()`. */
 export interface FieldFileDeleteOptions {
@@ -239,32 +311,70 @@ export class FieldFile {
     const { entity, field } = this.#bound("createUpload");
     const signingKey = storages.signingKey();
     const storage = this.storage;
-    const key = getAlternativeName(await generateKey(field, storage, entity, filename), field.maxLength, UPLOAD_TOKEN);
-    const upload = await storage.createUpload(key, {
-      size: options.size,
-      contentType: options.contentType,
-      expiresIn: options.expiresIn,
-      overwrite: false,
-      maxSize: field.maxSize,
-      accept: field.accept,
-      ...(field.allowUnsafeInline ? { contentDisposition: null } : {}),
-    });
+    const upload = await storage.createUpload(
+      await uploadKey(field, storage, entity, filename),
+      uploadOptions(field, options),
+    );
     const headers = Object.fromEntries(
       Object.entries(upload.headers).map(([name, value]) => [name.toLowerCase(), value]),
     );
-    const ticket = signUploadTicket(
-      {
-        field: fieldId(field),
-        storage: storage.name,
-        key: upload.key,
-        size: upload.size,
-        contentType: upload.contentType,
-        contentEncoding: headers["content-encoding"] ?? null,
-        expires: Math.floor(upload.expiresAt.getTime() / 1000) + ATTACH_WINDOW,
-      },
-      signingKey,
-    );
+    const ticket = signTicket(field, storage, upload, headers["content-encoding"] ?? null, null, signingKey);
     return { ...upload, ticket };
+  }
+
+  /**
+   * `createUpload` for a file the browser sends in parts (S3 only): one signed PUT per part of
+   * `partSize` bytes (default 8 MiB), sent in parallel or retried one by one, for files of any size
+   * (one PUT takes at most 5 GiB). The browser keeps each part's `ETag` and hands them to
+   * `attachUpload(ticket, { parts })`, which completes the upload first. `abortUpload(ticket)` drops an
+   * upload that will not be finished.
+   */
+  async createMultipartUpload(filename: string, options: FieldFileMultipartOptions): Promise<FieldFileMultipartUpload> {
+    const { entity, field } = this.#bound("createMultipartUpload");
+    const signingKey = storages.signingKey();
+    const storage = this.storage;
+    const upload = await storage.createMultipartUpload(await uploadKey(field, storage, entity, filename), {
+      ...uploadOptions(field, options),
+      partSize: options.partSize,
+    });
+    // the object's headers were sent by the server with CreateMultipartUpload: none encodes it
+    const ticket = signTicket(field, storage, upload, null, upload.uploadId, signingKey);
+    return { ...upload, ticket };
+  }
+
+  /**
+   * Drops a direct upload that will not be attached (the user gave up): aborts an upload in parts and
+   * deletes what arrived, unless a row holds it. Throws `FileValidationError` (rule `ticket`) for a
+   * ticket that is not this field's, or whose file a row holds.
+   */
+  async abortUpload(ticket: string): Promise<void> {
+    const { entity, field } = this.#bound("abortUpload");
+    const storage = this.storage;
+    const claims = this.#claims(ticket, field, storage);
+    const holder = pendingHolder(storage, claims.key);
+    if (
+      readRaw(entity, field.propertyName) === claims.key ||
+      holder !== undefined ||
+      (await isKeyHeld(storage, claims.key))
+    )
+      throw ticketRefusal(field, storage, "its file is attached to a row", claims.key);
+    if (claims.uploadId !== null) await storage.abortMultipartUpload(claims.key, claims.uploadId);
+    await storage.delete(claims.key);
+  }
+
+  /** The claims of a ticket issued for `field` on `storage`; throws `FileValidationError` (rule `ticket`). */
+  #claims(ticket: string, field: FileFieldDefinition, storage: Storage): UploadTicketClaims {
+    const read = readUploadTicket(ticket, storages.signingKey());
+    if (!read.ok) throw ticketRefusal(field, storage, TICKET_REFUSALS[read.reason]);
+    const { claims } = read;
+    if (claims.field !== fieldId(field) || claims.storage !== storage.name)
+      throw ticketRefusal(
+        field,
+        storage,
+        `its ticket is for ${claims.field} on storage "${claims.storage}"`,
+        claims.key,
+      );
+    return claims;
   }
 
   /**
@@ -281,15 +391,17 @@ export class FieldFile {
   async attachUpload(ticket: string, options: FieldFileAttachOptions = {}): Promise<string> {
     const { entity, field } = this.#bound("attachUpload");
     const storage = this.storage;
-    const id = fieldId(field);
     const refuse = (rule: "ticket" | "upload", why: string, key: string | null = null) =>
-      new FileValidationError(`Cannot attach the upload to ${id}: ${why}.`, { rule, key, storage: storage.name });
-    const read = readUploadTicket(ticket, storages.signingKey());
-    if (!read.ok) throw refuse("ticket", TICKET_REFUSALS[read.reason]);
-    const claims = read.claims;
-    if (claims.field !== id || claims.storage !== storage.name) {
-      throw refuse("ticket", `its ticket is for ${claims.field} on storage "${claims.storage}"`, claims.key);
-    }
+      rule === "ticket"
+        ? ticketRefusal(field, storage, why, key)
+        : new FileValidationError(`Cannot attach the upload to ${fieldId(field)}: ${why}.`, {
+            rule,
+            key,
+            storage: storage.name,
+          });
+    const claims = this.#claims(ticket, field, storage);
+    if (claims.uploadId !== null && options.parts === undefined)
+      throw refuse("upload", "it was sent in parts: pass the parts' ETags ({ parts })", claims.key);
     const manager = options.save === false ? undefined : managerFor(entity, options.manager);
     if (readRaw(entity, field.propertyName) === claims.key) {
       // attached already (a retry): the file is this row's, never to be deleted for a failed save
@@ -307,6 +419,10 @@ export class FieldFile {
     try {
       if (await isKeyHeld(storage, claims.key, options.manager ?? manager))
         throw refuse("ticket", "its file is attached to another row already; upload the file again", claims.key);
+      if (claims.uploadId !== null && !(await storage.exists(claims.key))) {
+        // joined here; once joined (a retry after a failed save), the object is simply there
+        await storage.completeMultipartUpload(claims.key, claims.uploadId, options.parts ?? [], { overwrite: false });
+      }
       return await this.#attachChecked(entity, field, storage, claims, manager, refuse);
     } finally {
       attaching.delete(slot);

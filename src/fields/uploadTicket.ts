@@ -11,6 +11,8 @@ export interface UploadTicketClaims {
   contentType: string;
   /** The `Content-Encoding` the upload was signed with (null: none, the usual case). */
   contentEncoding: string | null;
+  /** The multipart upload to complete before attaching (`createMultipartUpload`); null for one PUT. */
+  uploadId: string | null;
   /** Unix seconds after which the ticket no longer attaches. */
   expires: number;
 }
@@ -32,6 +34,7 @@ export function signUploadTicket(claims: UploadTicketClaims, key: KeyObject): st
       claims.size,
       claims.contentType,
       claims.contentEncoding,
+      claims.uploadId,
       claims.expires,
     ]),
   ).toString("base64url");
@@ -63,8 +66,8 @@ export function readUploadTicket(
   } catch {
     return invalid;
   }
-  if (!Array.isArray(fields) || fields.length !== 7) return invalid;
-  const [field, storage, objectKey, size, contentType, contentEncoding, expires] = fields;
+  if (!Array.isArray(fields) || fields.length !== 8) return invalid;
+  const [field, storage, objectKey, size, contentType, contentEncoding, uploadId, expires] = fields;
   if (
     typeof field !== "string" ||
     (storage !== null && typeof storage !== "string") ||
@@ -72,11 +75,15 @@ export function readUploadTicket(
     !Number.isSafeInteger(size) ||
     typeof contentType !== "string" ||
     (contentEncoding !== null && typeof contentEncoding !== "string") ||
+    (uploadId !== null && typeof uploadId !== "string") ||
     !Number.isSafeInteger(expires)
   )
     return invalid;
   if (expires * 1000 <= now) return { ok: false, reason: "expired" };
-  return { ok: true, claims: { field, storage, key: objectKey, size, contentType, contentEncoding, expires } };
+  return {
+    ok: true,
+    claims: { field, storage, key: objectKey, size, contentType, contentEncoding, uploadId, expires },
+  };
 }
 
 function mac(key: KeyObject, body: string): string {

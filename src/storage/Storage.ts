@@ -17,6 +17,7 @@ import { validateKey } from "../keys/validateKey";
 import type {
   ByteRange,
   DriverBody,
+  DriverUploadOptions,
   DriverUploadRequest,
   FileContent,
   ListResult,
@@ -24,6 +25,8 @@ import type {
   StorageDriver,
   StorageSaveOptions,
   StoredObject,
+  UploadedPart,
+  UploadPart,
   UrlOptions,
 } from "../types";
 
@@ -68,6 +71,69 @@ export interface CreateUploadOptions {
   accept?: readonly string[];
   /** `Content-Disposition` to store; `null` for none. Defaults to `attachment` for html, svg and xml. */
   contentDisposition?: string | null;
+}
+
+/** Options of `Storage.createMultipartUpload()`. */
+export interface CreateMultipartUploadOptions extends CreateUploadOptions {
+  /** Bytes per part, 5 MiB to 5 GiB (default 8 MiB, or more to keep within 10,000 parts). */
+  partSize?: number;
+}
+
+/** An upload in parts the uploader sends itself (`Storage.createMultipartUpload`). */
+export interface MultipartUpload {
+  key: string;
+  /** Names the upload for `completeMultipartUpload` and `abortMultipartUpload`. */
+  uploadId: string;
+  size: number;
+  contentType: string;
+  partSize: number;
+  /** One signed PUT per part, in order; each answers the part's `ETag`. */
+  parts: UploadPart[];
+  /** When the part URLs stop working. */
+  expiresAt: Date;
+}
+
+/** What `#planUpload` decided, before any I/O. */
+interface UploadPlan {
+  key: string;
+  /** The name to try first (shortened to `maxLength`). */
+  first: string;
+  size: number;
+  maxLength: number | undefined;
+  driverOptions: DriverUploadOptions;
+}
+
+const MiB = 1024 * 1024;
+const MIN_PART_SIZE = 5 * MiB;
+const MAX_PART_SIZE = 5 * 1024 * MiB;
+const DEFAULT_PART_SIZE = 8 * MiB;
+const MAX_PARTS = 10_000;
+
+/** S3's errors for parts that are not the ones sent, in the uploader's words. */
+const PART_REFUSALS: Record<string, string> = {
+  InvalidPart: "a part is missing, or its ETag is not the one its PUT answered",
+  InvalidPartOrder: "the parts are not in ascending order",
+  EntityTooSmall: "a part other than the last is under 5 MiB",
+  NoSuchUpload: "the upload was aborted, completed already, or never begun",
+  PreconditionFailed: "a file took the name meanwhile",
+};
+
+/** The parts as the completion takes them, or why not: numbers from 1 ascending, each with an ETag. */
+function checkParts(parts: readonly UploadedPart[]): UploadedPart[] | string {
+  if (!Array.isArray(parts) || parts.length === 0 || parts.length > MAX_PARTS)
+    return `send the parts as a list of 1 to ${MAX_PARTS} { partNumber, etag }`;
+  const checked: UploadedPart[] = [];
+  for (const part of parts) {
+    const { partNumber, etag } = (part ?? {}) as Partial<UploadedPart>;
+    if (!Number.isSafeInteger(partNumber) || (partNumber as number) < 1 || (partNumber as number) > MAX_PARTS)
+      return `part numbers run from 1 to ${MAX_PARTS}, not ${JSON.stringify(partNumber)}`;
+    if (typeof etag !== "string" || !/^"?[\x21\x23-\x7e]{1,128}"?$/.test(etag))
+      return `part ${partNumber} needs the ETag its PUT answered`;
+    if (checked.length > 0 && (partNumber as number) <= checked[checked.length - 1].partNumber)
+      return "the parts must be listed in ascending order, each once";
+    checked.push({ partNumber: partNumber as number, etag });
+  }
+  return checked;
 }
 
 /** A signed request for one upload straight to the storage (`Storage.createUpload`). */
@@ -215,6 +281,99 @@ export class Storage {
    * `FieldFile.createUpload` adds the ticket that attaches the file to a row afterwards.
    */
   async createUpload(name: string, options: CreateUploadOptions): Promise<DirectUpload> {
+    const plan = this.#planUpload(name, options);
+    const presign = this.#driver.presignUpload?.bind(this.#driver);
+    if (presign === undefined) throw this.#noDirectUploads(plan.key, "take direct uploads");
+    return this.#run("upload", plan.key, async () => {
+      const key = await this.#freeName(plan);
+      const request = await presign(key, plan.driverOptions);
+      return { ...request, key, size: plan.size, contentType: plan.driverOptions.contentType };
+    });
+  }
+
+  /**
+   * Like `createUpload`, for a file sent in parts (S3 only: one PUT takes at most 5 GiB, and parts can
+   * be sent in parallel and retried one by one): begins a multipart upload with the object's settings
+   * and signs one PUT per part of `partSize` bytes (default 8 MiB, raised to keep within 10,000 parts),
+   * each for exactly its part's size. The uploader sends every part, keeps each `ETag`, and
+   * `completeMultipartUpload` joins them. Throws as `createUpload` does, `RangeError` for a part size
+   * outside 5 MiB–5 GiB or too small for 10,000 parts, and `StorageConfigError` on disk and in memory,
+   * which take any size in one `createUpload`.
+   */
+  async createMultipartUpload(name: string, options: CreateMultipartUploadOptions): Promise<MultipartUpload> {
+    const plan = this.#planUpload(name, options);
+    const partSize = options.partSize ?? Math.max(DEFAULT_PART_SIZE, Math.ceil(plan.size / MAX_PARTS / MiB) * MiB);
+    if (!Number.isSafeInteger(partSize) || partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE)
+      throw new RangeError(`createMultipartUpload(): partSize must be a whole number of bytes from 5 MiB to 5 GiB.`);
+    if (Math.ceil(plan.size / partSize) > MAX_PARTS)
+      throw new RangeError(
+        `createMultipartUpload(): ${plan.size} bytes in parts of ${partSize} would be more than ${MAX_PARTS} parts; ` +
+          `use parts of at least ${Math.ceil(plan.size / MAX_PARTS)} bytes.`,
+      );
+    const presign = this.#driver.presignMultipartUpload?.bind(this.#driver);
+    if (presign === undefined)
+      throw this.#noDirectUploads(plan.key, "take uploads in parts (createUpload takes any size)");
+    return this.#run("upload", plan.key, async () => {
+      const key = await this.#freeName(plan);
+      const upload = await presign(key, { ...plan.driverOptions, partSize });
+      return { ...upload, key, size: plan.size, contentType: plan.driverOptions.contentType, partSize };
+    });
+  }
+
+  /**
+   * Joins the parts of an upload from `createMultipartUpload` into the object, never over an existing
+   * one unless `overwrite`. Throws `FileValidationError` (rule `upload`) when the parts are not the ones
+   * sent (a wrong ETag or number, a part too small, an upload aborted or unknown) or the name was taken,
+   * `StorageOperationError` for any other failure.
+   */
+  async completeMultipartUpload(
+    name: string,
+    uploadId: string,
+    parts: readonly UploadedPart[],
+    options: { overwrite?: boolean } = {},
+  ): Promise<void> {
+    const key = this.#key(name);
+    const refuse = (why: string, cause?: unknown) =>
+      new FileValidationError(`Cannot complete the upload of ${JSON.stringify(key)}: ${why}.`, {
+        rule: "upload",
+        key,
+        storage: this.name,
+        cause,
+      });
+    const checked = checkParts(parts);
+    if (typeof checked === "string") throw refuse(checked);
+    const complete = this.#driver.completeMultipartUpload?.bind(this.#driver);
+    if (complete === undefined || typeof uploadId !== "string" || uploadId === "")
+      throw refuse("this storage began no upload in parts under that id");
+    await this.#run("upload", key, () =>
+      complete(key, uploadId, checked, options.overwrite ?? this.#fileOverwrite).catch((error: unknown) => {
+        const why = PART_REFUSALS[(error as { name?: string })?.name ?? ""];
+        throw why === undefined ? error : refuse(why, error);
+      }),
+    );
+  }
+
+  /** Drops an upload in parts that will not be completed, and the parts sent so far. */
+  async abortMultipartUpload(name: string, uploadId: string): Promise<void> {
+    const key = this.#key(name);
+    const abort = this.#driver.abortMultipartUpload?.bind(this.#driver);
+    if (abort !== undefined && typeof uploadId === "string" && uploadId !== "")
+      await this.#run("upload", key, () => abort(key, uploadId));
+  }
+
+  #noDirectUploads(key: string, what: string): StorageConfigError {
+    return new StorageConfigError(
+      `${this.#label()} cannot ${what}: a ${this.#driver.kind} storage does not. Upload through save(), or use a ` +
+        "disk or S3 storage.",
+      { key, storage: this.name },
+    );
+  }
+
+  /**
+   * The checks and choices of a direct upload, before any I/O: a valid key, the size, the lifetime, the
+   * type (on disk, the one the name gives), `accept` and `maxSize`, and the disposition.
+   */
+  #planUpload(name: string, options: CreateUploadOptions): UploadPlan {
     const key = this.#key(name);
     const { size, maxLength, maxSize, accept } = options;
     if (maxSize !== undefined || accept !== undefined) checkUploadLimits("createUpload()", maxSize, accept);
@@ -231,14 +390,6 @@ export class Storage {
       });
     if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0)
       throw refuse("size", `its size must be a whole number of bytes, not ${JSON.stringify(size)}`);
-    const presign = this.#driver.presignUpload?.bind(this.#driver);
-    if (presign === undefined) {
-      throw new StorageConfigError(
-        `${this.#label()} cannot take direct uploads: no client can reach a ${this.#driver.kind} storage over ` +
-          "HTTP. Upload through save(), or use a disk or S3 storage.",
-        { key, storage: this.name },
-      );
-    }
     const overwrite = options.overwrite ?? this.#fileOverwrite;
     let first = key;
     if (maxLength !== undefined && keyLength(key) > maxLength)
@@ -263,17 +414,24 @@ export class Storage {
         : !this.#allowUnsafeInline && isUnsafeInline(contentType)
           ? "attachment"
           : null;
-    return this.#run("upload", key, async () => {
-      await this.ready();
-      let candidate = first;
-      // the URL cannot pick another name when the upload finds this one taken: pick a free one now
-      for (let tries = 0; !overwrite && (await this.#driver.stat(candidate)) !== null; tries++) {
-        if (tries === 16) throw new Error("16 alternative names in a row were taken.");
-        candidate = getAlternativeName(key, maxLength);
-      }
-      const request = await presign(candidate, { size, contentType, contentDisposition, overwrite, expiresIn });
-      return { ...request, key: candidate, size, contentType };
-    });
+    return {
+      key,
+      first,
+      size,
+      maxLength,
+      driverOptions: { size, contentType, contentDisposition, overwrite, expiresIn },
+    };
+  }
+
+  /** The planned name, or a free alternative: the URL cannot pick another when the upload finds it taken. */
+  async #freeName(plan: UploadPlan): Promise<string> {
+    await this.ready();
+    let candidate = plan.first;
+    for (let tries = 0; !plan.driverOptions.overwrite && (await this.#driver.stat(candidate)) !== null; tries++) {
+      if (tries === 16) throw new Error("16 alternative names in a row were taken.");
+      candidate = getAlternativeName(plan.key, plan.maxLength);
+    }
+    return candidate;
   }
 
   /**

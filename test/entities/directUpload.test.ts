@@ -115,7 +115,7 @@ describe(`direct uploads into file fields on ${DB}`, () => {
     await expect(avatar.trustedSvg.attachUpload(request.ticket)).rejects.toEqual(refusal("ticket"));
     const [prefix, , mac] = request.ticket.split(".");
     const forged = Buffer.from(
-      JSON.stringify(["Document.contract", "private", "users/2/secret.pdf", 1, "application/pdf", null, 9e9]),
+      JSON.stringify(["Document.contract", "private", "users/2/secret.pdf", 1, "application/pdf", null, null, 9e9]),
     ).toString("base64url");
     await expect(doc.contract.attachUpload(`${prefix}.${forged}.${mac}`)).rejects.toEqual(refusal("ticket"));
     storages.configure({ default: media, private: secret }, { signingSecret: `${SECRET}-rotated` });
@@ -326,6 +326,38 @@ describe(`direct uploads into file fields on S3 and ${DB}`, () => {
       }
     },
   );
+
+  it("attaches a file sent in parts once its parts are joined, and aborts one given up", async () => {
+    const MiB = 1024 * 1024;
+    const body = Buffer.alloc(6 * MiB + 7, 7);
+    const doc = Object.assign(new Document(), { ownerId: 8 });
+    const request = await doc.attachment.createMultipartUpload("movie.mp4", { size: body.length, partSize: 5 * MiB });
+    expect(request.key).toMatch(/^documents\/\d{4}\/\d{2}\/movie_[A-Za-z0-9]{16}\.mp4$/);
+    expect(request.parts).toHaveLength(2);
+    const parts = [];
+    let offset = 0;
+    for (const part of request.parts) {
+      const response = await fetch(part.url, {
+        method: "PUT",
+        body: new Uint8Array(body.subarray(offset, offset + part.size)),
+      });
+      offset += part.size;
+      parts.push({ partNumber: part.partNumber, etag: response.headers.get("etag") as string });
+    }
+    await expect(doc.attachment.attachUpload(request.ticket)).rejects.toThrow(/pass the parts' ETags/);
+    await expect(doc.attachment.attachUpload(request.ticket, { parts })).resolves.toBe(request.key);
+    const loaded = await docs().findOneByOrFail({ id: doc.id });
+    expect((await loaded.attachment.read()).equals(body)).toBe(true);
+    await expect(doc.attachment.abortUpload(request.ticket)).rejects.toThrow(/attached to a row/);
+
+    const given = await new Document().attachment.createMultipartUpload("gone.mp4", { size: 6 * MiB });
+    await fetch(given.parts[0].url, { method: "PUT", body: new Uint8Array(given.parts[0].size) });
+    await new Document().attachment.abortUpload(given.ticket);
+    expect(await s3.exists(given.key)).toBe(false);
+    await expect(
+      new Document().attachment.attachUpload(given.ticket, { parts: [{ partNumber: 1, etag: '"x"' }] }),
+    ).rejects.toThrow(/Cannot complete|Could not upload/);
+  });
 
   it("refuses a list of types, which browsers read by its last entry, and sends a malformed one as an attachment", async () => {
     const doc = new Document();

@@ -10,6 +10,7 @@ const claims: UploadTicketClaims = {
   size: 1234,
   contentType: "application/pdf",
   contentEncoding: null,
+  uploadId: null,
   expires: NOW / 1000 + 600,
 };
 
@@ -22,7 +23,7 @@ describe("upload tickets", () => {
       ok: true,
       claims: { storage: null },
     });
-    const gzipped = { ...claims, contentEncoding: "gzip" };
+    const gzipped = { ...claims, contentEncoding: "gzip", uploadId: "2~abc.DEF_g-h" };
     expect(readUploadTicket(signUploadTicket(gzipped, KEY), KEY, NOW)).toEqual({ ok: true, claims: gzipped });
   });
 

@@ -171,6 +171,7 @@ export class S3UrlBuilder {
     expiresIn: number,
     creds: SigningCredentials,
     storage: string,
+    query?: Record<string, string>,
   ): { url: string; expiresAt: Date } {
     if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_PRESIGN_SECONDS) {
       throw new RangeError(
@@ -189,6 +190,7 @@ export class S3UrlBuilder {
       region: base.region,
       expiresIn: lifetime,
       headers,
+      query,
       now,
     });
     // X-Amz-Date is whole seconds: the URL dies at that second plus its lifetime

@@ -34,6 +34,8 @@ export interface PresignUploadRequest {
   expiresIn: number;
   /** Headers to sign, names in lower case, `host` excluded (added from `origin`). */
   headers: Record<string, string>;
+  /** Query parameters of the request itself (`partNumber`, `uploadId` of an UploadPart), signed too. */
+  query?: Record<string, string>;
   now?: number;
 }
 
@@ -164,6 +166,9 @@ export class S3UrlSigner {
       `&X-Amz-Expires=${request.expiresIn}`;
     if (credentials.sessionToken) query += `&X-Amz-Security-Token=${uriEncode(credentials.sessionToken)}`;
     query += `&X-Amz-SignedHeaders=${uriEncode(signedHeaders)}`;
+    // the request's own parameters sort after every "X-Amz-*" one (lower case after upper case)
+    const own = Object.entries(request.query ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const [name, value] of own) query += `&${uriEncode(name)}=${uriEncode(value)}`;
     const canonicalHeaders = headers.map(([name, value]) => `${name}:${value}\n`).join("");
     const canonicalRequest = `PUT\n${request.path}\n${query}\n${canonicalHeaders}\n${signedHeaders}\nUNSIGNED-PAYLOAD`;
     const stringToSign = `${ALGORITHM}\n${amzDate}\n${scope}\n${createHash("sha256").update(canonicalRequest).digest("hex")}`;
