@@ -199,6 +199,20 @@ describe(`direct uploads into file fields on ${DB}`, () => {
     expect(await media.exists(next.key)).toBe(true);
   });
 
+  it("drops an upload given up, but never one a row holds", async () => {
+    const doc = Object.assign(new Document(), { ownerId: 1 });
+    const request = await doc.attachment.createUpload("dropped.txt", { size: 4 });
+    expect(await upload(request, "drop")).toBe(200);
+    await doc.attachment.abortUpload(request.ticket);
+    expect(await media.exists(request.key)).toBe(false);
+    const kept = await doc.attachment.createUpload("kept.txt", { size: 4 });
+    expect(await upload(kept, "kept")).toBe(200);
+    await doc.attachment.attachUpload(kept.ticket);
+    await expect(new Document().attachment.abortUpload(kept.ticket)).rejects.toEqual(refusal("ticket"));
+    await expect(doc.contract.abortUpload(kept.ticket)).rejects.toThrow(/ticket is for Document\.attachment/);
+    expect(await media.exists(kept.key)).toBe(true);
+  });
+
   it("replaces the previous file, which is deleted after commit", async () => {
     const doc = Object.assign(new Document(), { ownerId: 1 });
     await doc.attachment.save("old.txt", "old");
