@@ -232,21 +232,12 @@ export class Storage {
       });
     }
     const overwrite = options.overwrite ?? this.#fileOverwrite;
-    let first = key;
-    if (maxLength !== undefined && keyLength(key) > maxLength) {
-      // Django: an overwriting storage shortens the stem; otherwise an alternative name that fits is tried
-      first = overwrite ? getAvailableOverwriteName(key, maxLength) : getAlternativeName(key, maxLength);
-    }
+    const first = firstName(key, maxLength, overwrite);
     // the content's own type is the uploader's claim (a multer file, a Blob): a malformed one is ignored
     const claimed = info.contentType !== null && isMediaType(info.contentType) ? info.contentType : null;
     const contentType =
       options.contentType ?? this.#driver.configuredContentType?.(first) ?? claimed ?? guessContentType(first);
-    const contentDisposition =
-      options.contentDisposition !== undefined
-        ? options.contentDisposition
-        : !this.#allowUnsafeInline && isUnsafeInline(contentType)
-          ? "attachment"
-          : null;
+    const contentDisposition = this.#disposition(contentType, options.contentDisposition);
     let exceeded: FileValidationError | null = null;
     const limited = this.#limit(key, first, contentType, info.body, options, (error) => {
       exceeded = error;
@@ -361,6 +352,12 @@ export class Storage {
       await this.#run("upload", key, () => abort(key, uploadId));
   }
 
+  /** The disposition given, else `attachment` for types a browser could run (unless `allowUnsafeInline`). */
+  #disposition(contentType: string, given: string | null | undefined): string | null {
+    if (given !== undefined) return given;
+    return !this.#allowUnsafeInline && isUnsafeInline(contentType) ? "attachment" : null;
+  }
+
   #noDirectUploads(key: string, what: string): StorageConfigError {
     return new StorageConfigError(
       `${this.#label()} cannot ${what}: a ${this.#driver.kind} storage does not. Upload through save(), or use a ` +
@@ -391,9 +388,7 @@ export class Storage {
     if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0)
       throw refuse("size", `its size must be a whole number of bytes, not ${JSON.stringify(size)}`);
     const overwrite = options.overwrite ?? this.#fileOverwrite;
-    let first = key;
-    if (maxLength !== undefined && keyLength(key) > maxLength)
-      first = overwrite ? getAvailableOverwriteName(key, maxLength) : getAlternativeName(key, maxLength);
+    const first = firstName(key, maxLength, overwrite);
     // on disk the file will be served with the type its name gives, whatever the uploader declares
     const contentType = this.#driver.typeFromName
       ? guessContentType(first)
@@ -408,12 +403,7 @@ export class Storage {
       );
     if (maxSize !== undefined && size > maxSize)
       throw refuse("maxSize", `it is ${bytes(size)}, over the ${bytes(maxSize)} allowed`);
-    const contentDisposition =
-      options.contentDisposition !== undefined
-        ? options.contentDisposition
-        : !this.#allowUnsafeInline && isUnsafeInline(contentType)
-          ? "attachment"
-          : null;
+    const contentDisposition = this.#disposition(contentType, options.contentDisposition);
     return {
       key,
       first,
@@ -645,6 +635,15 @@ export class Storage {
   async close(): Promise<void> {
     await this.#driver.close?.();
   }
+}
+
+/**
+ * The name to try first: `key`, or when longer than `maxLength`, as Django shortens it: an overwriting
+ * storage shortens the stem, another tries an alternative name that fits.
+ */
+function firstName(key: string, maxLength: number | undefined, overwrite: boolean): string {
+  if (maxLength === undefined || keyLength(key) <= maxLength) return key;
+  return overwrite ? getAvailableOverwriteName(key, maxLength) : getAlternativeName(key, maxLength);
 }
 
 const bytes = (n: number) => `${n} byte${n === 1 ? "" : "s"}`;
