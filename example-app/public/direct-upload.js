@@ -32,25 +32,58 @@
     return data;
   }
 
-  // XMLHttpRequest rather than fetch: it reports upload progress.
-  function send(upload, file) {
+  // XMLHttpRequest rather than fetch: it reports upload progress. Resolves with the ETag the storage answered.
+  function put(url, headers, body, onProgress) {
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
-      xhr.open(upload.method, upload.url);
-      for (const [name, value] of Object.entries(upload.headers)) xhr.setRequestHeader(name, value);
+      xhr.open("PUT", url);
+      for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
       xhr.upload.onprogress = (event) => {
-        if (event.lengthComputable) progress.value = event.loaded / event.total;
+        if (event.lengthComputable) onProgress(event.loaded);
       };
       xhr.onload = () =>
         xhr.status >= 200 && xhr.status < 300
-          ? resolve()
+          ? resolve(xhr.getResponseHeader("ETag"))
           : reject(new Error(`The storage refused the upload (HTTP ${xhr.status}); nothing was stored.`));
       xhr.onerror = () =>
         reject(
           new Error("The storage could not be reached (is its CORS policy open to this site?); nothing was stored."),
         );
-      xhr.send(file);
+      xhr.send(body);
     });
+  }
+
+  // One PUT; or, for an upload in parts, every part (three at a time, each retried once), with their ETags.
+  async function send(upload, file) {
+    if (!upload.parts) {
+      await put(upload.url, upload.headers, file, (sent) => {
+        progress.value = sent / file.size;
+      });
+      return undefined;
+    }
+    const sent = new Map();
+    const sendPart = async (part) => {
+      const start = (part.partNumber - 1) * upload.partSize;
+      const body = file.slice(start, start + part.size);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const etag = await put(part.url, {}, body, (bytes) => {
+            sent.set(part.partNumber, bytes);
+            progress.value = [...sent.values()].reduce((a, b) => a + b, 0) / file.size;
+          });
+          return { partNumber: part.partNumber, etag };
+        } catch (error) {
+          if (attempt === 2) throw error;
+        }
+      }
+    };
+    const queue = [...upload.parts];
+    const done = [];
+    const worker = async () => {
+      for (let part = queue.shift(); part; part = queue.shift()) done.push(await sendPart(part));
+    };
+    await Promise.all([worker(), worker(), worker()]);
+    return done.sort((a, b) => a.partNumber - b.partNumber);
   }
 
   form.addEventListener("submit", async (event) => {
@@ -66,11 +99,12 @@
     progress.value = 0;
     try {
       const { upload } = await post("/uploads/direct", { ...values, filename: file.name, size: file.size });
-      await send(upload, file);
+      const parts = await send(upload, file);
       const { id } = await post("/uploads/direct/complete", {
         ...values,
         originalName: file.name,
         ticket: upload.ticket,
+        parts,
       });
       window.location.assign(`/#upload-${id}`);
     } catch (error) {

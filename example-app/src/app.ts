@@ -8,6 +8,7 @@ import {
   FileValidationError,
   getValidName,
   InvalidKeyError,
+  S3Storage,
   type StaticManifest,
   serveFiles,
   storages,
@@ -121,10 +122,12 @@ export function createApp(dataSource: DataSource, config: AppConfig, staticFiles
       const name = cleanName(filename);
       const row = uploads.create(values);
       // as for uploads through the app, the type comes from the cleaned name, never from the browser
-      const upload = await row.file.createUpload(name, {
-        size,
-        contentType: lookup(name) || "application/octet-stream",
-      });
+      const contentType = lookup(name) || "application/octet-stream";
+      // on S3, files over one part go in parts (sent in parallel, each retried alone); disk takes any size
+      const upload =
+        size > config.partSize && row.file.storage instanceof S3Storage
+          ? await row.file.createMultipartUpload(name, { size, contentType, partSize: config.partSize })
+          : await row.file.createUpload(name, { size, contentType });
       res.json({ upload });
     } catch (error) {
       replyError(res, error);
@@ -134,7 +137,7 @@ export function createApp(dataSource: DataSource, config: AppConfig, staticFiles
   app.post("/uploads/direct/complete", sameOrigin, json, async (req, res) => {
     try {
       const values = readForm(req.body ?? {});
-      const { ticket, originalName } = req.body;
+      const { ticket, originalName, parts } = req.body;
       if (typeof ticket !== "string") throw new UploadError(400, "The upload ticket is missing.");
       // the size and type the app signed, which attachUpload checks against the file that arrived
       const { size, contentType } = verifyUploadTicket(ticket);
@@ -144,7 +147,7 @@ export function createApp(dataSource: DataSource, config: AppConfig, staticFiles
         size,
         contentType,
       });
-      await row.file.attachUpload(ticket);
+      await row.file.attachUpload(ticket, Array.isArray(parts) ? { parts } : {});
       res.json({ id: row.id });
     } catch (error) {
       replyError(res, error);

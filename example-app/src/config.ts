@@ -20,6 +20,11 @@ export interface AppConfig {
   embeddedS3: boolean;
   /** `CREATE_BUCKET=1`: create `AWS_STORAGE_BUCKET_NAME` at start when it does not exist. */
   createBucket: boolean;
+  /**
+   * Direct uploads on S3 larger than this go in parts of this size (`DIRECT_UPLOAD_PART_SIZE`, default
+   * 8 MiB, at least 5 MiB).
+   */
+  partSize: number;
 }
 
 /** The app's folder (example-app/), whether running from src/ under a test runner or from dist/. */
@@ -34,6 +39,12 @@ function positiveInteger(env: Env, name: string, fallback: number, { allowZero =
       `${name} must be a ${allowZero ? "non-negative" : "positive"} integer, not ${JSON.stringify(raw)}.`,
     );
   }
+  return value;
+}
+
+function atLeast(env: Env, name: string, fallback: number, minimum: number): number {
+  const value = positiveInteger(env, name, fallback);
+  if (value < minimum) throw new Error(`${name} must be at least ${minimum} bytes (S3's smallest part), not ${value}.`);
   return value;
 }
 
@@ -53,6 +64,7 @@ export function readConfig(env: Env = process.env): AppConfig {
     databasePath: path.resolve(env.DATABASE_PATH || path.join(dataDir, "app.sqlite")),
     embeddedS3: flag(env, "EMBEDDED_S3"),
     createBucket: flag(env, "CREATE_BUCKET"),
+    partSize: atLeast(env, "DIRECT_UPLOAD_PART_SIZE", 8 * 1024 * 1024, 5 * 1024 * 1024),
   };
 }
 

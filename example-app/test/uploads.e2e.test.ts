@@ -126,6 +126,46 @@ else {
   });
 }
 
+const s3Backends = [embeddedS3, ...(strictS3 ? [strictS3] : [])];
+describe.each(s3Backends)("direct uploads in parts on $name", (backend) => {
+  let app: AppProcess;
+  let probe: StorageProbe;
+  beforeAll(async () => {
+    app = await startApp({
+      ...backend.env(),
+      UPLOAD_MAX_BYTES: String(16 * 1024 * 1024),
+      DIRECT_UPLOAD_PART_SIZE: String(5 * 1024 * 1024),
+    });
+    probe = backend.probe(app);
+  });
+  afterAll(async () => {
+    await app?.stop();
+    if (backend.removeBucket) await probe?.removeAll();
+    probe?.close();
+  });
+
+  test("sends a file over one part in parts, three at a time, and the app joins them", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const seen: { method: string; url: string; status: number }[] = [];
+    page.on("response", (r) => seen.push({ method: r.request().method(), url: r.url(), status: r.status() }));
+    const bytes = randomBytes(11 * 1024 * 1024 + 321);
+    await page.goto(`${app.url}/upload/direct`);
+    await page.fill("#title", "Long recording");
+    await page.setInputFiles("#file", { name: "recording.bin", mimeType: "application/octet-stream", buffer: bytes });
+    await Promise.all([page.waitForURL(/\/#upload-\d+$/), page.click("button[type=submit]")]);
+    const puts = seen.filter((r) => r.method === "PUT");
+    expect(puts.map((r) => new URL(r.url).searchParams.get("partNumber")).sort()).toEqual(["1", "2", "3"]);
+    expect(puts.every((r) => r.status === 200)).toBe(true);
+    await expectText(page, `${itemSelector("Long recording")} .size`, formatBytes(bytes.length));
+    const href = await fileLink(page, "Long recording");
+    const served = await context.request.get(href);
+    expect(served.status()).toBe(200);
+    expect((await served.body()).equals(bytes)).toBe(true);
+    await context.close();
+  });
+});
+
 function suite(backend: Backend): void {
   let app: AppProcess;
   let probe: StorageProbe;
