@@ -166,11 +166,15 @@ export interface UploadPart {
   partNumber: number;
   url: string;
   size: number;
+  /** Headers the PUT must carry, as signed (on a requester-pays bucket, `x-amz-request-payer`); often none. */
+  headers: Record<string, string>;
 }
 
 /** What a driver reports for an upload in parts it began and signed. */
 export interface DriverMultipartUpload {
   uploadId: string;
+  /** The `Content-Encoding` the object is created with (the storage's settings), or null. */
+  contentEncoding: string | null;
   parts: UploadPart[];
   /** When the part URLs stop working. */
   expiresAt: Date;

@@ -67,7 +67,7 @@
       const body = file.slice(start, start + part.size);
       for (let attempt = 1; ; attempt++) {
         try {
-          const etag = await put(part.url, {}, body, (bytes) => {
+          const etag = await put(part.url, part.headers, body, (bytes) => {
             sent.set(part.partNumber, bytes);
             progress.value = [...sent.values()].reduce((a, b) => a + b, 0) / file.size;
           });

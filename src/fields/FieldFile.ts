@@ -79,8 +79,12 @@ const ATTACH_WINDOW = 6 * 3600;
 /** Random characters in a direct upload's key: enough that no other name ever meets it (about 95 bits). */
 const UPLOAD_TOKEN = 16;
 
-/** `storage\0key` of the attaches in progress in this process: one ticket attaches to one row at a time. */
+/**
+ * `storage\0key` of the attaches and aborts in progress in this process: one ticket attaches to one
+ * row at a time, and is not dropped while it attaches.
+ */
 const attaching = new Set<string>();
+const attachSlot = (storage: Storage, key: string) => `${storage.name}\u0000${key}`;
 
 /** How a ticket names a field: `Entity.property`. */
 const fieldId = (field: FileFieldDefinition) => `${field.target.name}.${field.propertyName}`;
@@ -125,7 +129,7 @@ function signTicket(
   storage: Storage,
   upload: { key: string; size: number; contentType: string; expiresAt: Date },
   contentEncoding: string | null,
-  uploadId: string | null,
+  parts: { uploadId: string; partSize: number } | null,
   signingKey: KeyObject,
 ): string {
   return signUploadTicket(
@@ -136,7 +140,8 @@ function signTicket(
       size: upload.size,
       contentType: upload.contentType,
       contentEncoding,
-      uploadId,
+      uploadId: parts?.uploadId ?? null,
+      partSize: parts?.partSize ?? null,
       expires: Math.floor(upload.expiresAt.getTime() / 1000) + ATTACH_WINDOW,
     },
     signingKey,
@@ -296,7 +301,7 @@ export class FieldFile {
       signal: options.signal,
       onProgress: options.onProgress,
     });
-    return this.#take(entity, field, storage, saved, manager);
+    return this.#take(entity, field, storage, saved, manager, false);
   }
 
   /**
@@ -337,8 +342,7 @@ export class FieldFile {
       ...uploadOptions(field, options),
       partSize: options.partSize,
     });
-    // the object's headers were sent by the server with CreateMultipartUpload: none encodes it
-    const ticket = signTicket(field, storage, upload, null, upload.uploadId, signingKey);
+    const ticket = signTicket(field, storage, upload, upload.contentEncoding, upload, signingKey);
     return { ...upload, ticket };
   }
 
@@ -351,15 +355,23 @@ export class FieldFile {
     const { entity, field } = this.#bound("abortUpload");
     const storage = this.storage;
     const claims = this.#claims(ticket, field, storage);
-    const holder = pendingHolder(storage, claims.key);
+    const slot = attachSlot(storage, claims.key);
     if (
+      attaching.has(slot) ||
       readRaw(entity, field.propertyName) === claims.key ||
-      holder !== undefined ||
-      (await isKeyHeld(storage, claims.key))
+      pendingHolder(storage, claims.key) !== undefined
     )
       throw ticketRefusal(field, storage, "its file is attached to a row", claims.key);
-    if (claims.uploadId !== null) await storage.abortMultipartUpload(claims.key, claims.uploadId);
-    await storage.delete(claims.key);
+    // held while it aborts and deletes: an attach of the same ticket meanwhile is refused
+    attaching.add(slot);
+    try {
+      if (await isKeyHeld(storage, claims.key))
+        throw ticketRefusal(field, storage, "its file is attached to a row", claims.key);
+      if (claims.uploadId !== null) await storage.abortMultipartUpload(claims.key, claims.uploadId);
+      await storage.delete(claims.key);
+    } finally {
+      attaching.delete(slot);
+    }
   }
 
   /** The claims of a ticket issued for `field` on `storage`; throws `FileValidationError` (rule `ticket`). */
@@ -400,8 +412,17 @@ export class FieldFile {
             storage: storage.name,
           });
     const claims = this.#claims(ticket, field, storage);
-    if (claims.uploadId !== null && options.parts === undefined)
-      throw refuse("upload", "it was sent in parts: pass the parts' ETags ({ parts })", claims.key);
+    if (claims.uploadId !== null) {
+      // every part, or the completion would make a shorter object (S3 joins any subset)
+      const count = Math.max(1, Math.ceil(claims.size / (claims.partSize ?? claims.size)));
+      const numbers = (options.parts ?? []).map((part) => part?.partNumber);
+      if (numbers.length !== count || numbers.some((n, i) => n !== i + 1))
+        throw refuse(
+          "upload",
+          `it was sent in ${count} parts: pass each part's number and ETag, 1 to ${count}`,
+          claims.key,
+        );
+    }
     const manager = options.save === false ? undefined : managerFor(entity, options.manager);
     if (readRaw(entity, field.propertyName) === claims.key) {
       // attached already (a retry): the file is this row's, never to be deleted for a failed save
@@ -411,10 +432,14 @@ export class FieldFile {
     // One ticket, one row: a second row holding the key would lose its file when the first lets go of
     // it. Checked here, before any await, against attaches in progress and entities not saved yet
     // (`save: false`), then against the database.
-    const slot = `${storage.name}\u0000${claims.key}`;
+    const slot = attachSlot(storage, claims.key);
     const holder = pendingHolder(storage, claims.key);
     if (attaching.has(slot) || (holder !== undefined && holder !== entity))
-      throw refuse("ticket", "its file is being attached to another row; upload the file again", claims.key);
+      throw refuse(
+        "ticket",
+        "its file is being attached to another row, or dropped; upload the file again",
+        claims.key,
+      );
     attaching.add(slot);
     try {
       if (await isKeyHeld(storage, claims.key, options.manager ?? manager))
@@ -463,13 +488,14 @@ export class FieldFile {
     }
     // no longer pending: a lifecycle rule on the pending tag must not expire a file a row holds
     await storage.confirmUpload(claims.key);
-    return this.#take(entity, field, storage, claims.key, manager);
+    return this.#take(entity, field, storage, claims.key, manager, true);
   }
 
   /**
    * Points the field at `key`, a new object, and persists the entity with `manager`: on failure the
-   * field gets its previous value back and the object is deleted. Until the row commits, the key is
-   * pending (a rollback deletes it, see pendingUploads).
+   * field gets its previous value back and the object is deleted, unless it is a direct upload
+   * (`direct`), which stays for its ticket to be attached again. Until the row commits, the key is
+   * pending (a rollback deletes it, or keeps a direct upload; see pendingUploads).
    */
   async #take(
     entity: object,
@@ -477,16 +503,17 @@ export class FieldFile {
     storage: Storage,
     key: string,
     manager: EntityManager | undefined,
+    direct: boolean,
   ): Promise<string> {
     const previous = readRaw(entity, field.propertyName);
-    markPending(storage, key, { holder: entity, propertyName: field.propertyName, previous });
+    markPending(storage, key, { holder: entity, propertyName: field.propertyName, previous, keepOnRollback: direct });
     (entity as Record<string, unknown>)[field.propertyName] = key;
     if (manager) {
       try {
         await manager.save(entity);
       } catch (error) {
         writeRaw(entity, field.propertyName, previous);
-        await storage.delete(key).catch(() => undefined);
+        if (!direct) await storage.delete(key).catch(() => undefined);
         clearPending(storage, key);
         throw error;
       }

@@ -21,7 +21,7 @@ import { getFileFields } from "./fileFields";
 import { assertNotShadowed } from "./installFileAccessor";
 import { objectAt } from "./objectAt";
 import { patchFileColumns } from "./patchFileColumns";
-import { abandonedBy, clearPending, isPending, undoPending } from "./pendingUploads";
+import { abandonedBy, clearPending, isPending, keepsOnRollback, undoPending } from "./pendingUploads";
 import { resolveStorage } from "./resolveStorage";
 import { isAnyStorageGettingReady, whenFieldStorageReady } from "./storageReadiness";
 
@@ -189,7 +189,10 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
     const uploads = undone.flatMap((frame) => frame.uploads).filter((u) => isPending(u.storage, u.key));
     // latest first, so a field replaced twice in the transaction ends on what it held before it
     for (let i = uploads.length - 1; i >= 0; i--) undoPending(uploads[i].storage, uploads[i].key);
-    await runCleanup(uploads);
+    // a direct upload stays for its ticket to be attached again (or to be swept)
+    const kept = uploads.filter((u) => keepsOnRollback(u.storage, u.key));
+    for (const upload of kept) clearPending(upload.storage, upload.key);
+    await runCleanup(uploads.filter((u) => !kept.includes(u)));
   }
 
   #prepare(entity: object | undefined, dataSource: DataSource): void {

@@ -6,6 +6,11 @@ export interface PendingField {
   holder: object;
   propertyName: string;
   previous: string | null | undefined;
+  /**
+   * Kept when its row does not commit (a direct upload: its ticket may be attached again, and a
+   * lifecycle rule or `orphans` sweeps it if not); deleted otherwise, as an upload of `save()` is.
+   */
+  keepOnRollback?: boolean;
 }
 
 /** One upload no committed row references yet. Its holder is held weakly: an entity never saved is not kept alive. */
@@ -15,6 +20,7 @@ interface Entry {
   readonly holder: WeakRef<object>;
   readonly propertyName: string;
   readonly previous: string | null | undefined;
+  readonly keepOnRollback: boolean;
   /** Another field (of another object, or another field of this one) was pointed at the key. */
   shared: boolean;
 }
@@ -52,6 +58,7 @@ export function markPending(storage: Storage, key: string, field: PendingField):
     holder: new WeakRef(field.holder),
     propertyName: field.propertyName,
     previous: field.previous,
+    keepOnRollback: field.keepOnRollback ?? false,
     shared: false,
   };
   const entries = byKey.get(key);
@@ -65,6 +72,11 @@ export function markPending(storage: Storage, key: string, field: PendingField):
 /** The object whose field took the pending upload `key`, if it is pending and its holder is alive. */
 export function pendingHolder(storage: Storage, key: string): object | undefined {
   return find(storage, key)?.holder.deref();
+}
+
+/** True when a rollback must leave the pending upload `key` in place (a direct upload). */
+export function keepsOnRollback(storage: Storage, key: string): boolean {
+  return find(storage, key)?.keepOnRollback === true;
 }
 
 /** True when `key` was uploaded by this process and its row is not committed. */

@@ -13,6 +13,8 @@ export interface UploadTicketClaims {
   contentEncoding: string | null;
   /** The multipart upload to complete before attaching (`createMultipartUpload`); null for one PUT. */
   uploadId: string | null;
+  /** Its part size, which says how many parts the completion must list; null for one PUT. */
+  partSize: number | null;
   /** Unix seconds after which the ticket no longer attaches. */
   expires: number;
 }
@@ -35,6 +37,7 @@ export function signUploadTicket(claims: UploadTicketClaims, key: KeyObject): st
       claims.contentType,
       claims.contentEncoding,
       claims.uploadId,
+      claims.partSize,
       claims.expires,
     ]),
   ).toString("base64url");
@@ -66,8 +69,8 @@ export function readUploadTicket(
   } catch {
     return invalid;
   }
-  if (!Array.isArray(fields) || fields.length !== 8) return invalid;
-  const [field, storage, objectKey, size, contentType, contentEncoding, uploadId, expires] = fields;
+  if (!Array.isArray(fields) || fields.length !== 9) return invalid;
+  const [field, storage, objectKey, size, contentType, contentEncoding, uploadId, partSize, expires] = fields;
   if (
     typeof field !== "string" ||
     (storage !== null && typeof storage !== "string") ||
@@ -76,13 +79,14 @@ export function readUploadTicket(
     typeof contentType !== "string" ||
     (contentEncoding !== null && typeof contentEncoding !== "string") ||
     (uploadId !== null && typeof uploadId !== "string") ||
+    (partSize !== null && !(Number.isSafeInteger(partSize) && partSize > 0)) ||
     !Number.isSafeInteger(expires)
   )
     return invalid;
   if (expires * 1000 <= now) return { ok: false, reason: "expired" };
   return {
     ok: true,
-    claims: { field, storage, key: objectKey, size, contentType, contentEncoding, uploadId, expires },
+    claims: { field, storage, key: objectKey, size, contentType, contentEncoding, uploadId, partSize, expires },
   };
 }
 

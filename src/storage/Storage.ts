@@ -87,6 +87,8 @@ export interface MultipartUpload {
   size: number;
   contentType: string;
   partSize: number;
+  /** The `Content-Encoding` the object is created with (from the storage's settings), or null. */
+  contentEncoding: string | null;
   /** One signed PUT per part, in order; each answers the part's `ETag`. */
   parts: UploadPart[];
   /** When the part URLs stop working. */
@@ -108,6 +110,7 @@ const MIN_PART_SIZE = 5 * MiB;
 const MAX_PART_SIZE = 5 * 1024 * MiB;
 const DEFAULT_PART_SIZE = 8 * MiB;
 const MAX_PARTS = 10_000;
+const MAX_OBJECT_SIZE = 5 * 1024 * 1024 * MiB;
 
 /** S3's errors for parts that are not the ones sent, in the uploader's words. */
 const PART_REFUSALS: Record<string, string> = {
@@ -293,6 +296,11 @@ export class Storage {
    */
   async createMultipartUpload(name: string, options: CreateMultipartUploadOptions): Promise<MultipartUpload> {
     const plan = this.#planUpload(name, options);
+    if (plan.size > MAX_OBJECT_SIZE)
+      throw new FileValidationError(
+        `Cannot upload ${JSON.stringify(plan.key)}: it is ${bytes(plan.size)}, and an S3 object holds at most 5 TiB; nothing was stored.`,
+        { rule: "size", key: plan.key, storage: this.name },
+      );
     const partSize = options.partSize ?? Math.max(DEFAULT_PART_SIZE, Math.ceil(plan.size / MAX_PARTS / MiB) * MiB);
     if (!Number.isSafeInteger(partSize) || partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE)
       throw new RangeError(`createMultipartUpload(): partSize must be a whole number of bytes from 5 MiB to 5 GiB.`);

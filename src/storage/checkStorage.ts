@@ -172,12 +172,17 @@ async function checkPendingRule(storage: S3Storage, tag: { key: string; value: s
     }
     rules = [];
   }
+  // a rule that matches every pending upload of this storage: the pending tag and nothing else (a
+  // prefix the storage lies under at most), expiring them some days after they were written
   const expires = rules.some((r) => {
-    if (r.Status !== "Enabled" || (r.Expiration?.Days === undefined && r.Expiration?.Date === undefined)) return false;
+    if (r.Status !== "Enabled" || r.Expiration?.Days === undefined) return false;
     const filter = r.Filter;
-    const tags = filter?.Tag ? [filter.Tag] : (filter?.And?.Tags ?? []);
-    const prefix = filter?.Prefix ?? filter?.And?.Prefix ?? r.Prefix ?? "";
-    return tags.some((t) => t.Key === tag.key && t.Value === tag.value) && keyPrefix.startsWith(prefix);
+    const and = filter?.And;
+    if (filter?.ObjectSizeGreaterThan !== undefined || filter?.ObjectSizeLessThan !== undefined) return false;
+    if (and?.ObjectSizeGreaterThan !== undefined || and?.ObjectSizeLessThan !== undefined) return false;
+    const tags = filter?.Tag ? [filter.Tag] : (and?.Tags ?? []);
+    const prefix = filter?.Prefix ?? and?.Prefix ?? r.Prefix ?? "";
+    return tags.length === 1 && tags[0].Key === tag.key && tags[0].Value === tag.value && keyPrefix.startsWith(prefix);
   });
   if (expires) note("lifecycle", "ok", `a lifecycle rule expires direct uploads still tagged ${tag.key}=${tag.value}.`);
   else

@@ -115,7 +115,17 @@ describe(`direct uploads into file fields on ${DB}`, () => {
     await expect(avatar.trustedSvg.attachUpload(request.ticket)).rejects.toEqual(refusal("ticket"));
     const [prefix, , mac] = request.ticket.split(".");
     const forged = Buffer.from(
-      JSON.stringify(["Document.contract", "private", "users/2/secret.pdf", 1, "application/pdf", null, null, 9e9]),
+      JSON.stringify([
+        "Document.contract",
+        "private",
+        "users/2/secret.pdf",
+        1,
+        "application/pdf",
+        null,
+        null,
+        null,
+        9e9,
+      ]),
     ).toString("base64url");
     await expect(doc.contract.attachUpload(`${prefix}.${forged}.${mac}`)).rejects.toEqual(refusal("ticket"));
     storages.configure({ default: media, private: secret }, { signingSecret: `${SECRET}-rotated` });
@@ -224,7 +234,7 @@ describe(`direct uploads into file fields on ${DB}`, () => {
     expect((await docs().findOneByOrFail({ id: doc.id })).attachment.name).toBe(request.key);
   });
 
-  it("deletes the uploaded file and restores the field when the transaction rolls back", async () => {
+  it("restores the field when the transaction rolls back, and keeps the file for its ticket to be attached again", async () => {
     const doc = Object.assign(new Document(), { ownerId: 1 });
     await doc.attachment.save("kept.txt", "kept");
     const oldKey = doc.attachment.name as string;
@@ -236,9 +246,33 @@ describe(`direct uploads into file fields on ${DB}`, () => {
         throw new Error("boom");
       }),
     ).rejects.toThrow("boom");
-    expect(await media.exists(request.key)).toBe(false);
+    expect(await media.exists(request.key)).toBe(true); // a large upload is not lost to a failed request
     expect(await media.exists(oldKey)).toBe(true);
     expect(doc.attachment.name).toBe(oldKey);
+    // a failed save keeps it too
+    const save = jest.spyOn(ds.manager, "save").mockRejectedValueOnce(new Error("database down"));
+    try {
+      await expect(doc.attachment.attachUpload(request.ticket, { manager: ds.manager })).rejects.toThrow(
+        "database down",
+      );
+    } finally {
+      save.mockRestore();
+    }
+    expect(await media.exists(request.key)).toBe(true);
+    expect(doc.attachment.name).toBe(oldKey);
+    await doc.attachment.attachUpload(request.ticket);
+    expect((await docs().findOneByOrFail({ id: doc.id })).attachment.name).toBe(request.key);
+    expect(await media.exists(oldKey)).toBe(false); // replaced, after the commit
+  });
+
+  it("refuses to drop a ticket's file while it is being attached", async () => {
+    const doc = Object.assign(new Document(), { ownerId: 1 });
+    const request = await doc.attachment.createUpload("busy.txt", { size: 4 });
+    expect(await upload(request, "busy")).toBe(200);
+    const attaching = doc.attachment.attachUpload(request.ticket);
+    await expect(new Document().attachment.abortUpload(request.ticket)).rejects.toEqual(refusal("ticket"));
+    await expect(attaching).resolves.toBe(request.key);
+    expect(await media.exists(request.key)).toBe(true);
   });
 
   it("applies the field's limits and key length to the declared file", async () => {
@@ -358,7 +392,11 @@ describe(`direct uploads into file fields on S3 and ${DB}`, () => {
       offset += part.size;
       parts.push({ partNumber: part.partNumber, etag: response.headers.get("etag") as string });
     }
-    await expect(doc.attachment.attachUpload(request.ticket)).rejects.toThrow(/pass the parts' ETags/);
+    await expect(doc.attachment.attachUpload(request.ticket)).rejects.toThrow(/sent in 2 parts/);
+    // a missing part would make S3 join a shorter object: refused before completing
+    await expect(doc.attachment.attachUpload(request.ticket, { parts: parts.slice(0, 1) })).rejects.toThrow(
+      /pass each part's number and ETag, 1 to 2/,
+    );
     await expect(doc.attachment.attachUpload(request.ticket, { parts })).resolves.toBe(request.key);
     const loaded = await docs().findOneByOrFail({ id: doc.id });
     expect((await loaded.attachment.read()).equals(body)).toBe(true);
@@ -371,6 +409,43 @@ describe(`direct uploads into file fields on S3 and ${DB}`, () => {
     await expect(
       new Document().attachment.attachUpload(given.ticket, { parts: [{ partNumber: 1, etag: '"x"' }] }),
     ).rejects.toThrow(/Cannot complete|Could not upload/);
+  });
+
+  it("attaches a file sent in parts on a storage that sets a Content-Encoding, and keeps it if the save fails", async () => {
+    const MiB = 1024 * 1024;
+    const encoded = makeS3Storage(bucket, "default", {
+      location: "encoded",
+      objectParameters: { ContentEncoding: "identity" },
+    });
+    storages.configure({ default: encoded, private: secret }, { signingSecret: SECRET });
+    try {
+      const body = Buffer.alloc(6 * MiB, 3);
+      const doc = new Document();
+      const request = await doc.attachment.createMultipartUpload("data.bin", { size: body.length, partSize: 5 * MiB });
+      expect(request.contentEncoding).toBe("identity");
+      const parts = [];
+      let offset = 0;
+      for (const part of request.parts) {
+        const response = await fetch(part.url, {
+          method: "PUT",
+          headers: part.headers,
+          body: new Uint8Array(body.subarray(offset, offset + part.size)),
+        });
+        offset += part.size;
+        parts.push({ partNumber: part.partNumber, etag: response.headers.get("etag") as string });
+      }
+      const save = jest.spyOn(ds.manager, "save").mockRejectedValueOnce(new Error("database down"));
+      try {
+        await expect(doc.attachment.attachUpload(request.ticket, { parts })).rejects.toThrow("database down");
+      } finally {
+        save.mockRestore();
+      }
+      expect(await encoded.exists(request.key)).toBe(true); // joined, and kept for the retry
+      await expect(doc.attachment.attachUpload(request.ticket, { parts })).resolves.toBe(request.key);
+      expect((await doc.attachment.read()).equals(body)).toBe(true);
+    } finally {
+      await encoded.close();
+    }
   });
 
   it("refuses a list of types, which browsers read by its last entry, and sends a malformed one as an attachment", async () => {

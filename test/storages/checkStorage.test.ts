@@ -137,6 +137,35 @@ describe("checkStorage on S3", () => {
       raw.destroy();
     }
     expect(statuses(await checkStorage(s3))).toMatchObject({ lifecycle: "ok" });
+    // a rule that also wants another tag never matches the uploads: not counted
+    const raw2 = rawClient();
+    try {
+      await raw2.send(
+        new PutBucketLifecycleConfigurationCommand({
+          Bucket: bucket,
+          LifecycleConfiguration: {
+            Rules: [
+              {
+                ID: "never-matches",
+                Status: "Enabled",
+                Filter: {
+                  And: {
+                    Tags: [
+                      { Key: "upload", Value: "pending" },
+                      { Key: "env", Value: "never-set" },
+                    ],
+                  },
+                },
+                Expiration: { Days: 2 },
+              },
+            ],
+          },
+        }),
+      );
+    } finally {
+      raw2.destroy();
+    }
+    expect(statuses(await checkStorage(s3))).toMatchObject({ lifecycle: "warning" });
   });
 
   it("checks a configured ACL against the bucket's Object Ownership, or says it cannot tell", async () => {

@@ -121,6 +121,10 @@ describe.each(CHECKSUM_MODES)("Storage.createMultipartUpload on S3 (%s checksums
     expect(big.partSize).toBe(21 * MiB); // 10,000 parts at most, whole MiB
     expect(big.parts).toHaveLength(Math.ceil((200 * 1024) / 21));
     await storage.abortMultipartUpload(big.key, big.uploadId);
+    await expect(storage.createMultipartUpload("huge.bin", { size: 6 * 1024 * 1024 * MiB })).rejects.toMatchObject({
+      name: "FileValidationError",
+      rule: "size",
+    });
     await expect(storage.createMultipartUpload("a.exe", { size: 10, accept: [".pdf"] })).rejects.toMatchObject({
       rule: "accept",
     });

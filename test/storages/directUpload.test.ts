@@ -381,6 +381,23 @@ describe("direct uploads to S3 carry the storage's settings", () => {
         expect(() => makeS3Storage(bucket, "default", { pendingUploadTag: "no-value-separator" })).toThrow(
           /pendingUploadTag must be one tag as key=value/,
         );
+        expect(() =>
+          makeS3Storage(bucket, "default", { pendingUploadTag: "team=x", objectParameters: { Tagging: "team=web" } }),
+        ).toThrow(/uses a key objectParameters.Tagging sets/);
+        // a "+" in the storage's own tags stays a "+" (S3 reads x-amz-tagging so)
+        const plus = makeS3Storage(bucket, "default", {
+          location: "pending-plus",
+          pendingUploadTag: "upload=pending",
+          objectParameters: { Tagging: "team=r+d" },
+        });
+        try {
+          const up = await plus.createUpload("p.txt", { size: 1 });
+          expect((await put(up, Buffer.from("p"))).status).toBe(200);
+          await plus.confirmUpload(up.key);
+          expect(await tagsOf(`pending-plus/${up.key}`)).toEqual(["team=r+d"]);
+        } finally {
+          await plus.close();
+        }
       } finally {
         raw.destroy();
         await tagged.close();

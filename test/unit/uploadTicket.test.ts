@@ -11,6 +11,7 @@ const claims: UploadTicketClaims = {
   contentType: "application/pdf",
   contentEncoding: null,
   uploadId: null,
+  partSize: null,
   expires: NOW / 1000 + 600,
 };
 
@@ -23,7 +24,7 @@ describe("upload tickets", () => {
       ok: true,
       claims: { storage: null },
     });
-    const gzipped = { ...claims, contentEncoding: "gzip", uploadId: "2~abc.DEF_g-h" };
+    const gzipped = { ...claims, contentEncoding: "gzip", uploadId: "2~abc.DEF_g-h", partSize: 5242880 };
     expect(readUploadTicket(signUploadTicket(gzipped, KEY), KEY, NOW)).toEqual({ ok: true, claims: gzipped });
   });
 

@@ -4,7 +4,6 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
-  DeleteObjectTaggingCommand,
   GetObjectCommand,
   type GetObjectCommandOutput,
   HeadObjectCommand,
@@ -13,6 +12,7 @@ import {
   PutObjectTaggingCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
+import { StorageConfigError } from "../../errors/StorageConfigError";
 import type { StorageOperation } from "../../errors/StorageOperationError";
 import type {
   ByteRange,
@@ -36,6 +36,7 @@ import { defaultObjectParameters } from "./defaultObjectParameters";
 import { explainS3Failure } from "./explainS3Failure";
 import { gunzipBody, isGzipEncoded } from "./gunzipBody";
 import { uncompressedSize } from "./gzipIfSmaller";
+import { parseTagging } from "./parseTagging";
 import { putObjectHeaders } from "./putObjectHeaders";
 import { readParameters } from "./readParameters";
 import { resolveS3Options } from "./resolveS3Options";
@@ -335,6 +336,13 @@ export class S3Driver implements StorageDriver {
     if (options.contentDisposition !== null) params.ContentDisposition = options.contentDisposition;
     const pending = this.#options.pendingUploadTag;
     if (pending !== undefined) {
+      const own = parseTagging(params.Tagging);
+      if (own.some((tag) => tag.Key === pending.key) || own.length >= 10)
+        throw new StorageConfigError(
+          `${this.#label()} tags direct uploads with ${pending.key}=${pending.value} (pendingUploadTag), but the ` +
+            `object's own tags already ${own.length >= 10 ? "number 10, S3's limit" : `use the key "${pending.key}"`}: ` +
+            "choose another pendingUploadTag.",
+        );
       const tag = `${encodeURIComponent(pending.key)}=${encodeURIComponent(pending.value)}`;
       params.Tagging = params.Tagging ? `${params.Tagging}&${tag}` : tag;
     }
@@ -357,23 +365,27 @@ export class S3Driver implements StorageDriver {
       new CreateMultipartUploadCommand({ ...params, Bucket: this.#options.bucketName, Key }),
     );
     if (!UploadId) throw new Error("CreateMultipartUpload answered without an UploadId.");
+    // what every request of the upload repeats: who pays, whose bucket it must be
+    const headers: Record<string, string> = {};
+    if (params.RequestPayer) headers["x-amz-request-payer"] = params.RequestPayer;
+    if (params.ExpectedBucketOwner) headers["x-amz-expected-bucket-owner"] = params.ExpectedBucketOwner;
     const parts: UploadPart[] = [];
     let expiresAt = new Date(8.64e15);
     for (let start = 0, partNumber = 1; start < options.size || partNumber === 1; start += options.partSize) {
       const size = Math.min(options.partSize, options.size - start);
       const signed = this.#urls.uploadUrl(
         Key,
-        { "content-length": String(size) },
+        { ...headers, "content-length": String(size) },
         options.expiresIn,
         creds,
         this.#label(),
         { partNumber: String(partNumber), uploadId: UploadId },
       );
-      parts.push({ partNumber, url: signed.url, size });
+      parts.push({ partNumber, url: signed.url, size, headers: { ...headers } });
       if (signed.expiresAt < expiresAt) expiresAt = signed.expiresAt;
       partNumber++;
     }
-    return { uploadId: UploadId, parts, expiresAt };
+    return { uploadId: UploadId, contentEncoding: params.ContentEncoding ?? null, parts, expiresAt };
   }
 
   async completeMultipartUpload(
@@ -421,13 +433,16 @@ export class S3Driver implements StorageDriver {
   async confirmUpload(key: string): Promise<void> {
     if (this.#options.pendingUploadTag === undefined) return;
     const { Tagging, ExpectedBucketOwner, RequestPayer } = this.#parametersFor(key);
-    const target = { Bucket: this.#options.bucketName, Key: this.#objectKey(key), ExpectedBucketOwner };
-    if (!Tagging) {
-      await this.#client.send(new DeleteObjectTaggingCommand(target));
-      return;
-    }
-    const TagSet = [...new URLSearchParams(Tagging)].map(([Key, Value]) => ({ Key, Value }));
-    await this.#client.send(new PutObjectTaggingCommand({ ...target, RequestPayer, Tagging: { TagSet } }));
+    // one PutObjectTagging, with no tags when the storage sets none (s3:PutObjectTagging only)
+    await this.#client.send(
+      new PutObjectTaggingCommand({
+        Bucket: this.#options.bucketName,
+        Key: this.#objectKey(key),
+        ExpectedBucketOwner,
+        RequestPayer,
+        Tagging: { TagSet: parseTagging(Tagging) },
+      }),
+    );
   }
 
   configuredContentType(key: string): string | undefined {

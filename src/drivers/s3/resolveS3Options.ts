@@ -1,6 +1,7 @@
 import type { ObjectCannedACL } from "@aws-sdk/client-s3";
 import { StorageConfigError } from "../../errors/StorageConfigError";
 import { cloudFrontKeySigner } from "./cloudFrontKeySigner";
+import { parseTagging } from "./parseTagging";
 import {
   DEFAULT_GZIP_CONTENT_TYPES,
   MAX_CLOUDFRONT_SECONDS,
@@ -150,6 +151,20 @@ function tag(name: string, value: string | undefined): { key: string; value: str
         `"upload=pending", not ${JSON.stringify(value)}.`,
     );
   return parsed;
+}
+
+/** `pendingUploadTag`, checked against the storage's own tags: a key of its own, and room under S3's 10. */
+function pendingTag(
+  value: string | undefined,
+  tagging: string | undefined,
+): { key: string; value: string } | undefined {
+  const pending = tag("pendingUploadTag", value);
+  const own = parseTagging(tagging);
+  if (pending !== undefined && (own.some((t) => t.Key === pending.key) || own.length >= 10))
+    fail(
+      `pendingUploadTag ${JSON.stringify(value)} ${own.length >= 10 ? "would be an 11th tag (S3 allows 10)" : "uses a key objectParameters.Tagging sets"}: choose another.`,
+    );
+  return pending;
 }
 
 function nameSetting(name: string, value: S3NameSetting | undefined): S3NameSetting | undefined {
@@ -374,7 +389,7 @@ export function resolveS3Options(options: S3StorageOptions): ResolvedS3Options {
       options.maxAgeSecondsCached === undefined
         ? undefined
         : integer("maxAgeSecondsCached", options.maxAgeSecondsCached, 0, 0, 10 * 365 * 24 * 3600),
-    pendingUploadTag: tag("pendingUploadTag", options.pendingUploadTag),
+    pendingUploadTag: pendingTag(options.pendingUploadTag, objectParameters.Tagging),
     gzip: boolean("gzip", options.gzip, false),
     gzipContentTypes: new Set(gzipContentTypes.map((type) => type.toLowerCase())),
     querystringAuth,
