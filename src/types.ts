@@ -242,6 +242,12 @@ export interface StorageDriver {
    * not written in parts (disk, memory).
    */
   presignMultipartUpload?(key: string, options: DriverMultipartOptions): Promise<DriverMultipartUpload>;
+  /** Presigns again some part URLs of an upload in parts (they expired, or a part must be sent again). */
+  presignUploadParts?(
+    key: string,
+    uploadId: string,
+    options: { size: number; partSize: number; partNumbers: readonly number[]; expiresIn: number },
+  ): Promise<{ parts: UploadPart[]; expiresAt: Date }>;
   /** Joins the parts into the object; without `overwrite`, never over an existing one. */
   completeMultipartUpload?(key: string, uploadId: string, parts: UploadedPart[], overwrite: boolean): Promise<void>;
   /** Drops an upload in parts and its parts; one already gone is not an error. */

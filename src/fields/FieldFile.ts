@@ -9,7 +9,7 @@ import { getAlternativeName } from "../keys/getAlternativeName";
 import { validateKey } from "../keys/validateKey";
 import type { DirectUpload, MultipartUpload, Storage } from "../storage/Storage";
 import { storages } from "../storage/storages";
-import type { ByteRange, FileContent, ObjectStat, UploadedPart, UrlOptions } from "../types";
+import type { ByteRange, FileContent, ObjectStat, UploadedPart, UploadPart, UrlOptions } from "../types";
 import { managerFor } from "./dataSources";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
 import { boundDataSource, readRaw, writeRaw } from "./fileFieldState";
@@ -344,6 +344,29 @@ export class FieldFile {
     });
     const ticket = signTicket(field, storage, upload, upload.contentEncoding, upload, signingKey);
     return { ...upload, ticket };
+  }
+
+  /**
+   * Signs again the part URLs of an upload from `createMultipartUpload` (all, or `partNumbers`), for
+   * `expiresIn` seconds: when a large upload outlives its first URLs, or a part failed late. Throws
+   * `FileValidationError` (rule `ticket`) for a ticket that is not this field's, or not of an upload
+   * in parts.
+   */
+  async signUploadParts(
+    ticket: string,
+    options: { partNumbers?: readonly number[]; expiresIn?: number } = {},
+  ): Promise<{ parts: UploadPart[]; expiresAt: Date }> {
+    const { field } = this.#bound("signUploadParts");
+    const storage = this.storage;
+    const claims = this.#claims(ticket, field, storage);
+    if (claims.uploadId === null || claims.partSize === null)
+      throw ticketRefusal(field, storage, "its ticket is for a single PUT, not an upload in parts", claims.key);
+    return storage.signUploadParts(claims.key, claims.uploadId, {
+      size: claims.size,
+      partSize: claims.partSize,
+      partNumbers: options.partNumbers,
+      expiresIn: options.expiresIn,
+    });
   }
 
   /**

@@ -352,6 +352,33 @@ export class Storage {
     );
   }
 
+  /**
+   * Signs again the part URLs of an upload from `createMultipartUpload` (all, or `partNumbers`), for
+   * `expiresIn` seconds (default 600): a large upload outlives its first URLs, or a part must be sent
+   * again. `size` and `partSize` are the upload's. No request to the store. Throws `RangeError` for
+   * part numbers outside the upload, `StorageConfigError` where uploads do not go in parts.
+   */
+  async signUploadParts(
+    name: string,
+    uploadId: string,
+    options: { size: number; partSize: number; partNumbers?: readonly number[]; expiresIn?: number },
+  ): Promise<{ parts: UploadPart[]; expiresAt: Date }> {
+    const key = this.#key(name);
+    const { size, partSize } = options;
+    const count = Math.max(1, Math.ceil(size / partSize));
+    const partNumbers = options.partNumbers ?? Array.from({ length: count }, (_, i) => i + 1);
+    if (partNumbers.some((n) => !Number.isSafeInteger(n) || n < 1 || n > count))
+      throw new RangeError(`signUploadParts(): part numbers run from 1 to ${count}.`);
+    const expiresIn = options.expiresIn ?? DEFAULT_UPLOAD_EXPIRES_IN;
+    if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_UPLOAD_EXPIRES_IN)
+      throw new RangeError(
+        `signUploadParts(): expiresIn must be a whole number of seconds from 1 to ${MAX_UPLOAD_EXPIRES_IN}.`,
+      );
+    const sign = this.#driver.presignUploadParts?.bind(this.#driver);
+    if (sign === undefined) throw this.#noDirectUploads(key, "take uploads in parts");
+    return this.#run("upload", key, () => sign(key, uploadId, { size, partSize, partNumbers, expiresIn }));
+  }
+
   /** Drops an upload in parts that will not be completed, and the parts sent so far. */
   async abortMultipartUpload(name: string, uploadId: string): Promise<void> {
     const key = this.#key(name);

@@ -382,9 +382,12 @@ describe(`direct uploads into file fields on S3 and ${DB}`, () => {
     const request = await doc.attachment.createMultipartUpload("movie.mp4", { size: body.length, partSize: 5 * MiB });
     expect(request.key).toMatch(/^documents\/\d{4}\/\d{2}\/movie_[A-Za-z0-9]{16}\.mp4$/);
     expect(request.parts).toHaveLength(2);
+    // every part signed again, as when the first URLs expired
+    const { parts: fresh } = await doc.attachment.signUploadParts(request.ticket, { expiresIn: 1200 });
+    expect(fresh.map((p) => p.size)).toEqual(request.parts.map((p) => p.size));
     const parts = [];
     let offset = 0;
-    for (const part of request.parts) {
+    for (const part of fresh) {
       const response = await fetch(part.url, {
         method: "PUT",
         body: new Uint8Array(body.subarray(offset, offset + part.size)),
@@ -401,6 +404,8 @@ describe(`direct uploads into file fields on S3 and ${DB}`, () => {
     const loaded = await docs().findOneByOrFail({ id: doc.id });
     expect((await loaded.attachment.read()).equals(body)).toBe(true);
     await expect(doc.attachment.abortUpload(request.ticket)).rejects.toThrow(/attached to a row/);
+    const single = await doc.attachment.createUpload("one.txt", { size: 1 });
+    await expect(doc.attachment.signUploadParts(single.ticket)).rejects.toThrow(/single PUT/);
 
     const given = await new Document().attachment.createMultipartUpload("gone.mp4", { size: 6 * MiB });
     await fetch(given.parts[0].url, { method: "PUT", body: new Uint8Array(given.parts[0].size) });

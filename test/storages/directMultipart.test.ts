@@ -76,9 +76,21 @@ describe.each(CHECKSUM_MODES)("Storage.createMultipartUpload on S3 (%s checksums
       expect(params.get("X-Amz-SignedHeaders")).toBe("content-length;host");
     }
     expect(await storage.exists(upload.key)).toBe(false);
-    const parts = await sendParts(upload.parts, body);
+    // part 2's URL signed again (a late retry): another URL for the same part and size
+    const again = await storage.signUploadParts(upload.key, upload.uploadId, {
+      size: body.length,
+      partSize: 5 * MiB,
+      partNumbers: [2],
+      expiresIn: 900,
+    });
+    expect(again.parts.map((p) => [p.partNumber, p.size])).toEqual([[2, 5 * MiB]]);
+    expect(new URL(again.parts[0].url).searchParams.get("X-Amz-Expires")).toBe("900");
+    const parts = await sendParts([upload.parts[0], again.parts[0], upload.parts[2]], body);
     await storage.completeMultipartUpload(upload.key, upload.uploadId, parts);
     expect((await storage.read(upload.key)).equals(body)).toBe(true);
+    await expect(
+      storage.signUploadParts(upload.key, upload.uploadId, { size: body.length, partSize: 5 * MiB, partNumbers: [4] }),
+    ).rejects.toThrow(RangeError);
     expect(await storage.stat(upload.key)).toMatchObject({ size: body.length, contentType: "video/mp4" });
   });
 

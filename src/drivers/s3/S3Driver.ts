@@ -365,27 +365,43 @@ export class S3Driver implements StorageDriver {
       new CreateMultipartUploadCommand({ ...params, Bucket: this.#options.bucketName, Key }),
     );
     if (!UploadId) throw new Error("CreateMultipartUpload answered without an UploadId.");
-    // what every request of the upload repeats: who pays, whose bucket it must be
+    const numbers = Array.from({ length: Math.max(1, Math.ceil(options.size / options.partSize)) }, (_, i) => i + 1);
+    const { parts, expiresAt } = await this.presignUploadParts(key, UploadId, { ...options, partNumbers: numbers });
+    return { uploadId: UploadId, contentEncoding: params.ContentEncoding ?? null, parts, expiresAt };
+  }
+
+  /**
+   * Presigns the UploadPart URLs `options.partNumbers` of a multipart upload of `options.size` bytes in
+   * parts of `options.partSize`, each signing its part's size, and the payer and bucket-owner headers
+   * every request of the upload repeats. No request to S3.
+   */
+  async presignUploadParts(
+    key: string,
+    uploadId: string,
+    options: { size: number; partSize: number; partNumbers: readonly number[]; expiresIn: number },
+  ): Promise<{ parts: UploadPart[]; expiresAt: Date }> {
+    await this.ready();
+    const creds = await this.#credentials.ready();
+    const { RequestPayer, ExpectedBucketOwner } = this.#parametersFor(key);
     const headers: Record<string, string> = {};
-    if (params.RequestPayer) headers["x-amz-request-payer"] = params.RequestPayer;
-    if (params.ExpectedBucketOwner) headers["x-amz-expected-bucket-owner"] = params.ExpectedBucketOwner;
+    if (RequestPayer) headers["x-amz-request-payer"] = RequestPayer;
+    if (ExpectedBucketOwner) headers["x-amz-expected-bucket-owner"] = ExpectedBucketOwner;
     const parts: UploadPart[] = [];
     let expiresAt = new Date(8.64e15);
-    for (let start = 0, partNumber = 1; start < options.size || partNumber === 1; start += options.partSize) {
-      const size = Math.min(options.partSize, options.size - start);
+    for (const partNumber of options.partNumbers) {
+      const size = Math.max(0, Math.min(options.partSize, options.size - (partNumber - 1) * options.partSize));
       const signed = this.#urls.uploadUrl(
-        Key,
+        this.#objectKey(key),
         { ...headers, "content-length": String(size) },
         options.expiresIn,
         creds,
         this.#label(),
-        { partNumber: String(partNumber), uploadId: UploadId },
+        { partNumber: String(partNumber), uploadId },
       );
       parts.push({ partNumber, url: signed.url, size, headers: { ...headers } });
       if (signed.expiresAt < expiresAt) expiresAt = signed.expiresAt;
-      partNumber++;
     }
-    return { uploadId: UploadId, contentEncoding: params.ContentEncoding ?? null, parts, expiresAt };
+    return { parts, expiresAt };
   }
 
   async completeMultipartUpload(
