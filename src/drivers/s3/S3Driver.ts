@@ -356,7 +356,8 @@ export class S3Driver implements StorageDriver {
    */
   async presignMultipartUpload(key: string, options: DriverMultipartOptions): Promise<DriverMultipartUpload> {
     await this.ready();
-    const creds = await this.#credentials.ready();
+    // the parts are signed with these: resolved before an upload is begun that could not be signed
+    await this.#credentials.ready();
     const params = this.#uploadParameters(key, options);
     // checks the settings as for a single PUT (SSE-C, non-ASCII values) before anything is begun
     putObjectHeaders(params, this.#label());
