@@ -351,11 +351,24 @@ async function checkDirectUploads(storage: Storage, options: CheckStorageOptions
   }
   if (!options.write || !(storage instanceof S3Storage)) return;
   try {
-    const sent = await fetchUrl(upload.url, { method: "PUT", headers: upload.headers, body: PROBE });
+    // sent as from a page of the origin, so the answer shows what its scripts may read of it
+    const sent = await fetchUrl(upload.url, {
+      method: "PUT",
+      headers: { ...upload.headers, Origin: origin },
+      body: PROBE,
+    });
     await sent.body?.cancel();
     if (sent.ok && (await storage.read(key)).toString() === PROBE)
       note("direct upload", "ok", "a probe was uploaded through a signed upload URL and reads back.");
     else note("direct upload", "failed", `a PUT to a signed upload URL answered ${sent.status}: ${upload.url}`);
+    const exposed = (sent.headers.get("access-control-expose-headers") ?? "").toLowerCase().split(/\s*,\s*/);
+    if (sent.ok && !exposed.includes("etag"))
+      note(
+        "cors etag",
+        "warning",
+        `the bucket's CORS rule does not expose ETag to ${origin}, so pages cannot read it and uploads in parts ` +
+          '(createMultipartUpload) cannot be completed: add "ExposeHeaders":["ETag"] to the rule.',
+      );
   } catch (error) {
     note("direct upload", "unknown", `the upload URL could not be used from this machine (${describe(error)}).`);
   } finally {

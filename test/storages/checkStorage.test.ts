@@ -80,7 +80,35 @@ describe("checkStorage on S3", () => {
       raw.destroy();
     }
     const findings = await checkStorage(s3, { origin: "https://app.example", write: true });
-    expect(statuses(findings)).toMatchObject({ cors: "ok", "direct upload": "ok", write: "ok" });
+    expect(statuses(findings)).toMatchObject({
+      cors: "ok",
+      "direct upload": "ok",
+      write: "ok",
+      "cors etag": "warning",
+    });
+    const exposing = rawClient();
+    try {
+      await exposing.send(
+        new PutBucketCorsCommand({
+          Bucket: bucket,
+          CORSConfiguration: {
+            CORSRules: [
+              {
+                AllowedOrigins: ["https://app.example"],
+                AllowedMethods: ["PUT"],
+                AllowedHeaders: ["*"],
+                ExposeHeaders: ["ETag"],
+              },
+            ],
+          },
+        }),
+      );
+    } finally {
+      exposing.destroy();
+    }
+    const withEtag = statuses(await checkStorage(s3, { origin: "https://app.example", write: true }));
+    expect(withEtag).toMatchObject({ cors: "ok", "direct upload": "ok" });
+    expect(withEtag["cors etag"]).toBeUndefined();
     const other = await checkStorage(s3, { origin: "https://evil.example" });
     const cors = other.find((f) => f.check === "cors") as StorageCheck;
     expect(cors.status).toBe("failed");
