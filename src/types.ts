@@ -254,9 +254,10 @@ export interface StorageDriver {
   abortMultipartUpload?(key: string, uploadId: string): Promise<void>;
   /**
    * Makes a direct upload that arrived permanent (S3 with `pendingUploadTag`: removes the tag a lifecycle
-   * rule would expire it by). Absent when there is nothing to do.
+   * rule would expire it by), or with `pending` pending again (puts the tag back). Absent when there is
+   * nothing to do.
    */
-  confirmUpload?(key: string): Promise<void>;
+  confirmUpload?(key: string, pending?: boolean): Promise<void>;
   /** Local filesystem path of a key, for drivers that have one. */
   path?(key: string): string;
   /** Releases sockets and timers. */

@@ -7,14 +7,14 @@ import { FileValidationError } from "../errors/FileValidationError";
 import { StorageConfigError } from "../errors/StorageConfigError";
 import { getAlternativeName } from "../keys/getAlternativeName";
 import { validateKey } from "../keys/validateKey";
-import type { DirectUpload, MultipartUpload, Storage } from "../storage/Storage";
+import { DEFAULT_UPLOAD_EXPIRES_IN, type DirectUpload, type MultipartUpload, type Storage } from "../storage/Storage";
 import { storages } from "../storage/storages";
 import type { ByteRange, FileContent, ObjectStat, UploadedPart, UploadPart, UrlOptions } from "../types";
 import { managerFor } from "./dataSources";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
 import { boundDataSource, readRaw, writeRaw } from "./fileFieldState";
 import { generateKey } from "./generateKey";
-import { isKeyHeld } from "./isKeyHeld";
+import { isKeyHeld, keyHolder } from "./isKeyHeld";
 import { clearPending, markPending, pendingHolder } from "./pendingUploads";
 import { resolveStorage } from "./resolveStorage";
 import { readUploadTicket, signUploadTicket, type UploadTicketClaims } from "./uploadTicket";
@@ -361,11 +361,13 @@ export class FieldFile {
     const claims = this.#claims(ticket, field, storage);
     if (claims.uploadId === null || claims.partSize === null)
       throw ticketRefusal(field, storage, "its ticket is for a single PUT, not an upload in parts", claims.key);
+    // never past the ticket: parts sent later could not be attached
+    const left = claims.expires - Math.floor(Date.now() / 1000);
     return storage.signUploadParts(claims.key, claims.uploadId, {
       size: claims.size,
       partSize: claims.partSize,
       partNumbers: options.partNumbers,
-      expiresIn: options.expiresIn,
+      expiresIn: Math.min(options.expiresIn ?? DEFAULT_UPLOAD_EXPIRES_IN, left),
     });
   }
 
@@ -465,8 +467,15 @@ export class FieldFile {
       );
     attaching.add(slot);
     try {
-      if (await isKeyHeld(storage, claims.key, options.manager ?? manager))
+      const held = await keyHolder(storage, claims.key, options.manager ?? manager, entity);
+      if (held === "other")
         throw refuse("ticket", "its file is attached to another row already; upload the file again", claims.key);
+      if (held === "own") {
+        // this row holds it already (attached through another instance of it): only save the row
+        (entity as Record<string, unknown>)[field.propertyName] = claims.key;
+        if (manager) await manager.save(entity);
+        return claims.key;
+      }
       if (claims.uploadId !== null && !(await storage.exists(claims.key))) {
         // joined here; once joined (a retry after a failed save), the object is simply there
         await storage.completeMultipartUpload(claims.key, claims.uploadId, options.parts ?? [], { overwrite: false });
@@ -536,8 +545,13 @@ export class FieldFile {
         await manager.save(entity);
       } catch (error) {
         writeRaw(entity, field.propertyName, previous);
-        if (!direct) await storage.delete(key).catch(() => undefined);
-        clearPending(storage, key);
+        // Inside your transaction the row may have been written before the failure, and the transaction
+        // may still commit: the file is left to its rollback (or to `orphans`), never deleted here.
+        if (manager.queryRunner?.isTransactionActive !== true) {
+          if (direct) await storage.reopenUpload(key).catch(() => undefined);
+          else await storage.delete(key).catch(() => undefined);
+          clearPending(storage, key);
+        }
         throw error;
       }
     }

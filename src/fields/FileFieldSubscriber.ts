@@ -192,6 +192,8 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
     // a direct upload stays for its ticket to be attached again (or to be swept)
     const kept = uploads.filter((u) => keepsOnRollback(u.storage, u.key));
     for (const upload of kept) clearPending(upload.storage, upload.key);
+    // pending again, for the lifecycle rule on the pending tag (best effort: `orphans` sweeps it anyway)
+    await Promise.all(kept.map((u) => u.storage.reopenUpload(u.key).catch(() => undefined)));
     await runCleanup(uploads.filter((u) => !kept.includes(u)));
   }
 

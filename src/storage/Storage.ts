@@ -367,8 +367,8 @@ export class Storage {
     const { size, partSize } = options;
     const count = Math.max(1, Math.ceil(size / partSize));
     const partNumbers = options.partNumbers ?? Array.from({ length: count }, (_, i) => i + 1);
-    if (partNumbers.some((n) => !Number.isSafeInteger(n) || n < 1 || n > count))
-      throw new RangeError(`signUploadParts(): part numbers run from 1 to ${count}.`);
+    if (partNumbers.length === 0 || partNumbers.some((n) => !Number.isSafeInteger(n) || n < 1 || n > count))
+      throw new RangeError(`signUploadParts(): list part numbers from 1 to ${count}.`);
     const expiresIn = options.expiresIn ?? DEFAULT_UPLOAD_EXPIRES_IN;
     if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_UPLOAD_EXPIRES_IN)
       throw new RangeError(
@@ -468,6 +468,17 @@ export class Storage {
     const key = this.#key(name);
     const confirm = this.#driver.confirmUpload;
     if (confirm !== undefined) await this.#run("upload", key, () => confirm.call(this.#driver, key));
+  }
+
+  /**
+   * Undoes `confirmUpload` for a direct upload whose row did not commit (a failed save, a rollback): on
+   * S3 with `pendingUploadTag` the tag goes back on, so the lifecycle rule expires it if its ticket is
+   * never attached again. `attachUpload` and the subscriber call it, best effort.
+   */
+  async reopenUpload(name: string): Promise<void> {
+    const key = this.#key(name);
+    const confirm = this.#driver.confirmUpload;
+    if (confirm !== undefined) await this.#run("upload", key, () => confirm.call(this.#driver, key, true));
   }
 
   /**

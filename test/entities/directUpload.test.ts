@@ -265,6 +265,46 @@ describe(`direct uploads into file fields on ${DB}`, () => {
     expect(await media.exists(oldKey)).toBe(false); // replaced, after the commit
   });
 
+  it("attaches again through another instance of the row that holds the file, as a retry", async () => {
+    const doc = Object.assign(new Document(), { ownerId: 1 });
+    await doc.attachment.save("before.txt", "before");
+    const stale = await docs().findOneByOrFail({ id: doc.id }); // loaded before the attach
+    const request = await doc.attachment.createUpload("after.txt", { size: 5 });
+    expect(await upload(request, "after")).toBe(200);
+    await doc.attachment.attachUpload(request.ticket);
+    await expect(stale.attachment.attachUpload(request.ticket)).resolves.toBe(request.key);
+    expect((await docs().findOneByOrFail({ id: doc.id })).attachment.name).toBe(request.key);
+    expect(await media.exists(request.key)).toBe(true);
+  });
+
+  it("never deletes a file a row in your transaction may hold when save() fails inside it", async () => {
+    const exploding = {
+      listenTo: () => Document,
+      afterInsert: (event: { entity?: { title?: string } }) => {
+        if (event.entity?.title === "explode") throw new Error("a later subscriber failed");
+      },
+    };
+    ds.subscribers.push(exploding as never);
+    try {
+      const doc = Object.assign(new Document(), { title: "explode", ownerId: 1 });
+      let key: string | null = null;
+      await ds
+        .transaction(async (em) => {
+          await doc.attachment.save("x.txt", "x", { manager: em }).catch((error: Error) => {
+            expect(error.message).toBe("a later subscriber failed");
+          });
+        })
+        .catch(() => undefined); // PostgreSQL refuses to commit a failed transaction
+      const rows = await docs().findBy({ title: "explode" });
+      for (const row of rows) {
+        key = row.attachment.name;
+        if (key !== null) expect(await media.exists(key)).toBe(true);
+      }
+    } finally {
+      ds.subscribers.splice(ds.subscribers.indexOf(exploding as never), 1);
+    }
+  });
+
   it("refuses to drop a ticket's file while it is being attached", async () => {
     const doc = Object.assign(new Document(), { ownerId: 1 });
     const request = await doc.attachment.createUpload("busy.txt", { size: 4 });
@@ -366,6 +406,15 @@ describe(`direct uploads into file fields on S3 and ${DB}`, () => {
         const tags = async () =>
           (await raw.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: `tagged/${request.key}` }))).TagSet ?? [];
         expect(await tags()).toEqual([{ Key: "upload", Value: "pending" }]);
+        // a row that does not commit puts the tag back: the lifecycle rule may expire it after all
+        await expect(
+          ds.transaction(async (em) => {
+            await doc.attachment.attachUpload(request.ticket, { manager: em });
+            expect(await tags()).toEqual([]);
+            throw new Error("boom");
+          }),
+        ).rejects.toThrow("boom");
+        expect(await tags()).toEqual([{ Key: "upload", Value: "pending" }]);
         await doc.attachment.attachUpload(request.ticket);
         expect(await tags()).toEqual([]);
       } finally {
@@ -408,6 +457,12 @@ describe(`direct uploads into file fields on S3 and ${DB}`, () => {
     await expect(doc.attachment.signUploadParts(single.ticket)).rejects.toThrow(/single PUT/);
 
     const given = await new Document().attachment.createMultipartUpload("gone.mp4", { size: 6 * MiB });
+    // never past the ticket, and never for no part at all
+    const { parts: capped } = await new Document().attachment.signUploadParts(given.ticket, { expiresIn: 604800 });
+    expect(Number(new URL(capped[0].url).searchParams.get("X-Amz-Expires"))).toBeLessThanOrEqual(600 + 6 * 3600);
+    await expect(new Document().attachment.signUploadParts(given.ticket, { partNumbers: [] })).rejects.toThrow(
+      RangeError,
+    );
     await fetch(given.parts[0].url, { method: "PUT", body: new Uint8Array(given.parts[0].size) });
     await new Document().attachment.abortUpload(given.ticket);
     expect(await s3.exists(given.key)).toBe(false);

@@ -444,12 +444,16 @@ export class S3Driver implements StorageDriver {
 
   /**
    * Makes a direct upload permanent: with `pendingUploadTag`, puts back the tags the storage's settings
-   * give the object (PutObjectTagging), or removes them all (DeleteObjectTagging), so no lifecycle rule on
-   * the pending tag expires it. Without the option, nothing to do.
+   * give the object (PutObjectTagging; none when they set none), so no lifecycle rule on the pending tag
+   * expires it; with `pending`, adds the pending tag back (a row that was to hold it did not commit).
+   * Without the option, nothing to do.
    */
-  async confirmUpload(key: string): Promise<void> {
-    if (this.#options.pendingUploadTag === undefined) return;
+  async confirmUpload(key: string, pending = false): Promise<void> {
+    const tag = this.#options.pendingUploadTag;
+    if (tag === undefined) return;
     const { Tagging, ExpectedBucketOwner, RequestPayer } = this.#parametersFor(key);
+    const TagSet = parseTagging(Tagging);
+    if (pending) TagSet.push({ Key: tag.key, Value: tag.value });
     // one PutObjectTagging, with no tags when the storage sets none (s3:PutObjectTagging only)
     await this.#client.send(
       new PutObjectTaggingCommand({
@@ -457,7 +461,7 @@ export class S3Driver implements StorageDriver {
         Key: this.#objectKey(key),
         ExpectedBucketOwner,
         RequestPayer,
-        Tagging: { TagSet: parseTagging(Tagging) },
+        Tagging: { TagSet },
       }),
     );
   }
