@@ -115,19 +115,26 @@ export class S3UrlSigner {
     return this.#amzDate;
   }
 
+  /** The hex SigV4 signature of `canonicalRequest`, with the day's cached signing key. */
+  #signature(
+    credentials: SigningCredentials,
+    region: string,
+    amzDate: string,
+    scope: string,
+    canonicalRequest: string,
+  ) {
+    const stringToSign = `${ALGORITHM}\n${amzDate}\n${scope}\n${createHash("sha256").update(canonicalRequest).digest("hex")}`;
+    return createHmac("sha256", this.#signingKey(credentials.secretAccessKey, amzDate.slice(0, 8), region))
+      .update(stringToSign)
+      .digest("hex");
+  }
+
   /** Returns the full presigned URL for `request`. Throws nothing for validated input. */
   presign(credentials: SigningCredentials, request: PresignRequest): string {
     const amzDate = this.#date(request.now ?? Date.now());
-    const date = amzDate.slice(0, 8);
-    const scope = `${date}/${request.region}/s3/aws4_request`;
+    const scope = `${amzDate.slice(0, 8)}/${request.region}/s3/aws4_request`;
     // Parameters in canonical (byte-wise sorted) order: upper-case "X-Amz-*" sorts before "response-*".
-    let query =
-      `X-Amz-Algorithm=${ALGORITHM}` +
-      `&X-Amz-Credential=${uriEncode(`${credentials.accessKeyId}/${scope}`)}` +
-      `&X-Amz-Date=${amzDate}` +
-      `&X-Amz-Expires=${request.expiresIn}`;
-    if (credentials.sessionToken) query += `&X-Amz-Security-Token=${uriEncode(credentials.sessionToken)}`;
-    query += "&X-Amz-SignedHeaders=host";
+    let query = `${authQuery(credentials, scope, amzDate, request.expiresIn)}&X-Amz-SignedHeaders=host`;
     if (request.responseContentDisposition !== undefined) {
       query += `&response-content-disposition=${uriEncode(request.responseContentDisposition)}`;
     }
@@ -136,10 +143,7 @@ export class S3UrlSigner {
     }
     const host = request.origin.slice(request.origin.indexOf("//") + 2);
     const canonicalRequest = `GET\n${request.path}\n${query}\nhost:${host}\n\nhost\nUNSIGNED-PAYLOAD`;
-    const stringToSign = `${ALGORITHM}\n${amzDate}\n${scope}\n${createHash("sha256").update(canonicalRequest).digest("hex")}`;
-    const signature = createHmac("sha256", this.#signingKey(credentials.secretAccessKey, date, request.region))
-      .update(stringToSign)
-      .digest("hex");
+    const signature = this.#signature(credentials, request.region, amzDate, scope, canonicalRequest);
     return `${request.origin}${request.path}?${query}&X-Amz-Signature=${signature}`;
   }
 
@@ -150,8 +154,7 @@ export class S3UrlSigner {
    */
   presignUpload(credentials: SigningCredentials, request: PresignUploadRequest): string {
     const amzDate = this.#date(request.now ?? Date.now());
-    const date = amzDate.slice(0, 8);
-    const scope = `${date}/${request.region}/s3/aws4_request`;
+    const scope = `${amzDate.slice(0, 8)}/${request.region}/s3/aws4_request`;
     const host = request.origin.slice(request.origin.indexOf("//") + 2);
     const headers: [string, string][] = Object.entries({ ...request.headers, host }).map(([name, value]) => [
       name.toLowerCase(),
@@ -159,22 +162,24 @@ export class S3UrlSigner {
     ]);
     headers.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const signedHeaders = headers.map(([name]) => name).join(";");
-    let query =
-      `X-Amz-Algorithm=${ALGORITHM}` +
-      `&X-Amz-Credential=${uriEncode(`${credentials.accessKeyId}/${scope}`)}` +
-      `&X-Amz-Date=${amzDate}` +
-      `&X-Amz-Expires=${request.expiresIn}`;
-    if (credentials.sessionToken) query += `&X-Amz-Security-Token=${uriEncode(credentials.sessionToken)}`;
-    query += `&X-Amz-SignedHeaders=${uriEncode(signedHeaders)}`;
+    let query = `${authQuery(credentials, scope, amzDate, request.expiresIn)}&X-Amz-SignedHeaders=${uriEncode(signedHeaders)}`;
     // the request's own parameters sort after every "X-Amz-*" one (lower case after upper case)
     const own = Object.entries(request.query ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     for (const [name, value] of own) query += `&${uriEncode(name)}=${uriEncode(value)}`;
     const canonicalHeaders = headers.map(([name, value]) => `${name}:${value}\n`).join("");
     const canonicalRequest = `PUT\n${request.path}\n${query}\n${canonicalHeaders}\n${signedHeaders}\nUNSIGNED-PAYLOAD`;
-    const stringToSign = `${ALGORITHM}\n${amzDate}\n${scope}\n${createHash("sha256").update(canonicalRequest).digest("hex")}`;
-    const signature = createHmac("sha256", this.#signingKey(credentials.secretAccessKey, date, request.region))
-      .update(stringToSign)
-      .digest("hex");
+    const signature = this.#signature(credentials, request.region, amzDate, scope, canonicalRequest);
     return `${request.origin}${request.path}?${query}&X-Amz-Signature=${signature}`;
   }
+}
+
+/** The authentication parameters every presigned URL starts with, in canonical order, up to the signed headers. */
+function authQuery(credentials: SigningCredentials, scope: string, amzDate: string, expiresIn: number): string {
+  let query =
+    `X-Amz-Algorithm=${ALGORITHM}` +
+    `&X-Amz-Credential=${uriEncode(`${credentials.accessKeyId}/${scope}`)}` +
+    `&X-Amz-Date=${amzDate}` +
+    `&X-Amz-Expires=${expiresIn}`;
+  if (credentials.sessionToken) query += `&X-Amz-Security-Token=${uriEncode(credentials.sessionToken)}`;
+  return query;
 }
