@@ -465,9 +465,7 @@ export class Storage {
    * calls it. Throws `StorageOperationError` when the backend refuses (s3:PutObjectTagging).
    */
   async confirmUpload(name: string): Promise<void> {
-    const key = this.#key(name);
-    const confirm = this.#driver.confirmUpload;
-    if (confirm !== undefined) await this.#run("upload", key, () => confirm.call(this.#driver, key));
+    await this.#confirm(name, false);
   }
 
   /**
@@ -476,9 +474,13 @@ export class Storage {
    * never attached again. `attachUpload` and the subscriber call it, best effort.
    */
   async reopenUpload(name: string): Promise<void> {
+    await this.#confirm(name, true);
+  }
+
+  async #confirm(name: string, pending: boolean): Promise<void> {
     const key = this.#key(name);
     const confirm = this.#driver.confirmUpload;
-    if (confirm !== undefined) await this.#run("upload", key, () => confirm.call(this.#driver, key, true));
+    if (confirm !== undefined) await this.#run("upload", key, () => confirm.call(this.#driver, key, pending));
   }
 
   /**
