@@ -1,7 +1,12 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { PutBucketCorsCommand, PutBucketLifecycleConfigurationCommand } from "@aws-sdk/client-s3";
+import {
+  type CORSRule,
+  type LifecycleRule,
+  PutBucketCorsCommand,
+  PutBucketLifecycleConfigurationCommand,
+} from "@aws-sdk/client-s3";
 import { checkStorage, type StorageCheck } from "../../src/storage/checkStorage";
 import { FileSystemStorage } from "../../src/storage/FileSystemStorage";
 import { InMemoryStorage } from "../../src/storage/InMemoryStorage";
@@ -19,12 +24,19 @@ describe("checkStorage on S3", () => {
     opened.push(made);
     return made;
   };
+  /** Sets the bucket's CORS rules, or its lifecycle rules, behind the storage's back. */
+  const raw = rawClient();
+  const putCors = (CORSRules: CORSRule[]) =>
+    raw.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules } }));
+  const putLifecycle = (Rules: LifecycleRule[]) =>
+    raw.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules } }));
   beforeAll(async () => {
     bucket = await createTestBucket("check");
   });
   afterAll(async () => {
     for (const s of opened) await s.close();
     await deleteTestBucket(bucket);
+    raw.destroy();
   });
 
   it("finds the bucket and listing fine, and with write a probe that uploads, reads, loads by URL and goes", async () => {
@@ -66,19 +78,7 @@ describe("checkStorage on S3", () => {
     const s3 = storage({ location: "cors" });
     const before = statuses(await checkStorage(s3, { origin: "https://app.example" }));
     expect(before).toMatchObject({ bucket: "ok", cors: "failed" });
-    const raw = rawClient();
-    try {
-      await raw.send(
-        new PutBucketCorsCommand({
-          Bucket: bucket,
-          CORSConfiguration: {
-            CORSRules: [{ AllowedOrigins: ["https://app.example"], AllowedMethods: ["PUT"], AllowedHeaders: ["*"] }],
-          },
-        }),
-      );
-    } finally {
-      raw.destroy();
-    }
+    await putCors([{ AllowedOrigins: ["https://app.example"], AllowedMethods: ["PUT"], AllowedHeaders: ["*"] }]);
     const findings = await checkStorage(s3, { origin: "https://app.example", write: true });
     expect(statuses(findings)).toMatchObject({
       cors: "ok",
@@ -86,26 +86,14 @@ describe("checkStorage on S3", () => {
       write: "ok",
       "cors etag": "warning",
     });
-    const exposing = rawClient();
-    try {
-      await exposing.send(
-        new PutBucketCorsCommand({
-          Bucket: bucket,
-          CORSConfiguration: {
-            CORSRules: [
-              {
-                AllowedOrigins: ["https://app.example"],
-                AllowedMethods: ["PUT"],
-                AllowedHeaders: ["*"],
-                ExposeHeaders: ["ETag"],
-              },
-            ],
-          },
-        }),
-      );
-    } finally {
-      exposing.destroy();
-    }
+    await putCors([
+      {
+        AllowedOrigins: ["https://app.example"],
+        AllowedMethods: ["PUT"],
+        AllowedHeaders: ["*"],
+        ExposeHeaders: ["ETag"],
+      },
+    ]);
     const withEtag = statuses(await checkStorage(s3, { origin: "https://app.example", write: true }));
     expect(withEtag).toMatchObject({ cors: "ok", "direct upload": "ok" });
     expect(withEtag["cors etag"]).toBeUndefined();
@@ -115,25 +103,13 @@ describe("checkStorage on S3", () => {
     expect(cors.detail).toContain('"AllowedOrigins":["https://evil.example"]');
     expect((await s3.listAll()).map((o) => o.name)).toEqual([]); // the probes are gone
     // a rule that lists the probe's headers but not Content-Disposition, which svg and html uploads carry
-    const narrow = rawClient();
-    try {
-      await narrow.send(
-        new PutBucketCorsCommand({
-          Bucket: bucket,
-          CORSConfiguration: {
-            CORSRules: [
-              {
-                AllowedOrigins: ["https://app.example"],
-                AllowedMethods: ["PUT"],
-                AllowedHeaders: ["content-type", "if-none-match"],
-              },
-            ],
-          },
-        }),
-      );
-    } finally {
-      narrow.destroy();
-    }
+    await putCors([
+      {
+        AllowedOrigins: ["https://app.example"],
+        AllowedMethods: ["PUT"],
+        AllowedHeaders: ["content-type", "if-none-match"],
+      },
+    ]);
     expect(statuses(await checkStorage(s3, { origin: "https://app.example" }))).toMatchObject({ cors: "failed" });
   });
 
@@ -144,55 +120,31 @@ describe("checkStorage on S3", () => {
     expect(before.status).toBe(strict ? "warning" : "unknown");
     if (!strict) return;
     expect(before.detail).toContain('"Filter":{"Tag":{"Key":"upload","Value":"pending"}}');
-    const raw = rawClient();
-    try {
-      await raw.send(
-        new PutBucketLifecycleConfigurationCommand({
-          Bucket: bucket,
-          LifecycleConfiguration: {
-            Rules: [
-              {
-                ID: "expire-unattached-uploads",
-                Status: "Enabled",
-                Filter: { Tag: { Key: "upload", Value: "pending" } },
-                Expiration: { Days: 2 },
-              },
-            ],
-          },
-        }),
-      );
-    } finally {
-      raw.destroy();
-    }
+    await putLifecycle([
+      {
+        ID: "expire-unattached-uploads",
+        Status: "Enabled",
+        Filter: { Tag: { Key: "upload", Value: "pending" } },
+        Expiration: { Days: 2 },
+      },
+    ]);
     expect(statuses(await checkStorage(s3))).toMatchObject({ lifecycle: "ok" });
     // a rule that also wants another tag never matches the uploads: not counted
-    const raw2 = rawClient();
-    try {
-      await raw2.send(
-        new PutBucketLifecycleConfigurationCommand({
-          Bucket: bucket,
-          LifecycleConfiguration: {
-            Rules: [
-              {
-                ID: "never-matches",
-                Status: "Enabled",
-                Filter: {
-                  And: {
-                    Tags: [
-                      { Key: "upload", Value: "pending" },
-                      { Key: "env", Value: "never-set" },
-                    ],
-                  },
-                },
-                Expiration: { Days: 2 },
-              },
+    await putLifecycle([
+      {
+        ID: "never-matches",
+        Status: "Enabled",
+        Filter: {
+          And: {
+            Tags: [
+              { Key: "upload", Value: "pending" },
+              { Key: "env", Value: "never-set" },
             ],
           },
-        }),
-      );
-    } finally {
-      raw2.destroy();
-    }
+        },
+        Expiration: { Days: 2 },
+      },
+    ]);
     expect(statuses(await checkStorage(s3))).toMatchObject({ lifecycle: "warning" });
   });
 
