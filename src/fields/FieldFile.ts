@@ -1,23 +1,22 @@
-import type { KeyObject } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { EntityManager } from "typeorm";
 import { EmptyFileFieldError } from "../errors/EmptyFileFieldError";
 import { FileNotFoundError } from "../errors/FileNotFoundError";
 import { FileValidationError } from "../errors/FileValidationError";
 import { StorageConfigError } from "../errors/StorageConfigError";
-import { getAlternativeName } from "../keys/getAlternativeName";
 import { validateKey } from "../keys/validateKey";
 import { DEFAULT_UPLOAD_EXPIRES_IN, type DirectUpload, type MultipartUpload, type Storage } from "../storage/Storage";
 import { storages } from "../storage/storages";
 import type { ByteRange, FileContent, ObjectStat, UploadedPart, UploadPart, UrlOptions } from "../types";
 import { managerFor } from "./dataSources";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
+import { fieldId, signTicket, ticketRefusal, uploadKey, uploadOptions } from "./fieldUploads";
 import { boundDataSource, readRaw, writeRaw } from "./fileFieldState";
 import { generateKey } from "./generateKey";
 import { isKeyHeld, keyHolder } from "./isKeyHeld";
 import { clearPending, markPending, pendingHolder } from "./pendingUploads";
 import { resolveStorage } from "./resolveStorage";
-import { readUploadTicket, signUploadTicket, type UploadTicketClaims } from "./uploadTicket";
+import { readUploadTicket, type UploadTicketClaims } from "./uploadTicket";
 import { TICKET_REFUSALS } from "./verifyUploadTicket";
 
 /** Options of `FieldFile.save()`. */
@@ -74,79 +73,12 @@ export interface FieldFileAttachOptions {
   manager?: EntityManager;
 }
 
-/** How long after its URL expired a ticket still attaches: an upload started just before may take hours. */
-const ATTACH_WINDOW = 6 * 3600;
-/** Random characters in a direct upload's key: enough that no other name ever meets it (about 95 bits). */
-const UPLOAD_TOKEN = 16;
-
 /**
  * `storage\0key` of the attaches and aborts in progress in this process: one ticket attaches to one
  * row at a time, and is not dropped while it attaches.
  */
 const attaching = new Set<string>();
 const attachSlot = (storage: Storage, key: string) => `${storage.name}\u0000${key}`;
-
-/** How a ticket names a field: `Entity.property`. */
-const fieldId = (field: FileFieldDefinition) => `${field.target.name}.${field.propertyName}`;
-
-function ticketRefusal(
-  field: FileFieldDefinition,
-  storage: Storage,
-  why: string,
-  key: string | null = null,
-): FileValidationError {
-  return new FileValidationError(`Cannot attach the upload to ${fieldId(field)}: ${why}.`, {
-    rule: "ticket",
-    key,
-    storage: storage.name,
-  });
-}
-
-/**
- * A direct upload's key: built from `filename` as `save()` builds it, plus `_` and 16 random
- * characters, a name no other save or upload takes, so what arrives under it can only be this upload.
- */
-async function uploadKey(field: FileFieldDefinition, storage: Storage, entity: object, filename: string) {
-  return getAlternativeName(await generateKey(field, storage, entity, filename), field.maxLength, UPLOAD_TOKEN);
-}
-
-/** The storage-level options of a field's direct upload: its limits, never replacing a file. */
-function uploadOptions(field: FileFieldDefinition, options: FieldFileUploadOptions) {
-  return {
-    size: options.size,
-    contentType: options.contentType,
-    expiresIn: options.expiresIn,
-    overwrite: false,
-    maxSize: field.maxSize,
-    accept: field.accept,
-    ...(field.allowUnsafeInline ? { contentDisposition: null } : {}),
-  };
-}
-
-/** The ticket of a direct upload: what `attachUpload` will check the arrived file against. */
-function signTicket(
-  field: FileFieldDefinition,
-  storage: Storage,
-  upload: { key: string; size: number; contentType: string; expiresAt: Date },
-  contentEncoding: string | null,
-  parts: { uploadId: string; partSize: number } | null,
-  signingKey: KeyObject,
-): string {
-  return signUploadTicket(
-    {
-      field: fieldId(field),
-      storage: storage.name,
-      key: upload.key,
-      size: upload.size,
-      contentType: upload.contentType,
-      contentEncoding,
-      uploadId: parts?.uploadId ?? null,
-      partSize: parts?.partSize ?? null,
-      expires: Math.floor(upload.expiresAt.getTime() / 1000) + ATTACH_WINDOW,
-    },
-    signingKey,
-  );
-}
 
 /** Options of `FieldFile.delete()`. */
 export interface FieldFileDeleteOptions {
