@@ -1,5 +1,6 @@
 import { createHash, createHmac } from "node:crypto";
-import { S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { S3UrlSigner } from "../../src/drivers/s3/S3UrlSigner";
 import { StorageConfigError } from "../../src/errors/StorageConfigError";
@@ -276,6 +277,71 @@ describe("S3Storage URL options", () => {
       querystringAuth: false,
     });
     expect(aws.url("k.txt")).toBe("https://bkt.s3.eu-west-1.amazonaws.com/k.txt");
+  });
+
+  /** Origin and path of the URL the SDK's own presigner makes for the same storage: where its requests go. */
+  const sdkTarget = async (storage: S3Storage) => {
+    const url = new URL(await getSignedUrl(storage.client, new GetObjectCommand({ Bucket: "bkt", Key: "a.txt" })));
+    return { at: `${url.origin}${url.pathname}`, scope: url.searchParams.get("X-Amz-Credential")?.split("/")[2] };
+  };
+  const ourTarget = (storage: S3Storage) => {
+    const url = new URL(storage.url("a.txt"));
+    return { at: `${url.origin}${url.pathname}`, scope: url.searchParams.get("X-Amz-Credential")?.split("/")[2] };
+  };
+
+  it.each([
+    ["an AWS China region", { regionName: "cn-north-1" }, "https://bkt.s3.cn-north-1.amazonaws.com.cn/a.txt"],
+    ["a GovCloud region", { regionName: "us-gov-west-1" }, "https://bkt.s3.us-gov-west-1.amazonaws.com/a.txt"],
+    [
+      "FIPS endpoints",
+      { regionName: "us-east-1", clientConfig: { useFipsEndpoint: true } },
+      "https://bkt.s3-fips.us-east-1.amazonaws.com/a.txt",
+    ],
+    [
+      "a region from clientConfig",
+      { endpointUrl: "http://127.0.0.1:9000", clientConfig: { region: "eu-central-1" } },
+      "http://127.0.0.1:9000/bkt/a.txt",
+    ],
+    [
+      "path style from clientConfig",
+      { endpointUrl: "http://minio.local:9000", regionName: "us-east-1", clientConfig: { forcePathStyle: true } },
+      "http://minio.local:9000/bkt/a.txt",
+    ],
+  ])("points URLs where the client sends requests, for %s, before and after ready()", async (_, options, expected) => {
+    const storage = new S3Storage({ bucketName: "bkt", accessKey: "AK", secretKey: "SK", ...options });
+    const before = ourTarget(storage);
+    await storage.ready();
+    const sdk = await sdkTarget(storage);
+    expect(sdk.at).toBe(expected);
+    expect(before).toEqual(sdk);
+    expect(ourTarget(storage)).toEqual(sdk);
+    await storage.close();
+  });
+
+  it("follows AWS_ENDPOINT_URL_S3, which the client follows, in URLs", async () => {
+    process.env.AWS_ENDPOINT_URL_S3 = "http://127.0.0.1:9999";
+    try {
+      const storage = new S3Storage({ bucketName: "bkt", regionName: "eu-west-1", accessKey: "AK", secretKey: "SK" });
+      const before = ourTarget(storage);
+      await storage.ready();
+      const sdk = await sdkTarget(storage);
+      expect(sdk.at).toBe("http://127.0.0.1:9999/bkt/a.txt");
+      expect([before, ourTarget(storage)]).toEqual([sdk, sdk]);
+      await storage.close();
+    } finally {
+      delete process.env.AWS_ENDPOINT_URL_S3;
+    }
+  });
+
+  it("puts a bucket name with two hyphens in the host name, as the SDK does", async () => {
+    const storage = new S3Storage({
+      bucketName: "my--bucket",
+      regionName: "eu-west-1",
+      accessKey: "A",
+      secretKey: "S",
+    });
+    expect(new URL(storage.url("a.txt")).host).toBe("my--bucket.s3.eu-west-1.amazonaws.com");
+    await storage.close();
   });
 
   it("builds publicUrl URLs from the prefix and the name relative to location, as django-s3-storage", () => {

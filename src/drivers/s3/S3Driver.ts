@@ -40,6 +40,7 @@ import { parseTagging } from "./parseTagging";
 import { putObjectHeaders } from "./putObjectHeaders";
 import { readParameters } from "./readParameters";
 import { resolveS3Options } from "./resolveS3Options";
+import { clientUrlBase, startupUrlBase } from "./resolveUrlBase";
 import { type CredentialProvider, S3Credentials } from "./S3Credentials";
 import type { ResolvedS3Options, S3ObjectParameters, S3StorageOptions } from "./S3StorageOptions";
 import { S3Uploader } from "./S3Uploader";
@@ -95,7 +96,7 @@ export class S3Driver implements StorageDriver {
       (opts) => (this.#client.config.credentials as CredentialProvider)(opts),
       staticCredentials,
     );
-    this.#urls = new S3UrlBuilder(this.#options);
+    this.#urls = new S3UrlBuilder(this.#options, startupUrlBase(this.#client, this.#options));
     this.#uploader = new S3Uploader(this.#client, this.#options, objectParameters);
     this.#parametersFor = objectParameters;
   }
@@ -144,14 +145,8 @@ export class S3Driver implements StorageDriver {
 
   async #resolve(): Promise<void> {
     if (this.#urls.signs) await this.#credentials.ready();
-    if (!this.#urls.needsConfiguration) return;
-    const config = this.#client.config;
-    const region = await config.region();
-    const endpoint = config.endpoint ? await config.endpoint() : undefined;
-    const url = endpoint
-      ? new URL(`${endpoint.protocol}//${endpoint.hostname}${endpoint.port ? `:${endpoint.port}` : ""}${endpoint.path}`)
-      : undefined;
-    this.#urls.configure(url, region, config.forcePathStyle ?? false);
+    // Always, even when the options seemed to decide it: only the SDK reads a profile's endpoint_url.
+    if (this.#urls.usesEndpoint) this.#urls.configure(await clientUrlBase(this.#client, this.#options));
   }
 
   async write(key: string, body: DriverBody, options: DriverWriteOptions): Promise<DriverWriteResult> {

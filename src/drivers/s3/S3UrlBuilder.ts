@@ -1,42 +1,17 @@
-import { isIP } from "node:net";
 import { StorageConfigError } from "../../errors/StorageConfigError";
 import type { UrlOptions } from "../../types";
+import type { UrlBase } from "./resolveUrlBase";
 import {
   type CloudFrontUrlSigner,
   MAX_CLOUDFRONT_SECONDS,
   MAX_PRESIGN_SECONDS,
   type ResolvedS3Options,
-  type S3AddressingStyle,
 } from "./S3StorageOptions";
 import { attachmentDisposition, encodeS3Path, S3UrlSigner, type SigningCredentials, uriEncode } from "./S3UrlSigner";
 import { type S3UrlMode, s3UrlMode } from "./s3UrlMode";
 
 /** The longest a CloudFront expiry is rounded up by (see `cloudFrontExpiry`). */
 const MAX_EXPIRY_STEP = 3600;
-
-/** Where bucket URLs point: `origin` plus a path prefix (`/bucket` for path style, "" for virtual hosts). */
-interface UrlBase {
-  origin: string;
-  pathPrefix: string;
-  region: string;
-}
-
-/** A bucket name that can be a DNS label under TLS (no dots, no upper case), as the SDK decides. */
-function isVirtualHostable(bucket: string): boolean {
-  return /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(bucket) && !bucket.includes("--");
-}
-
-/**
- * Computes the URL base of `bucket` at `endpoint`. `auto` follows the SDK: virtual-hosted unless the
- * endpoint is an IP address or the bucket name cannot be a host label.
- */
-export function urlBase(endpoint: URL, bucket: string, style: S3AddressingStyle, region: string): UrlBase {
-  const basePath = endpoint.pathname.replace(/\/+$/, "");
-  const hostname = endpoint.hostname.replace(/^\[|\]$/g, "");
-  const pathStyle = style === "path" || (style === "auto" && (isIP(hostname) !== 0 || !isVirtualHostable(bucket)));
-  if (pathStyle) return { origin: endpoint.origin, pathPrefix: `${basePath}/${encodeS3Path(bucket)}`, region };
-  return { origin: `${endpoint.protocol}//${bucket}.${endpoint.host}`, pathPrefix: basePath, region };
-}
 
 /**
  * Builds object URLs synchronously, by the first rule that applies (django-storages' `url()`, with
@@ -65,28 +40,25 @@ export class S3UrlBuilder {
   readonly #customDomainBase: string;
   #base: UrlBase | null = null;
 
-  constructor(options: ResolvedS3Options) {
+  /**
+   * `base` is where bucket URLs point when the options already decide it (`startupUrlBase`), else null
+   * until `configure()`.
+   */
+  constructor(options: ResolvedS3Options, base: UrlBase | null) {
     this.#options = options;
     this.#mode = s3UrlMode(options);
     this.#customDomainBase = `${options.urlProtocol}//${options.customDomain}/`;
-    const endpoint = options.publicEndpointUrl ?? options.endpointUrl;
-    const region = options.regionName ?? (options.endpointUrl ? "us-east-1" : undefined);
-    if (endpoint && region) this.#base = urlBase(endpoint, options.bucketName, options.addressingStyle, region);
-    else if (region && options.client === undefined) {
-      this.#base = urlBase(awsEndpoint(region, options.useSsl), options.bucketName, options.addressingStyle, region);
-    }
+    this.#base = base;
   }
 
-  /** Whether `configure()` still has to run (region or endpoint known only to the SDK client). */
-  get needsConfiguration(): boolean {
-    return this.#base === null;
+  /** Whether bucket URLs (unsigned on the endpoint, or presigned) are built at all. */
+  get usesEndpoint(): boolean {
+    return this.#mode === "endpoint" || this.#mode === "presigned";
   }
 
-  /** Fills in what only the client knew (its endpoint, region and path style), from `ready()`. */
-  configure(endpoint: URL | undefined, region: string, forcePathStyle: boolean): void {
-    const target = this.#options.publicEndpointUrl ?? endpoint ?? awsEndpoint(region, this.#options.useSsl);
-    const style = this.#options.addressingStyle === "auto" && forcePathStyle ? "path" : this.#options.addressingStyle;
-    this.#base = urlBase(target, this.#options.bucketName, style, region);
+  /** Points bucket URLs where the SDK client resolved them to (`clientUrlBase`), from `ready()`. */
+  configure(base: UrlBase): void {
+    this.#base = base;
   }
 
   /** Whether URLs are S3 presigned, so they need the S3 credentials (CloudFront URLs do not). */
@@ -231,9 +203,4 @@ export class S3UrlBuilder {
 function cloudFrontExpiry(now: number, lifetime: number): number {
   const step = Math.min(MAX_EXPIRY_STEP, Math.max(1, Math.floor(lifetime / 10)));
   return Math.ceil((Math.ceil(now / 1000) + lifetime) / step) * step;
-}
-
-/** The regional AWS endpoint; plain http with `useSsl: false`, as the client then uses (buildS3Client). */
-function awsEndpoint(region: string, useSsl: boolean): URL {
-  return new URL(`${useSsl ? "https" : "http"}://s3.${region}.amazonaws.com`);
 }
