@@ -4,6 +4,7 @@ import path from "node:path";
 import { S3Client } from "@aws-sdk/client-s3";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { S3StorageOptions } from "../../src/drivers/s3/S3StorageOptions";
+import { FileNotFoundError } from "../../src/errors/FileNotFoundError";
 import { StorageConfigError } from "../../src/errors/StorageConfigError";
 import { StorageOperationError } from "../../src/errors/StorageOperationError";
 import { S3Storage } from "../../src/storage/S3Storage";
@@ -521,6 +522,15 @@ describe("S3Storage failures say which setting to check", () => {
       'The bucket "no-such-bucket-typeorm-storages" does not exist at http://127.0.0.1:',
     );
     expect((error as Error).message).toContain("Check bucketName (AWS_STORAGE_BUCKET_NAME) and endpointUrl");
+    await storage.close();
+  });
+
+  it("reports a missing bucket on a read as the configuration error it is, not as a missing file", async () => {
+    const storage = makeS3Storage("no-such-bucket-typeorm-storages");
+    const error = await storage.read("missing/never.txt").catch((e: unknown) => e);
+    expect(error).not.toBeInstanceOf(FileNotFoundError);
+    expect(error).toBeInstanceOf(StorageOperationError);
+    expect((error as Error).message).toContain("Check bucketName (AWS_STORAGE_BUCKET_NAME)");
     await storage.close();
   });
 

@@ -52,6 +52,8 @@ function status(error: unknown): number | undefined {
 
 function isNotFound(error: unknown): boolean {
   const name = (error as { name?: string } | null)?.name;
+  // a missing bucket is a configuration error, which explainS3Failure explains, not a missing file
+  if (name === "NoSuchBucket") return false;
   return name === "NotFound" || name === "NoSuchKey" || status(error) === 404;
 }
 
