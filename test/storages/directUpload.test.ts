@@ -349,6 +349,22 @@ describe("direct uploads to S3 carry the storage's settings", () => {
     }
   });
 
+  it("signs an Expires given as a date string, as AWS_S3_OBJECT_PARAMETERS gives it, and the object gets it", async () => {
+    const storage = makeS3Storage(bucket, "default", {
+      location: "expires",
+      objectParameters: { Expires: "Sun, 01 Dec 2030 16:00:00 GMT" } as never,
+    });
+    try {
+      const upload = await storage.createUpload("a.txt", { size: 1 });
+      expect(upload.headers.expires).toBe("Sun, 01 Dec 2030 16:00:00 GMT");
+      expect((await put(upload, Buffer.from("a"))).status).toBe(200);
+      const head = await rawClient().send(new HeadObjectCommand({ Bucket: bucket, Key: `expires/${upload.key}` }));
+      expect(head.ExpiresString).toBe("Sun, 01 Dec 2030 16:00:00 GMT");
+    } finally {
+      await storage.close();
+    }
+  });
+
   (strict ? it : it.skip)(
     "tags uploads with pendingUploadTag until confirmUpload puts the storage's own tags back (strict: s3rver keeps no tags of a PUT)",
     async () => {

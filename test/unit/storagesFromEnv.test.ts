@@ -445,6 +445,34 @@ describe("storagesFromEnv: aliases and precedence", () => {
     expect(settings(apart, "private").keyPrefix).toBe("private/");
   });
 
+  it("takes an AWS_QUERYSTRING_EXPIRE beyond 7 days for CloudFront-signed private media, unused by the unsigned storages", () => {
+    const { privateKey } = generateKeyPairSync("rsa", {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: "pkcs8", format: "pem" },
+      publicKeyEncoding: { type: "spki", format: "pem" },
+    });
+    const env = {
+      AWS_S3_CUSTOM_DOMAIN: "cdn.example.com",
+      AWS_CLOUDFRONT_KEY: privateKey,
+      AWS_CLOUDFRONT_KEY_ID: "K2JCJMDEHXQW5F",
+      AWS_QUERYSTRING_EXPIRE: String(30 * 24 * 3600),
+    };
+    expect(settings(env, "private").querystringExpire).toBe(30 * 24 * 3600);
+    expect(settings(env, "default").querystringExpire).toBe(30 * 24 * 3600);
+    // S3 presigning still stops at SigV4's 7 days
+    expect(() => settings({ AWS_QUERYSTRING_EXPIRE: String(30 * 24 * 3600) }, "private")).toThrow(/1 to 604800/);
+  });
+
+  it("reads dates in AWS_S3_OBJECT_PARAMETERS, which JSON cannot hold, as boto3 does", () => {
+    const at = settings({ AWS_S3_OBJECT_PARAMETERS: '{"Expires": "Sun, 01 Dec 2030 16:00:00 GMT"}' }, "default");
+    expect(at.objectParameters.Expires).toEqual(new Date("2030-12-01T16:00:00Z"));
+    const epoch = settings({ AWS_S3_OBJECT_PARAMETERS: '{"Expires": 1922457600}' }, "default");
+    expect(epoch.objectParameters.Expires).toEqual(new Date(1922457600 * 1000));
+    expect(() => settings({ AWS_S3_OBJECT_PARAMETERS: '{"Expires": "soon"}' }, "default")).toThrow(
+      /objectParameters.Expires must be a date, got "soon"/,
+    );
+  });
+
   it("lets presigned default and static URLs live AWS_S3_MAX_AGE_SECONDS, as django-s3-storage does, but not private ones", () => {
     const env = { AWS_S3_BUCKET_AUTH: "true", AWS_S3_MAX_AGE_SECONDS: "7200" };
     expect(settings(env, "default").querystringExpire).toBe(7200);

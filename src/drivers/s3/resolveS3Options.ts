@@ -319,6 +319,14 @@ export function resolveS3Options(options: S3StorageOptions): ResolvedS3Options {
   for (const reserved of ["Bucket", "Key", "Body"]) {
     if (reserved in objectParameters) fail(`objectParameters must not set ${reserved}.`);
   }
+  // JSON (AWS_S3_OBJECT_PARAMETERS) cannot hold a Date: take a date string or epoch seconds, as boto3 does
+  for (const name of ["Expires", "ObjectLockRetainUntilDate"] as const) {
+    const value = objectParameters[name] as unknown;
+    if (typeof value !== "string" && typeof value !== "number") continue;
+    const date = new Date(typeof value === "number" ? value * 1000 : value);
+    if (Number.isNaN(date.getTime())) fail(`objectParameters.${name} must be a date, got ${JSON.stringify(value)}.`);
+    objectParameters[name] = date;
+  }
   const urlProtocol = (options.urlProtocol ?? "https:") as ResolvedS3Options["urlProtocol"];
   if (urlProtocol !== "https:" && urlProtocol !== "http:") {
     fail(`urlProtocol must be "https:" or "http:", got ${JSON.stringify(urlProtocol)}.`);
@@ -409,7 +417,8 @@ export function resolveS3Options(options: S3StorageOptions): ResolvedS3Options {
     maxConcurrency: useThreads ? maxConcurrency : 1,
   };
   // CloudFront-signed URLs have no 7-day limit; S3 presigned ones do.
-  const maxExpire = s3UrlMode(resolved) === "cloudFront" ? MAX_CLOUDFRONT_SECONDS : MAX_PRESIGN_SECONDS;
+  // Unsigned URLs never expire: the setting is unused there, so only the signing modes limit it.
+  const maxExpire = s3UrlMode(resolved) === "presigned" ? MAX_PRESIGN_SECONDS : MAX_CLOUDFRONT_SECONDS;
   resolved.querystringExpire = integer("querystringExpire", options.querystringExpire, 3600, 1, maxExpire);
   return resolved;
 }
