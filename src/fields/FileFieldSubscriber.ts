@@ -13,6 +13,7 @@ import {
   type UpdateEvent,
 } from "typeorm";
 import type { EntityMetadata } from "typeorm/metadata/EntityMetadata";
+import type { Storage } from "../storage/Storage";
 import { type CleanupTask, runCleanup } from "./cleanup";
 import { bindEntity, trackDataSources } from "./dataSources";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
@@ -78,6 +79,30 @@ function slotsOf(entity: object, databaseEntity: object | undefined, metadata?: 
       slots.push({ field, holder, databaseHolder, path: `${embedded.propertyPath}.${field.propertyName}` });
   }
   return slots;
+}
+
+/** A key in one storage. */
+interface StoredKey {
+  storage: Storage;
+  key: string;
+}
+
+const includes = (keys: readonly StoredKey[], storage: Storage, key: string) =>
+  keys.some((held) => held.storage === storage && held.key === key);
+
+/**
+ * The keys a saved row holds once the save is written, with their storages: each field's new key, or
+ * the database's where the save leaves the column alone (not written, never set, not selected).
+ */
+function keysHeld(slots: readonly FieldSlot[], written?: ReadonlySet<string>): StoredKey[] {
+  const held: StoredKey[] = [];
+  for (const { field, holder, databaseHolder, path } of slots) {
+    const stored = databaseHolder ? readRaw(databaseHolder, field.propertyName) : undefined;
+    const own = readRaw(holder, field.propertyName);
+    const raw = own === undefined || (written && !written.has(path)) ? stored : own;
+    if (raw) held.push({ storage: resolveStorage(field.storage), key: raw });
+  }
+  return held;
 }
 
 /**
@@ -219,6 +244,11 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
     if (kind === "save") bindEntity(entity, dataSource);
     const uploads: CleanupTask[] = [];
     const deletions: CleanupTask[] = [];
+    // A key moved to, or swapped with, another field of the row is not let go of by the row.
+    const held = kind === "save" ? keysHeld(slots, written) : [];
+    // Keys this save writes into the row: a deletion queued earlier in the transaction because a row
+    // let go of one (replaced, then pointed at again) would delete a file the row holds at commit.
+    const taken: StoredKey[] = [];
     for (const { field, holder, databaseHolder, path } of slots) {
       if (written && !written.has(path)) continue;
       const newRaw = kind === "remove" ? null : readRaw(holder, field.propertyName);
@@ -231,11 +261,12 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
       if (newName === oldName && kind === "save") continue;
       if (newName === null && oldName === null) continue;
       const storage = resolveStorage(field.storage);
+      if (newName !== null) taken.push({ storage, key: newName });
       if (newName !== null && isPending(storage, newName))
         uploads.push({ storage, key: newName, reason: "rolled-back" });
       // A key your code did not change is one loaded earlier, stale if another request replaced the
       // file since: TypeORM writes it back, as it does any column, but the file it overwrites stays.
-      if (oldName !== null && !field.keepFiles && (kind === "remove" || changed)) {
+      if (oldName !== null && !field.keepFiles && (kind === "remove" || changed) && !includes(held, storage, oldName)) {
         deletions.push({ storage, key: oldName, reason: kind === "remove" ? "removed" : "replaced" });
       }
     }
@@ -251,6 +282,12 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
     }
     if (queryRunner.isTransactionActive) {
       const frames = framesOf(queryRunner);
+      // an abandoned upload is checked again at commit (isStillAbandoned): only rows' keys are dropped
+      if (taken.length > 0)
+        for (const frame of frames)
+          frame.deletions = frame.deletions.filter(
+            (task) => task.reason === "abandoned" || !includes(taken, task.storage, task.key),
+          );
       if (frames.length === 0) frames.push({ uploads: [], deletions: [] });
       const top = frames[frames.length - 1];
       top.uploads.push(...uploads);

@@ -17,3 +17,12 @@ export class Avatar {
   @FileColumn({ nullable: false, keepFiles: true, maxLength: 40 }) image!: FieldFile;
   @FileColumn({ allowUnsafeInline: true }) trustedSvg!: FieldFile;
 }
+
+/** Two file fields on one storage: a key may move from one to the other. */
+@Entity()
+export class Article {
+  @PrimaryGeneratedColumn() id!: number;
+  @Column({ default: "" }) title!: string;
+  @FileColumn({ uploadTo: "drafts/" }) draft!: FieldFile;
+  @FileColumn({ uploadTo: "published/" }) published!: FieldFile;
+}

@@ -14,7 +14,7 @@ import {
   storages,
 } from "../../src";
 import { DB, openDataSource } from "../support/dataSource";
-import { Avatar, Document } from "./entities";
+import { Article, Avatar, Document } from "./entities";
 
 let ds: DataSource;
 let media: InMemoryStorage;
@@ -26,7 +26,7 @@ const ym = () => {
 };
 
 beforeAll(async () => {
-  ds = await openDataSource([Document, Avatar], [FileFieldSubscriber]);
+  ds = await openDataSource([Document, Avatar, Article], [FileFieldSubscriber]);
 });
 
 afterAll(async () => {
@@ -180,6 +180,49 @@ describe(`file fields on ${DB}`, () => {
     a.attachment.assign(null);
     await docs().save(a);
     expect((await docs().findOneByOrFail({ id: doc.id })).attachment.name).toBeNull();
+  });
+
+  describe("a key that leaves one field for another of the same row", () => {
+    const articles = () => ds.getRepository(Article);
+
+    it("is kept when your code moves it to the other field", async () => {
+      const article = Object.assign(new Article(), { title: "t" });
+      const key = await article.draft.save("text.pdf", Buffer.from("draft"));
+      const loaded = await articles().findOneByOrFail({ id: article.id });
+      loaded.published = loaded.draft;
+      loaded.draft.assign(null);
+      await articles().save(loaded);
+      expect((await articles().findOneByOrFail({ id: article.id })).published.name).toBe(key);
+      expect(await media.exists(key)).toBe(true);
+    });
+
+    it("is kept when the two fields swap keys", async () => {
+      const article = Object.assign(new Article(), { title: "t" });
+      const one = await article.draft.save("one.pdf", Buffer.from("1"), { save: false });
+      const two = await article.published.save("two.pdf", Buffer.from("2"), { save: false });
+      await articles().save(article);
+      const loaded = await articles().findOneByOrFail({ id: article.id });
+      loaded.draft.assign(two);
+      loaded.published.assign(one);
+      await articles().save(loaded);
+      const row = await articles().findOneByOrFail({ id: article.id });
+      expect([row.draft.name, row.published.name]).toEqual([two, one]);
+      expect([await media.exists(one), await media.exists(two)]).toEqual([true, true]);
+    });
+  });
+
+  it("keeps a replaced file the field points back at before its transaction commits", async () => {
+    const doc = await savedDocument("x");
+    const x = doc.attachment.name as string;
+    let y = "";
+    await ds.transaction(async (em) => {
+      y = await doc.attachment.save("report.pdf", Buffer.from("y"), { manager: em }); // x queued as replaced
+      doc.attachment.assign(x); // back to x: y is the one replaced now
+      await em.save(doc);
+    });
+    expect((await docs().findOneByOrFail({ id: doc.id })).attachment.name).toBe(x);
+    expect(await media.exists(x)).toBe(true);
+    expect(await media.exists(y)).toBe(false);
   });
 
   it("clears the column and deletes the object after commit on delete()", async () => {
