@@ -22,7 +22,7 @@ import { getFileFields } from "./fileFields";
 import { assertNotShadowed } from "./installFileAccessor";
 import { objectAt } from "./objectAt";
 import { patchFileColumns } from "./patchFileColumns";
-import { abandonedBy, clearPending, isPending, keepsOnRollback, undoPending } from "./pendingUploads";
+import { abandonedBy, clearPending, isPending, isShared, keepsOnRollback, undoPending } from "./pendingUploads";
 import { resolveStorage } from "./resolveStorage";
 import { isAnyStorageGettingReady, whenFieldStorageReady } from "./storageReadiness";
 
@@ -211,7 +211,14 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
   async afterTransactionRollback(event: TransactionRollbackEvent): Promise<void> {
     const frames = framesOf(event.queryRunner);
     const undone = event.queryRunner.isTransactionActive ? frames.splice(-1) : frames.splice(0);
-    const uploads = undone.flatMap((frame) => frame.uploads).filter((u) => isPending(u.storage, u.key));
+    // An upload a row of an enclosing level holds too (the savepoint wrote a copy of it), or that
+    // another field was pointed at, is still wanted: left pending, neither pointed away from nor deleted.
+    const enclosing = frames.flatMap((frame) => frame.uploads);
+    const uploads = undone
+      .flatMap((frame) => frame.uploads)
+      .filter(
+        (u) => isPending(u.storage, u.key) && !isShared(u.storage, u.key) && !includes(enclosing, u.storage, u.key),
+      );
     // latest first, so a field replaced twice in the transaction ends on what it held before it
     for (let i = uploads.length - 1; i >= 0; i--) undoPending(uploads[i].storage, uploads[i].key);
     // a direct upload stays for its ticket to be attached again (or to be swept)

@@ -84,6 +84,14 @@ export function isPending(storage: Storage, key: string): boolean {
   return find(storage, key) !== undefined;
 }
 
+/**
+ * True when another field was pointed at the pending upload `key` (`noteAssigned`): a rollback of its
+ * own field's save leaves it, as the commit of that save leaves it when abandoned.
+ */
+export function isShared(storage: Storage, key: string): boolean {
+  return find(storage, key)?.shared === true;
+}
+
 /** Forgets an upload once its row is committed (or the object deleted). */
 export function clearPending(storage: Storage, key: string): void {
   const entries = byKey.get(key);

@@ -323,6 +323,25 @@ describe(`file fields on ${DB}`, () => {
     }
   });
 
+  it("keeps an upload that a rolled-back savepoint copied to another row while the outer transaction's row holds it", async () => {
+    const original = Object.assign(new Document(), { title: "original" });
+    let key = "";
+    await ds.transaction(async (em) => {
+      key = await original.attachment.save("cat.jpg", Buffer.from("cat"), { manager: em });
+      const copy = Object.assign(new Document(), { title: "copy" });
+      copy.attachment = original.attachment; // assigning a FieldFile copies its key
+      await em
+        .transaction(async (inner) => {
+          await inner.save(copy);
+          throw new Error("copy refused");
+        })
+        .catch(() => undefined);
+      expect(original.attachment.name).toBe(key);
+    });
+    expect((await docs().findOneByOrFail({ id: original.id })).attachment.name).toBe(key);
+    expect(await media.exists(key)).toBe(true);
+  });
+
   it("deletes the upload and keeps the previous value when the row cannot be written", async () => {
     const doc = await savedDocument();
     const previous = doc.attachment.name;
