@@ -14,7 +14,7 @@ import { fieldId, signTicket, ticketRefusal, uploadKey, uploadOptions } from "./
 import { boundDataSource, readRaw, writeRaw } from "./fileFieldState";
 import { generateKey } from "./generateKey";
 import { isKeyHeld, keyHolder } from "./isKeyHeld";
-import { clearPending, markPending, pendingHolder } from "./pendingUploads";
+import { clearPending, isPending, markPending, pendingHolder } from "./pendingUploads";
 import { resolveStorage } from "./resolveStorage";
 import { readUploadTicket, type UploadTicketClaims } from "./uploadTicket";
 import { TICKET_REFUSALS } from "./verifyUploadTicket";
@@ -476,6 +476,9 @@ export class FieldFile {
       try {
         await manager.save(entity);
       } catch (error) {
+        // No longer pending: the row committed with the key (an `afterTransactionCommit` of another
+        // subscriber failed), or its rollback already pointed the field back and dealt with the file.
+        if (!isPending(storage, key)) throw error;
         writeRaw(entity, field.propertyName, previous);
         // Inside your transaction the row may have been written before the failure, and the transaction
         // may still commit: the file is left to its rollback (or to `orphans`), never deleted here.

@@ -1,4 +1,11 @@
-import { Column, DataSource, Entity, PrimaryGeneratedColumn } from "typeorm";
+import {
+  Column,
+  DataSource,
+  Entity,
+  type EntitySubscriberInterface,
+  EventSubscriber,
+  PrimaryGeneratedColumn,
+} from "typeorm";
 import {
   type FieldFile,
   FileColumn,
@@ -293,6 +300,36 @@ describe(`a DataSource the library did not see initialize, on ${DB}`, () => {
       expect(loaded.file.name).toMatch(/^bound/);
     } finally {
       await other.destroy();
+    }
+  });
+});
+
+/** An application's own subscriber that publishes after each commit (a message bus), and may fail. */
+let failNextPublish = false;
+@EventSubscriber()
+class PublishAfterCommit implements EntitySubscriberInterface {
+  afterTransactionCommit(): void {
+    if (!failNextPublish) return;
+    failNextPublish = false;
+    throw new Error("message bus unavailable");
+  }
+}
+
+describe(`a save whose commit another subscriber fails after, on ${DB}`, () => {
+  it("rejects with that error and keeps the upload the committed row names, and the field on it", async () => {
+    const media = new InMemoryStorage();
+    storages.configure({ default: media });
+    const ds = await open([FileFieldSubscriber, PublishAfterCommit]);
+    try {
+      const note = Object.assign(new Note(), { body: "march" });
+      failNextPublish = true;
+      await expect(note.file.save("march.pdf", Buffer.from("pdf"))).rejects.toThrow("message bus unavailable");
+      const row = await ds.getRepository(Note).findOneByOrFail({ body: "march" });
+      expect(row.file.name).toBe("march.pdf");
+      expect(note.file.name).toBe("march.pdf");
+      expect(await media.exists("march.pdf")).toBe(true);
+    } finally {
+      await ds.destroy();
     }
   });
 });
