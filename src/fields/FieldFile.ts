@@ -217,7 +217,8 @@ export class FieldFile {
    * Uploads `content` under a key built from `filename` and the field's `uploadTo`, points the field
    * at it and, unless `save: false`, persists the entity (inserting a new one). Resolves with the key.
    * The upload happens before the row is written; if persisting fails or its transaction rolls back,
-   * the new object is deleted and the field keeps its previous value.
+   * the new object is deleted (kept on a storage with `fileOverwrite`: it may have replaced another
+   * row's file) and the field keeps its previous value.
    */
   async save(filename: string, content: FileContent, options: FieldFileSaveOptions = {}): Promise<string> {
     const { entity, field } = this.#bound("save");
@@ -458,8 +459,9 @@ export class FieldFile {
   /**
    * Points the field at `key`, a new object, and persists the entity with `manager`: on failure the
    * field gets its previous value back and the object is deleted, unless it is a direct upload
-   * (`direct`), which stays for its ticket to be attached again. Until the row commits, the key is
-   * pending (a rollback deletes it, or keeps a direct upload; see pendingUploads).
+   * (`direct`), which stays for its ticket to be attached again, or was saved on a storage with
+   * `fileOverwrite`, where it may have replaced a committed row's file. Until the row commits, the key
+   * is pending (a rollback deletes it, or keeps it for those same reasons; see pendingUploads).
    */
   async #take(
     entity: object,
@@ -470,7 +472,15 @@ export class FieldFile {
     direct: boolean,
   ): Promise<string> {
     const previous = readRaw(entity, field.propertyName);
-    markPending(storage, key, { holder: entity, propertyName: field.propertyName, previous, keepOnRollback: direct });
+    // a direct upload's name is always new (random, and joined without overwrite); save()'s is not
+    const overwrote = !direct && storage.fileOverwrite;
+    markPending(storage, key, {
+      holder: entity,
+      propertyName: field.propertyName,
+      previous,
+      keepOnRollback: direct,
+      overwrote,
+    });
     (entity as Record<string, unknown>)[field.propertyName] = key;
     if (manager) {
       try {
@@ -484,7 +494,7 @@ export class FieldFile {
         // may still commit: the file is left to its rollback (or to `orphans`), never deleted here.
         if (manager.queryRunner?.isTransactionActive !== true) {
           if (direct) await storage.reopenUpload(key).catch(() => undefined);
-          else await storage.delete(key).catch(() => undefined);
+          else if (!overwrote) await storage.delete(key).catch(() => undefined);
           clearPending(storage, key);
         }
         throw error;

@@ -22,7 +22,15 @@ import { getFileFields } from "./fileFields";
 import { assertNotShadowed } from "./installFileAccessor";
 import { objectAt } from "./objectAt";
 import { patchFileColumns } from "./patchFileColumns";
-import { abandonedBy, clearPending, isPending, isShared, keepsOnRollback, undoPending } from "./pendingUploads";
+import {
+  abandonedBy,
+  clearPending,
+  isPending,
+  isShared,
+  keepsOnRollback,
+  overwroteExisting,
+  undoPending,
+} from "./pendingUploads";
 import { resolveStorage } from "./resolveStorage";
 import { isAnyStorageGettingReady, whenFieldStorageReady } from "./storageReadiness";
 
@@ -221,11 +229,13 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
       );
     // latest first, so a field replaced twice in the transaction ends on what it held before it
     for (let i = uploads.length - 1; i >= 0; i--) undoPending(uploads[i].storage, uploads[i].key);
-    // a direct upload stays for its ticket to be attached again (or to be swept)
-    const kept = uploads.filter((u) => keepsOnRollback(u.storage, u.key));
+    // a direct upload stays for its ticket to be attached again (or to be swept); one written over an
+    // existing name (fileOverwrite) may be the file of a committed row
+    const reopened = uploads.filter((u) => keepsOnRollback(u.storage, u.key));
+    const kept = uploads.filter((u) => reopened.includes(u) || overwroteExisting(u.storage, u.key));
     for (const upload of kept) clearPending(upload.storage, upload.key);
     // pending again, for the lifecycle rule on the pending tag (best effort: `orphans` sweeps it anyway)
-    await Promise.all(kept.map((u) => u.storage.reopenUpload(u.key).catch(() => undefined)));
+    await Promise.all(reopened.map((u) => u.storage.reopenUpload(u.key).catch(() => undefined)));
     await runCleanup(uploads.filter((u) => !kept.includes(u)));
   }
 

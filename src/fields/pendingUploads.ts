@@ -11,6 +11,13 @@ export interface PendingField {
    * lifecycle rule or `orphans` sweeps it if not); deleted otherwise, as an upload of `save()` is.
    */
   keepOnRollback?: boolean;
+  /**
+   * Written over whatever object had its name (a storage with `fileOverwrite`): no driver says whether
+   * one did, and it may be a committed row's file, so it is never deleted for the upload's sake (by a
+   * rollback, a failed save or its field letting go of it); only the field is pointed back. An object
+   * that was new stays for `orphans` to sweep: a leak, never a row's file lost.
+   */
+  overwrote?: boolean;
 }
 
 /** One upload no committed row references yet. Its holder is held weakly: an entity never saved is not kept alive. */
@@ -21,6 +28,7 @@ interface Entry {
   readonly propertyName: string;
   readonly previous: string | null | undefined;
   readonly keepOnRollback: boolean;
+  readonly overwrote: boolean;
   /** Another field (of another object, or another field of this one) was pointed at the key. */
   shared: boolean;
 }
@@ -59,6 +67,7 @@ export function markPending(storage: Storage, key: string, field: PendingField):
     propertyName: field.propertyName,
     previous: field.previous,
     keepOnRollback: field.keepOnRollback ?? false,
+    overwrote: field.overwrote ?? false,
     shared: false,
   };
   const entries = byKey.get(key);
@@ -77,6 +86,11 @@ export function pendingHolder(storage: Storage, key: string): object | undefined
 /** True when a rollback must leave the pending upload `key` in place (a direct upload). */
 export function keepsOnRollback(storage: Storage, key: string): boolean {
   return find(storage, key)?.keepOnRollback === true;
+}
+
+/** True when the pending upload `key` may have replaced an existing object, and so is never deleted for it. */
+export function overwroteExisting(storage: Storage, key: string): boolean {
+  return find(storage, key)?.overwrote === true;
 }
 
 /** True when `key` was uploaded by this process and its row is not committed. */
@@ -127,7 +141,7 @@ export function abandonedBy(
   if (!held) return [];
   const abandoned: AbandonedUpload[] = [];
   for (const entry of held)
-    if (entry.propertyName === propertyName && entry.key !== current && !entry.shared)
+    if (entry.propertyName === propertyName && entry.key !== current && !entry.shared && !entry.overwrote)
       abandoned.push({ storage: entry.storage, key: entry.key });
   return abandoned;
 }

@@ -358,6 +358,56 @@ describe(`file fields on ${DB}`, () => {
     expect((await media.listdir(`documents/${ym()}`)).files.length).toBe(before);
   });
 
+  describe("on a storage with fileOverwrite, where an upload may replace a committed row's file", () => {
+    beforeEach(() => {
+      // django-storages' default (AWS_S3_FILE_OVERWRITE=true)
+      media = new InMemoryStorage({ fileOverwrite: true });
+      storages.configure({ default: media, private: secret });
+    });
+
+    it("keeps another row's file when an upload of the same name rolls back", async () => {
+      const first = await savedDocument("v1");
+      const key = first.attachment.name as string;
+      const second = Object.assign(new Document(), { title: "second" });
+      await expect(
+        ds.transaction(async (em) => {
+          expect(await second.attachment.save("report.pdf", Buffer.from("v2"), { manager: em })).toBe(key);
+          throw new Error("boom");
+        }),
+      ).rejects.toThrow("boom");
+      expect(second.attachment.name).toBeNull();
+      expect((await docs().findOneByOrFail({ id: first.id })).attachment.name).toBe(key);
+      expect(await media.exists(key)).toBe(true);
+    });
+
+    it("keeps the row's own file when an upload of the same name cannot be written", async () => {
+      const doc = await savedDocument("v1");
+      const key = doc.attachment.name as string;
+      const failing = jest.spyOn(ds.manager, "save").mockRejectedValueOnce(new Error("db down"));
+      try {
+        await expect(doc.attachment.save("report.pdf", Buffer.from("v2"), { manager: ds.manager })).rejects.toThrow(
+          "db down",
+        );
+      } finally {
+        failing.mockRestore();
+      }
+      expect(doc.attachment.name).toBe(key);
+      expect((await docs().findOneByOrFail({ id: doc.id })).attachment.name).toBe(key);
+      expect(await media.exists(key)).toBe(true);
+    });
+
+    it("keeps another row's file when an upload of the same name made with save: false is let go of", async () => {
+      const first = await savedDocument("v1");
+      const key = first.attachment.name as string;
+      const second = Object.assign(new Document(), { title: "second" });
+      await second.attachment.save("report.pdf", Buffer.from("v2"), { save: false });
+      const other = await second.attachment.save("other.pdf", Buffer.from("other"), { save: false });
+      await docs().save(second);
+      expect((await docs().findOneByOrFail({ id: second.id })).attachment.name).toBe(other);
+      expect(await media.exists(key)).toBe(true);
+    });
+  });
+
   it("refuses an uploadTo result that escapes, before uploading anything", async () => {
     const doc = Object.assign(new Document(), { ownerId: "../../etc" as unknown as number });
     await expect(doc.contract.save("x.pdf", Buffer.from("x"))).rejects.toBeInstanceOf(InvalidKeyError);
