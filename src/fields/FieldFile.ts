@@ -505,7 +505,8 @@ export class FieldFile {
 
   /**
    * Clears the field and, unless `save: false`, persists the entity; the object itself is deleted
-   * after the transaction commits (unless the field has `keepFiles`). Does nothing on an empty field,
+   * after the transaction commits (unless the field has `keepFiles`); if it rolls back, the field
+   * points at the file again. Does nothing on an empty field,
    * except one left out of the `select` that loaded its row: that row may hold a file, so it is cleared.
    */
   async delete(options: FieldFileDeleteOptions = {}): Promise<void> {

@@ -17,7 +17,7 @@ import type { Storage } from "../storage/Storage";
 import { type CleanupTask, runCleanup } from "./cleanup";
 import { bindEntity, trackDataSources } from "./dataSources";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
-import { isChanged, markSaved, readRaw } from "./fileFieldState";
+import { isChanged, markSaved, readRaw, writeRaw } from "./fileFieldState";
 import { getFileFields } from "./fileFields";
 import { assertNotShadowed } from "./installFileAccessor";
 import { objectAt } from "./objectAt";
@@ -36,11 +36,26 @@ import { isAnyStorageGettingReady, whenFieldStorageReady } from "./storageReadin
 
 trackDataSources();
 
-/** What one transaction level did: uploads to delete on rollback, replaced files to delete on commit. */
+/** A file field a save changed in its row: pointed back at what the row held if the save rolls back. */
+interface FieldRestore {
+  holder: object;
+  propertyName: string;
+  /** What the save wrote: a field that no longer holds it was changed again since, and stays. */
+  written: string | null;
+  previous: string | null | undefined;
+}
+
+/**
+ * What one transaction level did: uploads to delete on rollback, replaced files to delete on commit,
+ * fields to point back on rollback.
+ */
 interface Frame {
   uploads: CleanupTask[];
   deletions: CleanupTask[];
+  restores: FieldRestore[];
 }
+
+const newFrame = (): Frame => ({ uploads: [], deletions: [], restores: [] });
 
 const FRAMES = Symbol.for("typeorm-storages:frames");
 
@@ -197,7 +212,7 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
   }
 
   afterTransactionStart(event: TransactionStartEvent): void {
-    framesOf(event.queryRunner).push({ uploads: [], deletions: [] });
+    framesOf(event.queryRunner).push(newFrame());
   }
 
   async afterTransactionCommit(event: TransactionCommitEvent): Promise<void> {
@@ -208,6 +223,7 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
         const top = frames.pop() as Frame;
         frames[frames.length - 1].uploads.push(...top.uploads);
         frames[frames.length - 1].deletions.push(...top.deletions);
+        frames[frames.length - 1].restores.push(...top.restores);
       }
       return;
     }
@@ -227,7 +243,13 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
       .filter(
         (u) => isPending(u.storage, u.key) && !isShared(u.storage, u.key) && !includes(enclosing, u.storage, u.key),
       );
-    // latest first, so a field replaced twice in the transaction ends on what it held before it
+    // Latest first, so a field changed twice in the transaction ends on what it held before it: the row
+    // holds that again, and saving the entity once more (a retry) must neither clear nor replace it.
+    const restores = undone.flatMap((frame) => frame.restores);
+    for (let i = restores.length - 1; i >= 0; i--) {
+      const { holder, propertyName, written, previous } = restores[i];
+      if (readRaw(holder, propertyName) === written) writeRaw(holder, propertyName, previous);
+    }
     for (let i = uploads.length - 1; i >= 0; i--) undoPending(uploads[i].storage, uploads[i].key);
     // a direct upload stays for its ticket to be attached again (or to be swept); one written over an
     // existing name (fileOverwrite) may be the file of a committed row
@@ -261,6 +283,7 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
     if (kind === "save") bindEntity(entity, dataSource);
     const uploads: CleanupTask[] = [];
     const deletions: CleanupTask[] = [];
+    const restores: FieldRestore[] = [];
     // A key moved to, or swapped with, another field of the row is not let go of by the row.
     const held = kind === "save" ? keysHeld(slots, written) : [];
     // Keys this save writes into the row: a deletion queued earlier in the transaction because a row
@@ -277,6 +300,14 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
       if (kind === "save") markSaved(holder, field.propertyName);
       if (newName === oldName && kind === "save") continue;
       if (newName === null && oldName === null) continue;
+      // an inserted row was never held by anything: the entity keeps what your code gave it
+      if (changed && databaseHolder)
+        restores.push({
+          holder,
+          propertyName: field.propertyName,
+          written: newRaw,
+          previous: readRaw(databaseHolder, field.propertyName),
+        });
       const storage = resolveStorage(field.storage);
       if (newName !== null) taken.push({ storage, key: newName });
       if (newName !== null && isPending(storage, newName))
@@ -305,10 +336,11 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
           frame.deletions = frame.deletions.filter(
             (task) => task.reason === "abandoned" || !includes(taken, task.storage, task.key),
           );
-      if (frames.length === 0) frames.push({ uploads: [], deletions: [] });
+      if (frames.length === 0) frames.push(newFrame());
       const top = frames[frames.length - 1];
       top.uploads.push(...uploads);
       top.deletions.push(...deletions);
+      top.restores.push(...restores);
       return;
     }
     for (const upload of uploads) clearPending(upload.storage, upload.key);

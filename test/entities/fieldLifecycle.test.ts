@@ -235,6 +235,23 @@ describe(`file fields on ${DB}`, () => {
     expect(await media.exists(key)).toBe(false);
   });
 
+  it("points the field back at the row's file when delete() rolls back, so saving again keeps both", async () => {
+    const doc = await savedDocument();
+    const key = doc.attachment.name as string;
+    await expect(
+      ds.transaction(async (em) => {
+        await doc.attachment.delete({ manager: em });
+        expect(doc.attachment.isEmpty).toBe(true);
+        throw new Error("boom");
+      }),
+    ).rejects.toThrow("boom");
+    expect(doc.attachment.name).toBe(key);
+    doc.title = "edited after the rollback";
+    await docs().save(doc);
+    expect((await docs().findOneByOrFail({ id: doc.id })).attachment.name).toBe(key);
+    expect(await media.exists(key)).toBe(true);
+  });
+
   it("deletes the objects of a removed row after commit", async () => {
     const doc = await savedDocument();
     await doc.contract.save("c.pdf", Buffer.from("c"));
