@@ -183,6 +183,10 @@ export function serveFiles(storage: FileSystemStorage, options: ServeFilesOption
     const taken = () => reply(req, res, 412, "Precondition Failed: a file already exists under this name.");
     // before reading the body; the write below makes sure of it atomically
     if (!overwrite && (await driver.stat(key)) !== null) return taken();
+    // The client may have hung up during that await: its "aborted" has fired already, and a destroyed
+    // request never ends a pipe, so the write would wait forever with its temp file open. That holds
+    // even when every byte had arrived (Node drops the buffered body): nobody is left to answer.
+    if (req.destroyed) return void res.destroy();
     // The driver reads a stream of its own: when it gives up early (a file where a directory must be),
     // it destroys that stream, not the request's socket, which must still carry the answer.
     const body = new PassThrough();
@@ -193,6 +197,10 @@ export function serveFiles(storage: FileSystemStorage, options: ServeFilesOption
     };
     req.once("aborted", () => gone());
     req.once("error", gone);
+    // a request closed before its end was read is gone too, "aborted" or not
+    req.once("close", () => {
+      if (!req.readableEnded) gone();
+    });
     req.pipe(body);
     try {
       await driver.write(

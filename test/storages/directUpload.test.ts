@@ -306,6 +306,87 @@ describe("serveFiles and direct uploads", () => {
     const { readdir } = await import("node:fs/promises");
     expect((await readdir(path.join(work, "docs"))).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
+
+  describe("when the client hangs up while serveFiles checks the name, before it reads the body", () => {
+    let slow: FileSystemStorage;
+    const writes: Promise<unknown>[] = [];
+
+    beforeAll(async () => {
+      const server = createServer();
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      slow = new FileSystemStorage({
+        location: path.join(work, "slow"),
+        baseUrl: `${origin}/media/`,
+        signingSecret: SECRET,
+      });
+      const serve = serveFiles(slow);
+      server.on("request", (req, res) => serve(req, res));
+      await slow.save("docs/keep.txt", "x");
+      // a slow disk: the existence check takes 300 ms, time enough for the client to go
+      const driver = slow.driver;
+      const stat = driver.stat.bind(driver);
+      driver.stat = async (key) => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return stat(key);
+      };
+      const write = driver.write.bind(driver);
+      driver.write = (...args) => {
+        const written = write(...args);
+        writes.push(written.catch(() => undefined));
+        return written;
+      };
+    });
+
+    /** PUTs `sent` of the `size` bytes the upload URL takes, hangs up `after` ms later, and waits out the check. */
+    async function putAndHangUp(name: string, size: number, sent: number, after: number): Promise<void> {
+      const upload = await slow.createUpload(name, { size });
+      const target = new URL(upload.url);
+      const { request } = await import("node:http");
+      await new Promise<void>((resolve) => {
+        const req = request({
+          hostname: target.hostname,
+          port: target.port,
+          path: target.pathname + target.search,
+          method: "PUT",
+          headers: { "Content-Length": String(size) },
+        });
+        req.on("error", () => resolve());
+        req.write(Buffer.alloc(sent), () =>
+          setTimeout(() => {
+            req.destroy();
+            resolve();
+          }, after),
+        );
+      });
+      await new Promise((resolve) => setTimeout(resolve, 600));
+    }
+
+    /** Temp files in `docs/`, and descriptors still open on one (Linux; elsewhere none are counted). */
+    async function leftovers(): Promise<{ files: string[]; descriptors: number }> {
+      const { readdir, readlink } = await import("node:fs/promises");
+      const dir = path.join(work, "slow", "docs");
+      const files = (await readdir(dir)).filter((f) => f.endsWith(".tmp"));
+      const fds = (await readdir("/proc/self/fd").catch(() => [])) as string[];
+      const links = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => "")));
+      return { files, descriptors: links.filter((l) => l.startsWith(dir) && l.includes(".tmp")).length };
+    }
+
+    it("keeps no temp file or descriptor of a body cut off half-way, and the write settles", async () => {
+      await putAndHangUp("docs/early.bin", 1_000_000, 1000, 0);
+      expect(await leftovers()).toEqual({ files: [], descriptors: 0 });
+      await Promise.all(writes); // none waits forever on a request that will never end
+      expect(await slow.exists("docs/early.bin")).toBe(false);
+    });
+
+    it("refuses a body that had fully arrived: nobody is left to tell the upload succeeded", async () => {
+      await putAndHangUp("docs/full.bin", 1000, 1000, 50);
+      expect(await leftovers()).toEqual({ files: [], descriptors: 0 });
+      await Promise.all(writes);
+      expect(await slow.exists("docs/full.bin")).toBe(false);
+    });
+  });
 });
 
 describe("direct uploads to S3 carry the storage's settings", () => {
