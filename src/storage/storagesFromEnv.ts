@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { resolve, sep } from "node:path";
 import { StorageConfigError } from "../errors/StorageConfigError";
 import { type Env, first, flag, positiveNumber } from "./env/envValues";
+import { realPathOf } from "./env/realPathOf";
 import { s3OptionsFromEnv } from "./env/s3OptionsFromEnv";
 import { FileSystemStorage } from "./FileSystemStorage";
 import { S3Storage } from "./S3Storage";
@@ -95,14 +96,20 @@ function diskConfig(env: Env): StoragesConfig {
   const mediaRoot = resolve(first(env, "MEDIA_ROOT") ?? "media");
   const privateRoot = resolve(first(env, "PRIVATE_MEDIA_ROOT") ?? "private-media");
   const staticRoot = resolve(first(env, "STATIC_ROOT") ?? "static");
+  // Real paths too: with MEDIA_ROOT a symlink to /shared/files, a PRIVATE_MEDIA_ROOT of
+  // /shared/files/private lies inside it, though no path text says so. Directories not made yet are
+  // compared as written below their deepest existing ancestor; a symlink made after start-up is out of reach.
+  const privateReal = realPathOf(privateRoot);
   for (const [name, root] of [
     ["MEDIA_ROOT", mediaRoot],
     ["STATIC_ROOT", staticRoot],
   ]) {
-    if (nested(privateRoot, root)) {
+    const real = realPathOf(root);
+    if (nested(privateRoot, root) || nested(privateReal, real)) {
+      const through = nested(privateRoot, root) ? "" : ` (through symlinks: ${privateReal} and ${real})`;
       throw new StorageConfigError(
-        `PRIVATE_MEDIA_ROOT (${privateRoot}) must not be, contain or lie inside ${name} (${root}): files ` +
-          "there are served without signatures, so private files would be readable by anyone. Give " +
+        `PRIVATE_MEDIA_ROOT (${privateRoot}) must not be, contain or lie inside ${name} (${root})${through}: ` +
+          "files there are served without signatures, so private files would be readable by anyone. Give " +
           "private media a directory of its own.",
       );
     }

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import tls from "node:tls";
@@ -117,6 +117,38 @@ describe("storagesFromEnv", () => {
     );
     // siblings with a common name prefix are fine
     expect(() => storagesFromEnv({ MEDIA_ROOT: "/srv/media", PRIVATE_MEDIA_ROOT: "/srv/media-private" })).not.toThrow();
+  });
+
+  it("refuses private media on local disk that lies inside MEDIA_ROOT through a symlink", () => {
+    const work = mkdtempSync(join(tmpdir(), "symlinked-roots-"));
+    try {
+      // a common deploy layout: <app>/media is a symlink to <shared>/files
+      mkdirSync(join(work, "shared", "files"), { recursive: true });
+      symlinkSync(join(work, "shared", "files"), join(work, "app-media"));
+      const env = { MEDIA_ROOT: join(work, "app-media"), STORAGES_SIGNING_SECRET: "s".repeat(32) };
+      // private/ not made yet: compared below the deepest directory that exists
+      const real = realpathSync(work); // the temp directory may itself be a symlink (macOS)
+      for (const inner of [["files", "private"], ["files"]]) {
+        const make = () => storagesFromEnv({ ...env, PRIVATE_MEDIA_ROOT: join(work, "shared", ...inner) });
+        expect(make).toThrow(StorageConfigError);
+        expect(make).toThrow(/must not be, contain or lie inside MEDIA_ROOT/);
+        expect(make).toThrow(
+          `(through symlinks: ${join(real, "shared", ...inner)} and ${join(real, "shared", "files")})`,
+        );
+      }
+      mkdirSync(join(work, "shared", "files", "private"));
+      expect(() => storagesFromEnv({ ...env, PRIVATE_MEDIA_ROOT: join(work, "shared", "files", "private") })).toThrow(
+        /through symlinks/,
+      );
+      // and the other way round: a symlinked private root over the public files
+      symlinkSync(join(work, "shared"), join(work, "app-private"));
+      expect(() => storagesFromEnv({ ...env, PRIVATE_MEDIA_ROOT: join(work, "app-private") })).toThrow(
+        /through symlinks/,
+      );
+      expect(() => storagesFromEnv({ ...env, PRIVATE_MEDIA_ROOT: join(work, "shared", "private") })).not.toThrow();
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 
   it("requires a signing secret in production and warns without one elsewhere", () => {
