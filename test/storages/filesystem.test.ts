@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -158,11 +158,28 @@ describe("FileSystemStorage on disk", () => {
     const first = await storage.stat("p.svg");
     expect(first.contentType).toBe("image/svg+xml");
     expect(first.size).toBe(6);
-    expect(first.etag).toMatch(/^W\/"6-[0-9a-f]+"$/);
+    expect(first.etag).toMatch(/^W\/"6-[0-9a-f]+-[0-9a-f]+"$/);
     await storage.save("p.svg", "<svg></svg>", { overwrite: true });
     const second = await storage.stat("p.svg");
-    expect(second.etag).toMatch(/^W\/"b-[0-9a-f]+"$/);
+    expect(second.etag).toMatch(/^W\/"b-[0-9a-f]+-[0-9a-f]+"$/);
     expect(second.etag).not.toBe(first.etag);
+  });
+
+  it("gives a file replaced by as many bytes a new ETag, even within one tick of the clock", async () => {
+    const storage = new FileSystemStorage({ location: freshLocation() });
+    await storage.save("avatar.txt", "old!");
+    const mtime = new Date("2024-01-01T00:00:00Z");
+    const stale: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      await storage.save("avatar.txt", "old!", { overwrite: true });
+      // the same modification time a coarse clock gives two writes in quick succession
+      await utimes(storage.path("avatar.txt"), mtime, mtime);
+      const before = (await storage.stat("avatar.txt")).etag;
+      await storage.save("avatar.txt", "new!", { overwrite: true });
+      await utimes(storage.path("avatar.txt"), mtime, mtime);
+      if ((await storage.stat("avatar.txt")).etag === before) stale.push(before as string);
+    }
+    expect(stale).toEqual([]);
   });
 
   it("removes the temp file when the stream fails, and keeps no partial file", async () => {

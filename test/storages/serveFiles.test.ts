@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readlink, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readlink, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -234,6 +234,20 @@ describe("serveFiles on a public FileSystemStorage (node:http)", () => {
     const stale = await fetch(`${origin}/media/hello.txt`, { headers: { "If-None-Match": '"stale"' } });
     expect(stale.status).toBe(200);
     expect(await stale.text()).toBe("hello, world");
+  });
+
+  it("sends the new bytes, not 304, for a file replaced by as many bytes within one tick of the clock", async () => {
+    const mtime = new Date("2024-01-01T00:00:00Z");
+    await publicStorage.save("avatar.txt", "old!", { overwrite: true });
+    await utimes(publicStorage.path("avatar.txt"), mtime, mtime);
+    const first = await fetch(`${origin}/media/avatar.txt`);
+    const etag = first.headers.get("etag") as string;
+    await first.arrayBuffer();
+    await publicStorage.save("avatar.txt", "new!", { overwrite: true });
+    await utimes(publicStorage.path("avatar.txt"), mtime, mtime);
+    const again = await fetch(`${origin}/media/avatar.txt`, { headers: { "If-None-Match": etag } });
+    expect(again.status).toBe(200);
+    expect(await again.text()).toBe("new!");
   });
 
   it("serves every XML dialect as an attachment (mathml, rdf, xslt, atom)", async () => {

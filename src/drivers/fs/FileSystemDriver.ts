@@ -188,7 +188,7 @@ export class FileSystemDriver implements StorageDriver {
     }
   }
 
-  /** Resolves with size, guessed content type, mtime and a weak ETag, or `null` when missing. */
+  /** Resolves with size, guessed content type, mtime and a weak ETag (size, mtime, inode), or `null` when missing. */
   async stat(key: string): Promise<ObjectStat | null> {
     const file = await this.openFile(key);
     if (file === null) return null;
@@ -344,12 +344,18 @@ export class FileSystemDriver implements StorageDriver {
   }
 }
 
+/**
+ * The ETag is weak, `W/"size-mtimeNs-inode"` in hex. Size and mtime alone repeat when a file is
+ * replaced by as many bytes within one tick of the file system's clock (coarse on many), and caches
+ * would get 304 for the new bytes. Every write renames or links a new temp file into place, created
+ * while the old file still exists, so a replacement always has another inode.
+ */
 function toObjectStat(key: string, stats: BigIntStats): ObjectStat {
   return {
     size: Number(stats.size),
     contentType: guessContentType(key),
     lastModified: new Date(Number(stats.mtimeMs)),
-    etag: `W/"${stats.size.toString(16)}-${stats.mtimeNs.toString(16)}"`,
+    etag: `W/"${stats.size.toString(16)}-${stats.mtimeNs.toString(16)}-${stats.ino.toString(16)}"`,
   };
 }
 
