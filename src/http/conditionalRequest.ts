@@ -8,6 +8,28 @@ export function toEntityTag(etag: string | null): string | null {
 
 const opaque = (tag: string) => (tag.startsWith("W/") ? tag.slice(2) : tag);
 
+/** The entity-tags of a list header; split on quotes, not commas, which a tag may contain. */
+const ENTITY_TAGS = /(?:W\/)?"[^"]*"/g;
+
+/**
+ * True when the request's preconditions fail (answer 412, RFC 9110 §13.1.1, §13.1.4): `If-Match` is
+ * neither `*` nor a list naming `etag` by strong comparison, so a weak ETag (every one on local disk)
+ * fails any other list; without `If-Match`, `If-Unmodified-Since` is older than `lastModified` at
+ * one-second precision (an unparsable date is ignored). Evaluated before `If-None-Match` (§13.2.2), so a
+ * client resuming or updating from another version never gets other bytes than it expects.
+ */
+export function isPreconditionFailed(headers: IncomingHttpHeaders, etag: string | null, lastModified: Date): boolean {
+  const ifMatch = headers["if-match"];
+  if (ifMatch !== undefined) {
+    if (ifMatch.trim() === "*") return false;
+    if (etag === null || etag.startsWith("W/")) return true;
+    const tags: string[] = ifMatch.match(ENTITY_TAGS) ?? [];
+    return !tags.includes(etag);
+  }
+  const since = Date.parse(headers["if-unmodified-since"] ?? "");
+  return !Number.isNaN(since) && Math.floor(lastModified.getTime() / 1000) * 1000 > since;
+}
+
 /**
  * True when the client's cached copy is current (answer 304): `If-None-Match` compared weakly with
  * `etag`, else `If-Modified-Since` against `lastModified` at one-second precision (RFC 9110 §13.1).

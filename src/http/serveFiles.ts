@@ -7,7 +7,7 @@ import { StorageConfigError } from "../errors/StorageConfigError";
 import { isHashedStaticName } from "../keys/hashedStaticName";
 import { validateKey } from "../keys/validateKey";
 import { FileSystemStorage } from "../storage/FileSystemStorage";
-import { ifRangeMatches, isNotModified, toEntityTag } from "./conditionalRequest";
+import { ifRangeMatches, isNotModified, isPreconditionFailed, toEntityTag } from "./conditionalRequest";
 import { contentDisposition } from "./contentDisposition";
 import { encodeKeyPath } from "./encodeKeyPath";
 import { parseRange } from "./parseRange";
@@ -48,7 +48,8 @@ const REFUSALS = {
  * `querystringAuth` every request needs a valid, unexpired signature (403); on any storage a signed
  * `download`/`contentType` override is honoured, an unsigned one ignored. Malformed percent-encoding
  * is a 400, and a path `validateKey` refuses is a 404 that never reaches the disk. Supports single
- * `Range`s, `ETag`/`If-None-Match`, `Last-Modified`/`If-Modified-Since`, and sends
+ * `Range`s, `ETag`/`If-None-Match`, `Last-Modified`/`If-Modified-Since`, 412 for a failed `If-Match` or
+ * `If-Unmodified-Since` (ETags are weak, so only `If-Match: *` passes), and sends
  * `X-Content-Type-Options: nosniff`; html, svg and xml go out as attachments unless the storage has
  * `allowUnsafeInline`. Files are streamed, never buffered; unexpected errors go to `next(error)`
  * (500 without one). Unsigned files are cached an hour (`options`); signed ones privately, until they
@@ -119,6 +120,15 @@ export function serveFiles(storage: FileSystemStorage, options: ServeFilesOption
     res.setHeader("Cache-Control", cacheControl);
     res.setHeader("Last-Modified", lastModified.toUTCString());
     if (etag !== null) res.setHeader("ETag", etag);
+    if (isPreconditionFailed(req.headers, etag, lastModified)) {
+      await file.close();
+      return reply(
+        req,
+        res,
+        412,
+        "Precondition Failed: the file is not the version If-Match or If-Unmodified-Since names.",
+      );
+    }
     if (isNotModified(req.headers, etag, lastModified)) {
       await file.close();
       res.statusCode = 304;

@@ -236,6 +236,35 @@ describe("serveFiles on a public FileSystemStorage (node:http)", () => {
     expect(await stale.text()).toBe("hello, world");
   });
 
+  it("answers 412 to a failed If-Match or If-Unmodified-Since, even for a range (RFC 9110 §13.1.1, §13.1.4)", async () => {
+    const { etag } = await publicStorage.stat("hello.txt");
+    const epoch = new Date(0).toUTCString();
+    const failing: Record<string, string>[] = [
+      { "If-Match": '"an-older-version"' },
+      { "If-Match": '"an-older-version"', Range: "bytes=6-" }, // a resumed download of another version
+      { "If-Match": etag as string }, // weak: If-Match compares strongly
+      { "If-Unmodified-Since": epoch },
+      { "If-Unmodified-Since": epoch, "If-None-Match": etag as string }, // checked before If-None-Match
+    ];
+    for (const headers of failing) {
+      const res = await fetch(`${origin}/media/hello.txt`, { headers });
+      expect([res.status, await res.text()]).toEqual([
+        412,
+        "Precondition Failed: the file is not the version If-Match or If-Unmodified-Since names.\n",
+      ]);
+    }
+    const passing: Record<string, string>[] = [
+      { "If-Match": "*" },
+      { "If-Unmodified-Since": new Date().toUTCString() },
+    ];
+    for (const headers of passing) {
+      const res = await fetch(`${origin}/media/hello.txt`, { headers: { ...headers, Range: "bytes=7-" } });
+      expect([res.status, await res.text()]).toEqual([206, "world"]);
+    }
+    // a missing file is still a 404: preconditions apply to what exists
+    expect((await fetch(`${origin}/media/nothing.txt`, { headers: { "If-Match": '"x"' } })).status).toBe(404);
+  });
+
   it("sends the new bytes, not 304, for a file replaced by as many bytes within one tick of the clock", async () => {
     const mtime = new Date("2024-01-01T00:00:00Z");
     await publicStorage.save("avatar.txt", "old!", { overwrite: true });
@@ -332,7 +361,7 @@ describe("serveFiles on a public FileSystemStorage (node:http)", () => {
     expect(await after.text()).toBe("hello, world");
   });
 
-  it("closes the file before answering HEAD, 304 and 416", async () => {
+  it("closes the file before answering HEAD, 304, 412 and 416", async () => {
     const bigPath = publicStorage.path("big.bin");
     const etag = (await publicStorage.stat("big.bin")).etag as string;
     const head = await fetch(`${origin}/media/big.bin`, { method: "HEAD" });
@@ -344,6 +373,10 @@ describe("serveFiles on a public FileSystemStorage (node:http)", () => {
     const unsatisfiable = await fetch(`${origin}/media/big.bin`, { headers: { Range: "bytes=999999999-" } });
     expect(unsatisfiable.status).toBe(416);
     await unsatisfiable.text();
+    expect(await descriptorsOn(bigPath)).toBe(0);
+    const failed = await fetch(`${origin}/media/big.bin`, { headers: { "If-Match": '"other"' } });
+    expect(failed.status).toBe(412);
+    await failed.text();
     expect(await descriptorsOn(bigPath)).toBe(0);
   });
 });

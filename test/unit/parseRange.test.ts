@@ -1,4 +1,4 @@
-import { ifRangeMatches, isNotModified, toEntityTag } from "../../src/http/conditionalRequest";
+import { ifRangeMatches, isNotModified, isPreconditionFailed, toEntityTag } from "../../src/http/conditionalRequest";
 import { parseRange } from "../../src/http/parseRange";
 
 describe("parseRange", () => {
@@ -61,5 +61,25 @@ describe("conditional requests", () => {
     expect(ifRangeMatches({ "if-range": '"abc"' }, '"abc"', modified)).toBe(true);
     expect(ifRangeMatches({ "if-range": modified.toUTCString() }, null, modified)).toBe(true);
     expect(ifRangeMatches({ "if-range": new Date(0).toUTCString() }, null, modified)).toBe(false);
+  });
+
+  it("passes If-Match for * or a strong match in a list, so a weak ETag fails any list (RFC 9110 §13.1.1)", () => {
+    expect(isPreconditionFailed({}, 'W/"1-2"', modified)).toBe(false);
+    expect(isPreconditionFailed({ "if-match": "*" }, 'W/"1-2"', modified)).toBe(false);
+    expect(isPreconditionFailed({ "if-match": '"x,y", "abc"' }, '"abc"', modified)).toBe(false);
+    expect(isPreconditionFailed({ "if-match": '"x,abc"' }, '"abc"', modified)).toBe(true);
+    expect(isPreconditionFailed({ "if-match": 'W/"abc"' }, '"abc"', modified)).toBe(true);
+    expect(isPreconditionFailed({ "if-match": 'W/"1-2"' }, 'W/"1-2"', modified)).toBe(true);
+    expect(isPreconditionFailed({ "if-match": '"1-2"' }, 'W/"1-2"', modified)).toBe(true);
+    expect(isPreconditionFailed({ "if-match": '"abc"' }, null, modified)).toBe(true);
+  });
+
+  it("fails If-Unmodified-Since older than the Last-Modified second, only without If-Match (§13.1.4)", () => {
+    const second = modified.toUTCString();
+    const before = new Date(modified.getTime() - 1000).toUTCString();
+    expect(isPreconditionFailed({ "if-unmodified-since": second }, null, modified)).toBe(false);
+    expect(isPreconditionFailed({ "if-unmodified-since": before }, null, modified)).toBe(true);
+    expect(isPreconditionFailed({ "if-unmodified-since": "yesterday" }, null, modified)).toBe(false);
+    expect(isPreconditionFailed({ "if-match": "*", "if-unmodified-since": before }, null, modified)).toBe(false);
   });
 });
