@@ -262,6 +262,20 @@ export function describeStorageContract(
       }
     });
 
+    it("refuses a key with an unpaired UTF-16 surrogate (no UTF-8 form) and stores a paired one as given", async () => {
+      // e.g. uploadTo: (user, f) => `users/${user.nickname}/${f}`, the nickname from a JSON body ("\ud800" is valid JSON)
+      for (const bad of [`${prefix}/a\uD800/photo.txt`, `${prefix}/photo\uDC00.txt`, `${prefix}/\uDE00\uD83D.txt`]) {
+        await expect(storage.save(bad, "mine")).rejects.toThrow(/unpaired UTF-16 surrogates cannot be stored/);
+        await expect(storage.exists(bad)).rejects.toBeInstanceOf(InvalidKeyError);
+        expect(() => storage.url(bad)).toThrow(InvalidKeyError);
+      }
+      const key = await storage.save(`${prefix}/a\uD83D\uDE00/photo.txt`, "mine");
+      expect(key).toBe(`${prefix}/a😀/photo.txt`);
+      expect((await storage.listAll(`${prefix}/a😀`)).map((o) => o.name)).toEqual([key]);
+      expect(storage.url(key)).toContain("/a%F0%9F%98%80/photo.txt");
+      expect((await storage.read(key)).toString()).toBe("mine");
+    });
+
     it("builds a URL synchronously", async () => {
       const key = await storage.save(`${prefix}/u r l.txt`, "x");
       const url = storage.url(key);

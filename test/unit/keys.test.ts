@@ -68,13 +68,28 @@ describe("validateKey", () => {
       "a//b",
       "a/",
       `${"é".repeat(513)}`,
+      "a\uD800",
+      "\uDC00/b",
+      "a\uDE00\uD83D",
+      `${"a".repeat(400)}\uD800`,
     ];
     for (const key of refused) expect(() => validateKey(key)).toThrow(InvalidKeyError);
+    expect(() => validateKey("users/a\uD800/photo.txt")).toThrow(
+      'Invalid key "users/a\\ud800/photo.txt": unpaired UTF-16 surrogates cannot be stored (they are not UTF-8): ' +
+        "replace them before building the key.",
+    );
     expect(() => validateKey(42)).toThrow(/must be a string/);
   });
 
   it("accepts ordinary nested keys with unicode and punctuation", () => {
-    for (const key of ["a.txt", "a/b/c.pdf", "ünï/日本語 ファイル.txt", "x+y z%20.txt", "..hidden/...dots"]) {
+    for (const key of [
+      "a.txt",
+      "a/b/c.pdf",
+      "ünï/日本語 ファイル.txt",
+      "x+y z%20.txt",
+      "..hidden/...dots",
+      "a😀/b😀",
+    ]) {
       expect(validateKey(key)).toBe(key);
     }
   });
