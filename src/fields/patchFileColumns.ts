@@ -6,6 +6,7 @@ import { FileColumnTransformer } from "./FileColumnTransformer";
 import { readRaw, setBoundDataSource, toRaw } from "./fileFieldState";
 import { type FileAccessor, findFileAccessor } from "./installFileAccessor";
 import { objectAt } from "./objectAt";
+import { isCopyingValues, watchValueCopies } from "./plainObjectCopies";
 import { whenFieldStorageReady } from "./storageReadiness";
 
 /**
@@ -27,7 +28,9 @@ const patched = new WeakMap<DataSource, readonly EntityMetadata[]>();
  *   `FileAccessor` instead of going through the property's setter. That also binds the row to this
  *   DataSource (`entity.file.save()` persists through it), reports a class field hiding the accessor,
  *   and starts the field's storage getting ready if it is not, so that the load waits for it
- *   (storageReadiness.ts, FileFieldSubscriber's `afterLoad`).
+ *   (storageReadiness.ts, FileFieldSubscriber's `afterLoad`). Values `create()`, `merge()` and
+ *   `preload()` copy in come through here too, but are your assignments: they go through the
+ *   property's setter instead (plainObjectCopies.ts).
  *
  * Doing this here rather than in a per-row `afterLoad` makes a loaded row cost the subscriber nothing
  * once its storages are ready, for every entity class, not only those with file fields
@@ -36,6 +39,7 @@ const patched = new WeakMap<DataSource, readonly EntityMetadata[]>();
 export function patchFileColumns(dataSource: DataSource): void {
   if (!dataSource.isInitialized || patched.get(dataSource) === dataSource.entityMetadatas) return;
   patched.set(dataSource, dataSource.entityMetadatas);
+  watchValueCopies(dataSource);
   for (const metadata of dataSource.entityMetadatas) {
     let hasFileColumns = false;
     for (const column of metadata.columns) {
@@ -108,6 +112,11 @@ function patchColumn(column: ColumnMetadata, dataSource: DataSource): void {
     const holder = holderOf(entity);
     const accessor = holder && classAccessorOf(holder);
     if (!holder || !accessor) return originalSet(entity, value);
+    // create/merge/preload: checked, marked changed and cleared by null exactly as `entity.file = value`
+    if (isCopyingValues()) {
+      (holder as Record<string, unknown>)[propertyName] = value;
+      return;
+    }
     // After a save TypeORM sets every nullable column it did not write to null on the entity. For a
     // file column that would turn "untouched" into "cleared", and the next save would empty the
     // column and delete the file. A NULL from TypeORM over a never-set field therefore keeps it unset
