@@ -15,6 +15,7 @@ import {
 import type { EntityMetadata } from "typeorm/metadata/EntityMetadata";
 import type { Storage } from "../storage/Storage";
 import { type CleanupTask, runCleanup } from "./cleanup";
+import { completeDatabaseKeys, loadRemovedRow, takeRemovedRow } from "./databaseKeys";
 import { bindEntity, trackDataSources } from "./dataSources";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
 import { isChanged, markSaved, readRaw, writeRaw } from "./fileFieldState";
@@ -176,8 +177,23 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
     this.#prepare(event.entity, event.dataSource);
   }
 
-  beforeUpdate(event: UpdateEvent<object>): void {
-    if (event.entity) this.#prepare(event.entity as object, event.dataSource);
+  /** Also loads the old keys of `select: false` file columns TypeORM left out of `databaseEntity`. */
+  beforeUpdate(event: UpdateEvent<object>): Promise<void> | undefined {
+    if (!event.entity) return undefined;
+    this.#prepare(event.entity as object, event.dataSource);
+    return event.databaseEntity
+      ? completeDatabaseKeys(event.queryRunner, event.metadata, event.databaseEntity, event.entity)
+      : undefined;
+  }
+
+  /**
+   * Loads the keys the row holds where TypeORM did not: `select: false` file columns, or the whole row
+   * when it gives no `databaseEntity` (an orphan it deletes), so `afterRemove` deletes the right files.
+   */
+  beforeRemove(event: RemoveEvent<object>): Promise<void> | undefined {
+    return event.databaseEntity
+      ? completeDatabaseKeys(event.queryRunner, event.metadata, event.databaseEntity)
+      : loadRemovedRow(event.queryRunner, event.metadata, event.entityId);
   }
 
   afterInsert(event: InsertEvent<object>): Promise<void> {
@@ -198,12 +214,13 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
   }
 
   afterRemove(event: RemoveEvent<object>): Promise<void> {
-    const old = event.databaseEntity ?? event.entity;
+    // without a row (none was found) the keys your entity holds are not the row's: none is deleted
+    const old = event.databaseEntity ?? takeRemovedRow(event.queryRunner, event.metadata, event.entityId);
     return this.#record(
       event.queryRunner,
       event.dataSource,
       event.metadata,
-      old,
+      old ?? event.entity,
       old,
       "remove",
       undefined,

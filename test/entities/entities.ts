@@ -1,4 +1,4 @@
-import { Column, Entity, PrimaryGeneratedColumn } from "typeorm";
+import { Column, Entity, ManyToOne, OneToMany, PrimaryGeneratedColumn } from "typeorm";
 import { type FieldFile, FileColumn, PrivateFileColumn } from "../../src";
 
 @Entity()
@@ -25,4 +25,34 @@ export class Article {
   @Column({ default: "" }) title!: string;
   @FileColumn({ uploadTo: "drafts/" }) draft!: FieldFile;
   @FileColumn({ uploadTo: "published/" }) published!: FieldFile;
+/** A file column a plain load leaves out (`select: false`), as TypeORM loads `databaseEntity`. */
+@Entity()
+export class Dossier {
+  @PrimaryGeneratedColumn() id!: number;
+  @Column({ default: "" }) title!: string;
+  @FileColumn({ uploadTo: "dossiers/", select: false }) scan!: FieldFile;
+}
+
+/** Pages a folder lets go of are deleted (`orphanedRowAction: "delete"`), rows TypeORM never loads. */
+@Entity()
+export class Folder {
+  @PrimaryGeneratedColumn() id!: number;
+  @OneToMany(
+    () => Page,
+    (page) => page.folder,
+    { cascade: true },
+  )
+  pages!: Page[];
+}
+
+@Entity()
+export class Page {
+  @PrimaryGeneratedColumn() id!: number;
+  @ManyToOne(
+    () => Folder,
+    (folder) => folder.pages,
+    { orphanedRowAction: "delete" },
+  )
+  folder!: Folder;
+  @FileColumn({ uploadTo: "pages/" }) scan!: FieldFile;
 }
