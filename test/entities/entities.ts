@@ -25,6 +25,8 @@ export class Article {
   @Column({ default: "" }) title!: string;
   @FileColumn({ uploadTo: "drafts/" }) draft!: FieldFile;
   @FileColumn({ uploadTo: "published/" }) published!: FieldFile;
+}
+
 /** A file column a plain load leaves out (`select: false`), as TypeORM loads `databaseEntity`. */
 @Entity()
 export class Dossier {

@@ -14,8 +14,7 @@ import {
   storages,
 } from "../../src";
 import { DB, openDataSource } from "../support/dataSource";
-import { Article, Avatar, Document } from "./entities";
-import { Avatar, Document, Dossier, Folder, Page } from "./entities";
+import { Article, Avatar, Document, Dossier, Folder, Page } from "./entities";
 
 let ds: DataSource;
 let media: InMemoryStorage;
@@ -27,8 +26,7 @@ const ym = () => {
 };
 
 beforeAll(async () => {
-  ds = await openDataSource([Document, Avatar, Article], [FileFieldSubscriber]);
-  ds = await openDataSource([Document, Avatar, Dossier, Folder, Page], [FileFieldSubscriber]);
+  ds = await openDataSource([Document, Avatar, Article, Dossier, Folder, Page], [FileFieldSubscriber]);
 });
 
 afterAll(async () => {
@@ -225,6 +223,8 @@ describe(`file fields on ${DB}`, () => {
     expect((await docs().findOneByOrFail({ id: doc.id })).attachment.name).toBe(x);
     expect(await media.exists(x)).toBe(true);
     expect(await media.exists(y)).toBe(false);
+  });
+
   describe("values copied in by create(), merge() and preload(), which are your assignments", () => {
     it("replace a loaded row's file, which merge() then deletes after commit", async () => {
       const doc = await savedDocument("old");
