@@ -19,8 +19,9 @@ Copies the files of the source directories into a storage (default "staticfiles"
 relative to their directory, like Django's collectstatic. A path found in an earlier directory wins.
 Files whose stored copy is the same are skipped, decided from one listing of the storage (no request
 per file): by MD5 where the storage reports it (S3 objects uploaded in one request, without KMS or a
-customer key), otherwise when the stored copy is not older than the file. Copies overwrite and get the
-storage's headers (content type, gzip, Cache-Control, ACL).
+customer key), a copy of another size then being replaced however old the file; otherwise (gzipped
+or multipart objects, local disk) when the stored copy is not older than the file. Copies overwrite
+and get the storage's headers (content type, gzip, Cache-Control, ACL).
 
 Options:
   --storage <name>     The storage to copy into (default "staticfiles").

@@ -1,4 +1,5 @@
 import type { S3Client } from "@aws-sdk/client-s3";
+import { guessContentType } from "../content/guessContentType";
 import { defaultObjectParameters } from "../drivers/s3/defaultObjectParameters";
 import { S3Driver } from "../drivers/s3/S3Driver";
 import type { ResolvedS3Options, S3ObjectParameters, S3StorageOptions } from "../drivers/s3/S3StorageOptions";
@@ -30,6 +31,22 @@ export class S3Storage extends Storage {
    */
   getObjectParameters(name: string): S3ObjectParameters {
     return defaultObjectParameters(name, this.settings);
+  }
+
+  /**
+   * Whether a `save()` of `name` may have been gzipped: `gzip` is on, the type the name gets (a
+   * `ContentType` of `getObjectParameters`, else the guess from the name) is one of `gzipContentTypes`,
+   * and no `ContentEncoding` is preset (S3Uploader stores such bytes as they are). A listing cannot
+   * tell: it shows neither the encoding nor the original size, and the ETag is the compressed bytes'
+   * MD5. Only whole-body uploads are gzipped, but a file's size says nothing of the object's.
+   */
+  override mayCompress(name: string): boolean {
+    const { gzip, gzipContentTypes } = this.settings;
+    if (!gzip) return false;
+    const params = this.getObjectParameters(name);
+    if (params.ContentEncoding !== undefined) return false;
+    const type = params.ContentType ?? guessContentType(name);
+    return gzipContentTypes.has(type.split(";")[0].trim().toLowerCase());
   }
 
   /** The validated options, with defaults filled in. */

@@ -591,6 +591,15 @@ export class Storage {
   }
 
   /**
+   * Whether a `save()` of `name` may have stored it compressed (S3 with `gzip`), so that a listing's
+   * `storedSize` and `md5` describe other bytes than the file's. False here: memory and disk store
+   * the bytes as given. Never throws, makes no request.
+   */
+  mayCompress(_name: string): boolean {
+    return false;
+  }
+
+  /**
    * Every object under `prefix` ("" for the whole storage), at any depth, sorted by name, with its
    * stored size, modification time and, where the backend reports it, MD5: one paginated listing on
    * S3, no request per object.

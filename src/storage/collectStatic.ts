@@ -173,8 +173,10 @@ async function findSources(
  * Copies the files of `sources` into `storage` under their relative names, as Django's `collectstatic`:
  * a name in an earlier directory wins; a file whose stored object is the same is skipped. "The same"
  * is decided from one listing of the storage, with no request per file: the MD5 where the backend
- * reports it (S3 objects written in one request, unencrypted or SSE-S3; memory), otherwise Django's
- * rule, the stored object being no older than the file (to the second). Copies overwrite, whatever
+ * reports it (S3 objects written in one request, unencrypted or SSE-S3; memory), a stored size other
+ * than the file's then meaning a change whatever the times; otherwise, and for objects the storage may
+ * have gzipped (`Storage.mayCompress`), Django's rule, the stored object being no older than the file
+ * (to the second). Copies overwrite, whatever
  * the storage's `fileOverwrite`, and get the storage's headers (content type from the name, gzip,
  * Cache-Control, ACL, ...).
  *
@@ -251,7 +253,13 @@ export async function collectStatic(
 
   const isUnmodified = async (file: SourceFile, object: StoredObject | undefined): Promise<boolean> => {
     if (!object) return false;
-    if (object.md5 !== null && object.storedSize === file.size) return object.md5 === (await md5OfFile(file.path));
+    if (object.md5 !== null) {
+      if (object.storedSize === file.size) return object.md5 === (await md5OfFile(file.path));
+      // Another size is other bytes, whatever the times say (npm tarballs, `tar`, `cp -p`, rsync -t and
+      // Docker layers keep old mtimes), unless the storage may have gzipped the copy: the listing
+      // gives the compressed size, and no way to compare, so Django's rule decides.
+      if (!storage.mayCompress(file.name)) return false;
+    }
     return Math.floor(object.lastModified.getTime() / 1000) >= Math.floor(file.mtimeMs / 1000);
   };
 

@@ -121,6 +121,16 @@ describe("collectStatic", () => {
     expect((await storage.read("js/app.js")).toString()).toBe("console.log(9)");
   });
 
+  it("copies a file of another size than its stored copy whose MD5 is known, however old its time (npm, tar, cp -p)", async () => {
+    const storage = new InMemoryStorage();
+    const npm = new Date("1985-10-26T08:15:00Z"); // every file's time in an npm tarball
+    await put(app, "js/app.js", "console.log('v1.0.0')", npm);
+    await collectStatic(storage, [app]);
+    await put(app, "js/app.js", "console.log('v1.0.1 with a security fix')", npm);
+    expect(await collectStatic(storage, [app])).toMatchObject({ copied: 1, unmodified: 2 });
+    expect((await storage.read("js/app.js")).toString()).toBe("console.log('v1.0.1 with a security fix')");
+  });
+
   it("without an MD5, follows Django: an object not older than the file is unmodified", async () => {
     const storage = new FileSystemStorage({ location: path.join(root, "out") });
     await collectStatic(storage, [app]);

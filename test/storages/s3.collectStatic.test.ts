@@ -63,6 +63,26 @@ describe("collectStatic into an S3 storage", () => {
     expect(await s3.read("img/logo.png")).toEqual(Buffer.alloc(300, 8));
   });
 
+  it("copies a file of another size with an old time (npm, tar, cp -p), unless the storage may have gzipped it", async () => {
+    const s3 = storage({
+      location: "static-size",
+      querystringAuth: false,
+      gzip: true,
+      gzipContentTypes: ["text/css"],
+    });
+    const npm = new Date("1985-10-26T08:15:00Z"); // every file's time in an npm tarball
+    await put("js/app.js", "console.log('v1.0.0')", npm);
+    expect(await collectStatic(s3, [source])).toMatchObject({ copied: 3, failed: 0 });
+    expect((await s3.listAll()).find((o) => o.name === "js/app.js")?.md5).not.toBeNull();
+    expect([s3.mayCompress("js/app.js"), s3.mayCompress("css/site.css")]).toEqual([false, true]);
+
+    await put("js/app.js", "console.log('v1.0.1 with a security fix')", npm);
+    // the stylesheet's copy is gzipped, so of another size: compared by time, and not newer
+    await put("css/site.css", `body { color: red }\n${"p { margin: 0 }\n".repeat(50)}`, npm);
+    expect(await collectStatic(s3, [source])).toMatchObject({ copied: 1, unmodified: 2 });
+    expect((await s3.read("js/app.js")).toString()).toBe("console.log('v1.0.1 with a security fix')");
+  });
+
   it("stores hashed copies with a year's immutable Cache-Control and the manifest; a second run only lists", async () => {
     const s3 = storage({
       location: "static-manifest",
