@@ -1,4 +1,5 @@
 import path from "node:path";
+import { usesS3 } from "typeorm-storages";
 
 type Env = Record<string, string | undefined>;
 
@@ -14,7 +15,10 @@ export interface AppConfig {
   dataDir: string;
   /** `DATABASE_URL` (postgres://…) selects PostgreSQL; otherwise SQLite through sql.js. */
   databaseUrl: string | undefined;
-  /** The SQLite file (`DATABASE_PATH`, default `<DATA_DIR>/app.sqlite`). */
+  /**
+   * The SQLite file (`DATABASE_PATH`; by default one per place the media live: `<DATA_DIR>/app.sqlite`
+   * on local disk, `app-s3rver-<bucket>.sqlite` with `EMBEDDED_S3`, `app-s3-<bucket>.sqlite` on S3).
+   */
   databasePath: string;
   /** `EMBEDDED_S3=1`: start an in-process S3 server (s3rver) and store media on it. */
   embeddedS3: boolean;
@@ -26,6 +30,9 @@ export interface AppConfig {
    */
   partSize: number;
 }
+
+/** The bucket `EMBEDDED_S3` stores media in unless `AWS_STORAGE_BUCKET_NAME` names another. */
+export const EMBEDDED_BUCKET = "example-media";
 
 /** The app's folder (example-app/), whether running from src/ under a test runner or from dist/. */
 export const APP_DIR = path.resolve(__dirname, "..");
@@ -52,6 +59,21 @@ function flag(env: Env, name: string): boolean {
   return ["1", "true", "yes", "on"].includes((env[name] ?? "").trim().toLowerCase());
 }
 
+/**
+ * The default SQLite file's name: one per media backend and bucket. A row holds a key, not where the
+ * key lives, so rows written on disk read on S3 (or on another bucket) name keys the new place hands
+ * out again to new uploads, and deleting such an old row deletes a new row's file.
+ */
+function databaseFile(env: Env): string {
+  const embedded = flag(env, "EMBEDDED_S3");
+  if (!embedded && !usesS3(env)) return "app.sqlite";
+  const bucket = embedded
+    ? env.AWS_STORAGE_BUCKET_NAME || EMBEDDED_BUCKET
+    : env.AWS_STORAGE_BUCKET_NAME || env.AWS_S3_BUCKET_NAME || "";
+  // a bucket name is letters, digits, dots and hyphens, but nothing checked this one yet
+  return `app-${embedded ? "s3rver" : "s3"}-${bucket.replace(/[^\w.-]/g, "_")}.sqlite`;
+}
+
 /** Reads the app's settings from `env`; throws with the variable's name when one is malformed. */
 export function readConfig(env: Env = process.env): AppConfig {
   const dataDir = path.resolve(env.DATA_DIR || path.join(APP_DIR, "data"));
@@ -61,7 +83,7 @@ export function readConfig(env: Env = process.env): AppConfig {
     maxUploadBytes: positiveInteger(env, "UPLOAD_MAX_BYTES", 10 * 1024 * 1024),
     dataDir,
     databaseUrl: env.DATABASE_URL || undefined,
-    databasePath: path.resolve(env.DATABASE_PATH || path.join(dataDir, "app.sqlite")),
+    databasePath: path.resolve(env.DATABASE_PATH || path.join(dataDir, databaseFile(env))),
     embeddedS3: flag(env, "EMBEDDED_S3"),
     createBucket: flag(env, "CREATE_BUCKET"),
     partSize: atLeast(env, "DIRECT_UPLOAD_PART_SIZE", 8 * 1024 * 1024, 5 * 1024 * 1024),

@@ -5,7 +5,7 @@ import path from "node:path";
 import { storages, storagesFromEnv, usesS3 } from "typeorm-storages";
 import { createApp } from "./app";
 import { collectAssets } from "./collectAssets";
-import { type AppConfig, readConfig, storageEnv } from "./config";
+import { type AppConfig, EMBEDDED_BUCKET, readConfig, storageEnv } from "./config";
 import { createBucket } from "./createBucket";
 import { createDataSource } from "./dataSource";
 import { type S3rverHandle, startS3rver } from "./embeddedS3";
@@ -24,7 +24,7 @@ async function startEmbeddedS3(config: AppConfig, env: NodeJS.ProcessEnv): Promi
   const server = await startS3rver(path.join(config.dataDir, "s3"), Number(env.EMBEDDED_S3_PORT || 0));
   Object.assign(env, {
     USE_S3: "true",
-    AWS_STORAGE_BUCKET_NAME: env.AWS_STORAGE_BUCKET_NAME || "example-media",
+    AWS_STORAGE_BUCKET_NAME: env.AWS_STORAGE_BUCKET_NAME || EMBEDDED_BUCKET,
     AWS_S3_ENDPOINT_URL: server.endpoint,
     AWS_S3_REGION_NAME: env.AWS_S3_REGION_NAME || "us-east-1",
     AWS_S3_ADDRESSING_STYLE: "path",
