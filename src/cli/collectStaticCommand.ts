@@ -31,6 +31,10 @@ Options:
                        source directory, match (*, ?, [seq]; e.g. "*.scss", "vendor/*.map"); repeatable.
   --no-default-ignore  Do not leave out ${DEFAULT_STATIC_IGNORE.map((p) => `"${p}"`).join(", ")} (the default patterns).
   --concurrency <n>    Files compared and copied in parallel (default ${DEFAULT_COLLECT_CONCURRENCY}).
+  --follow-symlinks    Also follow symbolic links that lead out of their source directory. Without
+                       it such a link (public/config.txt -> ../.env) is not followed and fails, as
+                       --ignore matches the link's name, not what it leads to; links within the
+                       directory are always followed.
   --manifest           Also store a copy of every file named after its content (css/site.css as
                        css/site.0123456789ab.css; references in stylesheets and source map comments
                        rewritten to such names) and a manifest of them, which StaticManifest reads,
@@ -56,6 +60,7 @@ const OPTIONS = {
   ignore: { type: "string", multiple: true },
   "no-default-ignore": { type: "boolean" },
   concurrency: { type: "string" },
+  "follow-symlinks": { type: "boolean" },
   manifest: { type: "boolean" },
   "manifest-name": { type: "string" },
   "static-url": { type: "string" },
@@ -143,7 +148,16 @@ export async function collectStaticCommand(args: string[], io: CliIo): Promise<n
     const summary = await collectStatic(
       storage,
       positionals.map((source) => resolve(io.cwd, source)),
-      { dryRun, clear: values.clear ?? false, ignore, concurrency, manifest, signal: io.signal, onFile: show },
+      {
+        dryRun,
+        clear: values.clear ?? false,
+        ignore,
+        concurrency,
+        followSymlinks: values["follow-symlinks"] ?? false,
+        manifest,
+        signal: io.signal,
+        onFile: show,
+      },
     );
     printSummary(io.stdout, name, summary, {
       manifest: manifest !== false,

@@ -1,3 +1,4 @@
+import type { Stats } from "node:fs";
 import { readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { fromPath } from "../content/fromPath";
@@ -31,6 +32,13 @@ export interface CollectStaticOptions {
   ignore?: readonly string[];
   /** Files compared and copied in parallel (1–1000, default 8). */
   concurrency?: number;
+  /**
+   * Also follow symbolic links whose target lies outside their source directory. Off by default: such
+   * a link (`public/config.txt -> ../.env`, a link to `/etc`) is not followed and counts as failed, as
+   * ignore patterns match the link's name, never what it leads to. Links within the directory are
+   * always followed.
+   */
+  followSymlinks?: boolean;
   /** Stops starting new copies; those in flight finish, and the summary says `aborted`. */
   signal?: AbortSignal;
   /** Called once per source file (and per deleted object, and hashed copy written) with what was done. */
@@ -128,12 +136,14 @@ function patternToRegExp(pattern: string): RegExp {
 /**
  * The files under each source directory, by name (their path relative to it, with `/`); a name found
  * in an earlier directory wins, as in Django's finders. Symlinks are followed, except back into a
- * directory being visited (a loop).
+ * directory being visited (a loop), and, unless `followSymlinks`, out of the source directory: such a
+ * link is handed to `onOutside` with the real path it leads to.
  */
 async function findSources(
   sources: readonly string[],
-  ignore: readonly RegExp[],
+  { ignore, followSymlinks }: { ignore: readonly RegExp[]; followSymlinks: boolean },
   onDuplicate: (file: SourceFile) => void,
+  onOutside: (link: { name: string; path: string; root: string; target: string }) => void,
 ): Promise<SourceFile[]> {
   const found = new Map<string, SourceFile>();
   for (const source of sources) {
@@ -141,6 +151,14 @@ async function findSources(
     const info = await stat(root).catch(() => null);
     if (!info?.isDirectory())
       throw new StorageConfigError(`The static source ${root} is not a directory. Pass existing directories.`);
+    // Compared with real paths: the source may itself be reached through a link (pnpm, /var -> /private/var).
+    const realRoot = await realpath(root);
+    const isInside = (real: string) => {
+      const relative = path.relative(realRoot, real);
+      return (
+        relative === "" || (relative !== ".." && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative))
+      );
+    };
     // the real paths of the directories being visited: a link back to one of them is a loop
     const visit = async (dir: string, prefix: string, ancestors: ReadonlySet<string>): Promise<void> => {
       const real = await realpath(dir);
@@ -152,11 +170,24 @@ async function findSources(
         // Django's get_files: a directory by its name, a file by its name or its path from the source
         if (ignore.some((pattern) => pattern.test(entry.name))) continue;
         const full = path.join(dir, entry.name);
-        const target = entry.isSymbolicLink() ? await stat(full).catch(() => null) : null;
+        let target: Stats | null = null;
+        let outside: string | null = null;
+        if (entry.isSymbolicLink()) {
+          // a dangling link or a loop has no real path, and is left out
+          const real = await realpath(full).catch(() => null);
+          target = real === null ? null : await stat(full).catch(() => null);
+          if (real !== null && !followSymlinks && !isInside(real)) outside = real;
+        }
+        const refuse = () => onOutside({ name: prefix + entry.name, path: full, root, target: outside as string });
         if (entry.isDirectory() || target?.isDirectory()) {
-          await visit(full, `${prefix}${entry.name}/`, inside);
+          if (outside !== null) refuse();
+          else await visit(full, `${prefix}${entry.name}/`, inside);
         } else if (entry.isFile() || target?.isFile()) {
           if (prefix !== "" && ignore.some((pattern) => pattern.test(prefix + entry.name))) continue;
+          if (outside !== null) {
+            refuse();
+            continue;
+          }
           const { size, mtimeMs } = target ?? (await stat(full));
           const file = { name: prefix + entry.name, path: full, size, mtimeMs };
           if (found.has(file.name)) onDuplicate(file);
@@ -217,8 +248,22 @@ export async function collectStatic(
     options.onFile?.(result);
   };
   const ignore = (options.ignore ?? DEFAULT_STATIC_IGNORE).map(patternToRegExp);
-  const files = await findSources(sources, ignore, (file) =>
-    report({ name: file.name, source: file.path, status: "duplicate" }),
+  const files = await findSources(
+    sources,
+    { ignore, followSymlinks: options.followSymlinks ?? false },
+    (file) => report({ name: file.name, source: file.path, status: "duplicate" }),
+    // A failure, not a warning: the run must not look complete while a file the pages may use is
+    // missing, and nothing short of the user's decision (remove the link, or opt in) makes it pass.
+    (link) =>
+      report({
+        name: link.name,
+        source: link.path,
+        status: "failed",
+        reason:
+          `it is a symbolic link to ${link.target}, outside the source directory ${link.root}, so it was not ` +
+          "followed (a link to a secret would be published). Remove the link, copy what it leads to into " +
+          "the directory, or pass followSymlinks (--follow-symlinks) if every link there is meant to be followed.",
+      }),
   );
 
   const listed = await storage.listAll();

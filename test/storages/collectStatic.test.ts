@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, realpath, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { MemoryDriver } from "../../src/drivers/memory/MemoryDriver";
@@ -179,6 +179,44 @@ describe("collectStatic", () => {
     expect(summary.failed).toBe(0);
   });
 
+  it("does not follow a symlink out of the source directory, and counts it as failed, unless followSymlinks", async () => {
+    await put(root, ".env", "SECRET_KEY=hunter2");
+    await mkdir(path.join(root, "etc"));
+    await put(root, "etc/passwd", "root:x:0:0");
+    await symlink(path.join(root, ".env"), path.join(app, "css", "config.txt")); // not ignored: its name is
+    await symlink(path.join("..", "etc"), path.join(app, "system"));
+    await symlink(path.join(app, "js", "app.js"), path.join(app, "js", "alias.js")); // inside: followed
+    const storage = new InMemoryStorage();
+    const summary = await collectStatic(storage, [app]);
+    expect((await storage.listAll()).map((o) => o.name)).toEqual([
+      "css/site.css",
+      "img/deep/logo.svg",
+      "js/alias.js",
+      "js/app.js",
+    ]);
+    expect(summary).toMatchObject({ copied: 4, failed: 2 });
+    expect(summary.failures.map((f) => [f.name, f.source])).toEqual([
+      ["css/config.txt", path.join(app, "css", "config.txt")],
+      ["system", path.join(app, "system")],
+    ]);
+    expect(summary.failures[0].reason).toBe(
+      `it is a symbolic link to ${await realpath(path.join(root, ".env"))}, outside the source directory ${app}, ` +
+        "so it was not followed (a link to a secret would be published). Remove the link, copy what it leads " +
+        "to into the directory, or pass followSymlinks (--follow-symlinks) if every link there is meant to be followed.",
+    );
+
+    const followed = await collectStatic(storage, [app], { followSymlinks: true });
+    expect(followed).toMatchObject({ copied: 2, failed: 0 });
+    expect((await storage.read("system/passwd")).toString()).toBe("root:x:0:0");
+  });
+
+  it("follows links within a source reached through a symlink itself", async () => {
+    await symlink(app, path.join(root, "app-link"));
+    await symlink(path.join(app, "css"), path.join(app, "styles"));
+    const summary = await collectStatic(new InMemoryStorage(), [path.join(root, "app-link")]);
+    expect(summary).toMatchObject({ copied: 4, failed: 0 });
+  });
+
   it("works with a driver that cannot list everything at once (list and stat per object)", async () => {
     const memory = new MemoryDriver();
     const driver: StorageDriver = {
@@ -247,5 +285,17 @@ describe("typeorm-storages collectstatic", () => {
     expect((await run(["app", "--concurrency", "0"])).code).toBe(2);
     expect((await run(["app", "--storage", "nope"])).code).toBe(2);
     expect((await run(["missing-dir"])).code).toBe(2);
+  });
+
+  it("fails a symlink out of the source directory, naming --follow-symlinks, which follows it", async () => {
+    await put(root, "secret.txt", "s3cr3t");
+    await symlink(path.join(root, "secret.txt"), path.join(app, "leak.txt"));
+    const refused = await run(["app"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/leak\.txt: it is a symbolic link to \S+secret\.txt, outside the source directory/);
+    expect(refused.stdout).toContain("--follow-symlinks");
+    const followed = await run(["app", "--follow-symlinks"]);
+    expect(followed.code).toBe(0);
+    expect((await run(["--help"])).stdout).toContain("--follow-symlinks");
   });
 });
