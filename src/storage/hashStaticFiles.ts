@@ -42,7 +42,7 @@ export interface StaticHashFailure {
 interface Scanned {
   name: string;
   path: string;
-  /** Set for stylesheets and scripts read as UTF-8 text. */
+  /** Set for stylesheets and scripts read as UTF-8 text that refer to other files. */
   text?: string;
   references?: StaticReference[];
   hash?: string;
@@ -74,17 +74,24 @@ export async function hashStaticFiles(
   const worker = async () => {
     for (let file = queue.shift(); file; file = queue.shift()) {
       try {
+        const before = await fileVersion(file.path);
         if (mayReferenceFiles(file.name)) {
           const bytes = await readFile(file.path);
           const text = textOf(bytes);
-          if (text !== null) {
-            file.text = text;
-            file.references = findStaticReferences(file.name, text, options.staticUrl);
+          const references = text === null ? [] : findStaticReferences(file.name, text, options.staticUrl);
+          if (references.length > 0) {
+            // its copy is made of these bytes, rewritten and kept: later edits cannot reach it
+            file.text = text as string;
+            file.references = references;
+          } else {
+            // Its copy is the file as it is, read again from disk when stored, so it gets the other
+            // files' guard (`version`) rather than its bytes kept for the whole run.
+            file.hash = md5(bytes);
           }
-          if (!file.references?.length) file.hash = md5(bytes);
         } else {
-          const before = await fileVersion(file.path);
           file.hash = (await md5OfFile(file.path)).slice(0, STATIC_HASH_LENGTH);
+        }
+        if (file.hash !== undefined) {
           file.version = await fileVersion(file.path);
           if (file.version !== before) throw new Error("it changed while it was hashed; run collectstatic again");
         }

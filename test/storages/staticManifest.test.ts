@@ -150,6 +150,28 @@ describe.each(backends)("collectStatic with a manifest, into %s storage", (_labe
     expect(await storage.exists(hashedLogo)).toBe(false);
   });
 
+  it.each(["js/plain.js", "img/photo.png"])(
+    "fails %s, edited after it was hashed and before its copy is stored, instead of storing it under a wrong name",
+    async (victim) => {
+      await put(victim, "console.log(1)"); // no references: its copy is the file as it is
+      const save = storage.save.bind(storage);
+      const hashedLogo = expected().paths["img/logo.svg"];
+      jest.spyOn(storage, "save").mockImplementation(async (name, content, options) => {
+        if (name === hashedLogo) await put(victim, "console.log(2) // rebuilt by a watcher");
+        return save(name, content, options);
+      });
+      // one at a time: the logo's copy is stored before the victim's
+      const summary = await collectStatic(storage, [app], { manifest: true, concurrency: 1 });
+      expect(summary).toMatchObject({ failed: 1, manifestWritten: false });
+      expect(summary.failures[0]).toMatchObject({
+        name: victim,
+        reason: expect.stringContaining("it changed after it was hashed"),
+      });
+      const copy = new RegExp(`^${victim.replace(/\.(\w+)$/, "\\.[0-9a-f]{12}\\.$1")}$`); // js/plain.<hash>.js
+      expect((await storage.listAll()).filter((o) => copy.test(o.name))).toEqual([]);
+    },
+  );
+
   it("counts a manifest it could not write as failed instead of throwing", async () => {
     const save = storage.save.bind(storage);
     jest
