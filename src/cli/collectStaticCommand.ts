@@ -49,8 +49,8 @@ Options:
   --verbose            List every copied and deleted file (a dry run always does).
   -h, --help           Show this help.
 
-Exit codes: 0 done; 1 some files failed (see the summary); 2 bad arguments or configuration;
-130 interrupted.
+Exit codes: 0 done; 1 some files failed (see the summary); 2 bad arguments or configuration (a
+missing bucket, refused credentials, or listing denied included); 130 interrupted.
 `;
 
 const OPTIONS = {

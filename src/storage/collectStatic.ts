@@ -6,6 +6,7 @@ import { md5OfFile } from "../content/md5OfFile";
 import { StorageConfigError } from "../errors/StorageConfigError";
 import { validateKey } from "../keys/validateKey";
 import type { StoredObject } from "../types";
+import { refusedListing } from "./refusedListing";
 import { DEFAULT_MANIFEST_NAME } from "./StaticManifest";
 import type { Storage } from "./Storage";
 import { storeHashedCopies } from "./storeHashedCopies";
@@ -211,8 +212,9 @@ async function findSources(
  * the storage's `fileOverwrite`, and get the storage's headers (content type from the name, gzip,
  * Cache-Control, ACL, ...).
  *
- * Throws `StorageConfigError` for a source that is not a directory or a bad `concurrency`, and the
- * storage's error when it cannot be listed; a file that fails to copy is counted, not thrown.
+ * Throws `StorageConfigError` for a source that is not a directory, a bad `concurrency`, or a storage
+ * it may not list (a missing bucket, refused credentials, no `s3:ListBucket`), and
+ * `StorageOperationError` when listing fails otherwise; a file that fails to copy is counted, not thrown.
  */
 export async function collectStatic(
   storage: Storage,
@@ -266,7 +268,9 @@ export async function collectStatic(
       }),
   );
 
-  const listed = await storage.listAll();
+  const listed = await storage.listAll().catch((error: unknown) => {
+    throw refusedListing(error) ?? error;
+  });
   const stored = new Map<string, StoredObject>(options.clear ? [] : listed.map((object) => [object.name, object]));
 
   /** Runs `task` over `items`, `concurrency` at a time, starting none once the signal fired. */

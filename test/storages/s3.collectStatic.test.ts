@@ -3,10 +3,19 @@ import { mkdir, mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
+import { StorageConfigError } from "../../src/errors/StorageConfigError";
 import { collectStatic } from "../../src/storage/collectStatic";
 import type { S3Storage } from "../../src/storage/S3Storage";
 import { StaticManifest } from "../../src/storage/StaticManifest";
-import { countRequests, createTestBucket, deleteTestBucket, makeS3Storage, onHarnessS3rver } from "../support/s3";
+import { runCli } from "../support/runCli";
+import {
+  countRequests,
+  createTestBucket,
+  deleteTestBucket,
+  makeS3Storage,
+  onHarnessS3rver,
+  s3Env,
+} from "../support/s3";
 
 const MiB = 1024 * 1024;
 
@@ -144,6 +153,29 @@ describe("collectStatic into an S3 storage", () => {
     await put("css/site.css", "body { color: green }", later);
     expect(await collectStatic(s3, [source])).toMatchObject({ copied: 1, unmodified: 3 });
     expect((await s3.read("css/site.css")).toString()).toBe("body { color: green }");
+  });
+
+  it("throws StorageConfigError for a bucket that does not exist, and the CLI exits with 2, as sync-meta", async () => {
+    const gone = storage({ bucketName: `${bucket}-gone` });
+    const error = await collectStatic(gone, [source]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageConfigError);
+    expect(error).toMatchObject({ message: expect.stringContaining(`The bucket "${bucket}-gone" does not exist`) });
+    expect((error as Error).cause).toMatchObject({ name: "NoSuchBucket" });
+
+    const { endpoint, accessKey, secretKey } = s3Env();
+    const env = {
+      USE_S3: "true",
+      AWS_STORAGE_BUCKET_NAME: `${bucket}-gone`,
+      AWS_S3_ENDPOINT_URL: endpoint,
+      AWS_S3_ACCESS_KEY_ID: accessKey,
+      AWS_S3_SECRET_ACCESS_KEY: secretKey,
+      AWS_S3_REGION_NAME: "us-east-1",
+      AWS_S3_ADDRESSING_STYLE: "path",
+    };
+    const run = await runCli(["collectstatic", source], { env, cwd: source });
+    expect([run.code, run.stdout]).toEqual([2, ""]);
+    expect(run.stderr).toContain("does not exist");
+    expect(run.stderr).toContain("caused by NoSuchBucket");
   });
 
   it("clears the storage's location only, and lists past one page of objects", async () => {
