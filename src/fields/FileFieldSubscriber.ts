@@ -13,59 +13,29 @@ import {
   type UpdateEvent,
 } from "typeorm";
 import type { EntityMetadata } from "typeorm/metadata/EntityMetadata";
-import type { Storage } from "../storage/Storage";
 import { type CleanupTask, runCleanup } from "./cleanup";
 import { completeDatabaseKeys, loadRemovedRow, takeRemovedRow } from "./databaseKeys";
 import { bindEntity, trackDataSources } from "./dataSources";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
-import { isChanged, markSaved, readRaw, writeRaw } from "./fileFieldState";
+import { isChanged, markSaved, readRaw } from "./fileFieldState";
 import { getFileFields } from "./fileFields";
 import { assertNotShadowed } from "./installFileAccessor";
 import { objectAt } from "./objectAt";
 import { patchFileColumns } from "./patchFileColumns";
-import {
-  abandonedBy,
-  clearPending,
-  isPending,
-  isShared,
-  keepsOnRollback,
-  overwroteExisting,
-  undoPending,
-} from "./pendingUploads";
+import { abandonedBy, clearPending, isPending } from "./pendingUploads";
 import { resolveStorage } from "./resolveStorage";
 import { isAnyStorageGettingReady, whenFieldStorageReady } from "./storageReadiness";
+import {
+  commitFrame,
+  type FieldRestore,
+  includesKey,
+  openFrame,
+  queueInFrame,
+  rollbackFrame,
+  type StoredKey,
+} from "./transactionFrames";
 
 trackDataSources();
-
-/** A file field a save changed in its row: pointed back at what the row held if the save rolls back. */
-interface FieldRestore {
-  holder: object;
-  propertyName: string;
-  /** What the save wrote: a field that no longer holds it was changed again since, and stays. */
-  written: string | null;
-  previous: string | null | undefined;
-}
-
-/**
- * What one transaction level did: uploads to delete on rollback, replaced files to delete on commit,
- * fields to point back on rollback.
- */
-interface Frame {
-  uploads: CleanupTask[];
-  deletions: CleanupTask[];
-  restores: FieldRestore[];
-}
-
-const newFrame = (): Frame => ({ uploads: [], deletions: [], restores: [] });
-
-const FRAMES = Symbol.for("typeorm-storages:frames");
-
-function framesOf(queryRunner: QueryRunner): Frame[] {
-  const data = queryRunner.data as Record<PropertyKey, unknown>;
-  let frames = data[FRAMES] as Frame[] | undefined;
-  if (!frames) data[FRAMES] = frames = [];
-  return frames;
-}
 
 const nameOf = (raw: string | null | undefined) => (raw ? raw : null);
 
@@ -104,15 +74,6 @@ function slotsOf(entity: object, databaseEntity: object | undefined, metadata?: 
   }
   return slots;
 }
-
-/** A key in one storage. */
-interface StoredKey {
-  storage: Storage;
-  key: string;
-}
-
-const includes = (keys: readonly StoredKey[], storage: Storage, key: string) =>
-  keys.some((held) => held.storage === storage && held.key === key);
 
 /**
  * The keys a saved row holds once the save is written, with their storages: each field's new key, or
@@ -229,53 +190,15 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
   }
 
   afterTransactionStart(event: TransactionStartEvent): void {
-    framesOf(event.queryRunner).push(newFrame());
+    openFrame(event.queryRunner);
   }
 
   async afterTransactionCommit(event: TransactionCommitEvent): Promise<void> {
-    const frames = framesOf(event.queryRunner);
-    if (event.queryRunner.isTransactionActive) {
-      // a savepoint was released: its work now belongs to the enclosing level
-      if (frames.length >= 2) {
-        const top = frames.pop() as Frame;
-        frames[frames.length - 1].uploads.push(...top.uploads);
-        frames[frames.length - 1].deletions.push(...top.deletions);
-        frames[frames.length - 1].restores.push(...top.restores);
-      }
-      return;
-    }
-    const done = frames.splice(0);
-    for (const frame of done) for (const upload of frame.uploads) clearPending(upload.storage, upload.key);
-    await runCleanup(done.flatMap((frame) => frame.deletions));
+    await commitFrame(event.queryRunner);
   }
 
   async afterTransactionRollback(event: TransactionRollbackEvent): Promise<void> {
-    const frames = framesOf(event.queryRunner);
-    const undone = event.queryRunner.isTransactionActive ? frames.splice(-1) : frames.splice(0);
-    // An upload a row of an enclosing level holds too (the savepoint wrote a copy of it), or that
-    // another field was pointed at, is still wanted: left pending, neither pointed away from nor deleted.
-    const enclosing = frames.flatMap((frame) => frame.uploads);
-    const uploads = undone
-      .flatMap((frame) => frame.uploads)
-      .filter(
-        (u) => isPending(u.storage, u.key) && !isShared(u.storage, u.key) && !includes(enclosing, u.storage, u.key),
-      );
-    // Latest first, so a field changed twice in the transaction ends on what it held before it: the row
-    // holds that again, and saving the entity once more (a retry) must neither clear nor replace it.
-    const restores = undone.flatMap((frame) => frame.restores);
-    for (let i = restores.length - 1; i >= 0; i--) {
-      const { holder, propertyName, written, previous } = restores[i];
-      if (readRaw(holder, propertyName) === written) writeRaw(holder, propertyName, previous);
-    }
-    for (let i = uploads.length - 1; i >= 0; i--) undoPending(uploads[i].storage, uploads[i].key);
-    // a direct upload stays for its ticket to be attached again (or to be swept); one written over an
-    // existing name (fileOverwrite) may be the file of a committed row
-    const reopened = uploads.filter((u) => keepsOnRollback(u.storage, u.key));
-    const kept = uploads.filter((u) => reopened.includes(u) || overwroteExisting(u.storage, u.key));
-    for (const upload of kept) clearPending(upload.storage, upload.key);
-    // pending again, for the lifecycle rule on the pending tag (best effort: `orphans` sweeps it anyway)
-    await Promise.all(reopened.map((u) => u.storage.reopenUpload(u.key).catch(() => undefined)));
-    await runCleanup(uploads.filter((u) => !kept.includes(u)));
+    await rollbackFrame(event.queryRunner);
   }
 
   #prepare(entity: object | undefined, dataSource: DataSource): void {
@@ -331,7 +254,12 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
         uploads.push({ storage, key: newName, reason: "rolled-back" });
       // A key your code did not change is one loaded earlier, stale if another request replaced the
       // file since: TypeORM writes it back, as it does any column, but the file it overwrites stays.
-      if (oldName !== null && !field.keepFiles && (kind === "remove" || changed) && !includes(held, storage, oldName)) {
+      if (
+        oldName !== null &&
+        !field.keepFiles &&
+        (kind === "remove" || changed) &&
+        !includesKey(held, storage, oldName)
+      ) {
         deletions.push({ storage, key: oldName, reason: kind === "remove" ? "removed" : "replaced" });
       }
     }
@@ -346,18 +274,7 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
           deletions.push({ storage, key, reason: "abandoned", rowRemoved: kind === "remove" });
     }
     if (queryRunner.isTransactionActive) {
-      const frames = framesOf(queryRunner);
-      // an abandoned upload is checked again at commit (isStillAbandoned): only rows' keys are dropped
-      if (taken.length > 0)
-        for (const frame of frames)
-          frame.deletions = frame.deletions.filter(
-            (task) => task.reason === "abandoned" || !includes(taken, task.storage, task.key),
-          );
-      if (frames.length === 0) frames.push(newFrame());
-      const top = frames[frames.length - 1];
-      top.uploads.push(...uploads);
-      top.deletions.push(...deletions);
-      top.restores.push(...restores);
+      queueInFrame(queryRunner, { uploads, deletions, restores }, taken);
       return;
     }
     for (const upload of uploads) clearPending(upload.storage, upload.key);
