@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { posix } from "node:path";
-import { PassThrough, pipeline } from "node:stream";
-import { guessContentType, isUnsafeInline } from "../content/guessContentType";
+import { pipeline } from "node:stream";
+import { isUnsafeInline } from "../content/guessContentType";
 import { PathOutsideRootError } from "../drivers/fs/PathOutsideRootError";
 import { StorageConfigError } from "../errors/StorageConfigError";
 import { isHashedStaticName } from "../keys/hashedStaticName";
@@ -11,6 +11,8 @@ import { ifRangeMatches, isNotModified, isPreconditionFailed, toEntityTag } from
 import { contentDisposition } from "./contentDisposition";
 import { encodeKeyPath } from "./encodeKeyPath";
 import { parseRange } from "./parseRange";
+import { receiveUpload } from "./receiveUpload";
+import { REFUSALS, reply } from "./reply";
 
 /** The request `serveFiles` reads: Node's, plus Express's `originalUrl` when mounted under a path. */
 export type ServeFilesRequest = IncomingMessage & { originalUrl?: string };
@@ -33,18 +35,12 @@ export interface ServeFilesOptions {
    */
   maxAgeSecondsCached?: number;
 }
-const REFUSALS = {
-  missing: "Forbidden: this file needs a signed URL.",
-  invalid: "Forbidden: the URL's signature is invalid.",
-  expired: "Forbidden: the signed URL has expired.",
-} as const;
-
 /**
  * Returns middleware that serves the files of a `FileSystemStorage` under its `baseUrl` path. Mount it
  * bare (`app.use(serveFiles(s))`), under that path (`app.use("/media", serveFiles(s))`: the full
  * `req.originalUrl` is matched), or call it from a `node:http` server. Requests outside the base path
  * go to `next()` (404 without one). GET and HEAD are answered, and PUT with an upload URL from
- * `Storage.createUpload` (405 otherwise; see `receive` below). With
+ * `Storage.createUpload` (405 otherwise; receiveUpload.ts). With
  * `querystringAuth` every request needs a valid, unexpired signature (403); on any storage a signed
  * `download`/`contentType` override is honoured, an unsigned one ignored. Malformed percent-encoding
  * is a 400, and a path `validateKey` refuses is a 404 that never reaches the disk. Supports single
@@ -97,7 +93,7 @@ export function serveFiles(storage: FileSystemStorage, options: ServeFilesOption
     } catch {
       return reply(req, res, 404, "Not Found");
     }
-    if (upload) return receive(req, res, key, query);
+    if (upload) return receiveUpload(driver, req, res, key, query);
 
     let cacheControl = isHashedStaticName(key) ? hashedCache : publicCache;
     let typeOverride: string | null = null;
@@ -169,77 +165,6 @@ export function serveFiles(storage: FileSystemStorage, options: ServeFilesOption
     pipeline(file.stream(range ?? undefined), res, () => undefined);
   };
 
-  /**
-   * A direct upload (`Storage.createUpload`): a PUT whose URL is signed for exactly this key and byte
-   * count. The body is streamed to a temp file and given its name only when complete; a taken name is a
-   * 412 unless the URL allows overwriting. The file's type is the one its name gives, as for any file
-   * this storage serves.
-   */
-  const receive = async (req: ServeFilesRequest, res: ServerResponse, key: string, query: string) => {
-    // Every refusal closes the connection rather than read a body it does not want.
-    res.setHeader("Connection", "close");
-    const signer = driver.signer;
-    const check = signer?.verify(basePath + encodeKeyPath(key), query) ?? null;
-    if (check === null || !check.valid || check.upload === null) {
-      const why = check === null || check.valid ? "missing" : check.reason;
-      return reply(req, res, 403, why === "missing" ? "Forbidden: uploads need a signed upload URL." : REFUSALS[why]);
-    }
-    const { size, overwrite } = check.upload;
-    const declared = req.headers["content-length"];
-    if (declared === undefined || req.headers["transfer-encoding"] !== undefined)
-      return reply(req, res, 411, `Length Required: send the ${size} bytes with a Content-Length.`);
-    if (declared !== String(size))
-      return reply(req, res, 400, `Bad Request: this URL takes exactly ${size} bytes, not ${declared}.`);
-    const taken = () => reply(req, res, 412, "Precondition Failed: a file already exists under this name.");
-    // before reading the body; the write below makes sure of it atomically
-    if (!overwrite && (await driver.stat(key)) !== null) return taken();
-    // The client may have hung up during that await: its "aborted" has fired already, and a destroyed
-    // request never ends a pipe, so the write would wait forever with its temp file open. That holds
-    // even when every byte had arrived (Node drops the buffered body): nobody is left to answer.
-    if (req.destroyed) return void res.destroy();
-    // The driver reads a stream of its own: when it gives up early (a file where a directory must be),
-    // it destroys that stream, not the request's socket, which must still carry the answer.
-    const body = new PassThrough();
-    let clientGone = false;
-    const gone = (error?: Error) => {
-      clientGone = true;
-      body.destroy(error ?? new Error("The client went away."));
-    };
-    req.once("aborted", () => gone());
-    req.once("error", gone);
-    // a request closed before its end was read is gone too, "aborted" or not
-    req.once("close", () => {
-      if (!req.readableEnded) gone();
-    });
-    req.pipe(body);
-    try {
-      await driver.write(
-        key,
-        { kind: "stream", stream: body, length: size },
-        {
-          contentType: guessContentType(key),
-          contentDisposition: null,
-          overwrite,
-          alternativeKey: () => {
-            throw new NameTakenError();
-          },
-        },
-      );
-    } catch (error) {
-      if (error instanceof NameTakenError) return taken();
-      // the client went away, or sent fewer bytes than it announced: nothing was kept, nobody to answer
-      if (clientGone) return void res.destroy();
-      const code = (error as NodeJS.ErrnoException)?.code;
-      if (code === "ENOTDIR" || code === "EISDIR" || code === "EEXIST")
-        return reply(req, res, 409, "Conflict: a directory or a file stands where this name needs the other.");
-      if (code === "ENAMETOOLONG") return reply(req, res, 400, "Bad Request: the name is too long for the disk.");
-      throw error;
-    }
-    res.removeHeader("Connection");
-    res.setHeader("Cache-Control", "no-store");
-    return reply(req, res, 200, "Uploaded.");
-  };
-
   return (req, res, next) => {
     serve(req, res, next).catch((error: unknown) => {
       if (error instanceof PathOutsideRootError) return reply(req, res, 404, "Not Found");
@@ -249,9 +174,6 @@ export function serveFiles(storage: FileSystemStorage, options: ServeFilesOption
     });
   };
 }
-
-/** Thrown from `alternativeKey` to stop a direct upload whose name turned out to be taken. */
-class NameTakenError extends Error {}
 
 /** Splits a request target into its raw path and query, dropping the origin of an absolute-form target. */
 function splitUrl(target: string): { pathname: string; query: string } {
@@ -266,14 +188,4 @@ function splitUrl(target: string): { pathname: string; query: string } {
   }
   const q = rest.indexOf("?");
   return q === -1 ? { pathname: rest, query: "" } : { pathname: rest.slice(0, q), query: rest.slice(q + 1) };
-}
-
-function reply(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
-  const body = `${message}\n`;
-  res.statusCode = status;
-  res.setHeader("Content-Type", "text/plain; charset=utf-8");
-  res.setHeader("Content-Length", Buffer.byteLength(body));
-  res.setHeader("Cache-Control", "no-store");
-  res.setHeader("X-Content-Type-Options", "nosniff");
-  res.end(req.method === "HEAD" ? undefined : body);
 }
