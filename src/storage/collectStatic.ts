@@ -6,7 +6,9 @@ import { md5OfFile } from "../content/md5OfFile";
 import { StorageConfigError } from "../errors/StorageConfigError";
 import { validateKey } from "../keys/validateKey";
 import type { StoredObject } from "../types";
+import { realPathOf } from "./realPathOf";
 import { refusedListing } from "./refusedListing";
+import { FileSystemStorage } from "./FileSystemStorage";
 import { DEFAULT_MANIFEST_NAME } from "./StaticManifest";
 import type { Storage } from "./Storage";
 import { storeHashedCopies } from "./storeHashedCopies";
@@ -142,7 +144,11 @@ function patternToRegExp(pattern: string): RegExp {
  */
 async function findSources(
   sources: readonly string[],
-  { ignore, followSymlinks }: { ignore: readonly RegExp[]; followSymlinks: boolean },
+  {
+    ignore,
+    followSymlinks,
+    destination,
+  }: { ignore: readonly RegExp[]; followSymlinks: boolean; destination: string | null },
   onDuplicate: (file: SourceFile) => void,
   onOutside: (link: { name: string; path: string; root: string; target: string }) => void,
 ): Promise<SourceFile[]> {
@@ -160,6 +166,13 @@ async function findSources(
         relative === "" || (relative !== ".." && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative))
       );
     };
+    // Django refuses it too: each run would collect the previous run's copies again, one level deeper,
+    // and --clear would start by deleting the sources themselves
+    if (destination !== null && isInside(destination))
+      throw new StorageConfigError(
+        `The static source ${root} contains the directory the files are collected into (${destination}). ` +
+          "Collect into a directory outside every source (STATIC_ROOT), or pass the source directories themselves.",
+      );
     // the real paths of the directories being visited: a link back to one of them is a loop
     const visit = async (dir: string, prefix: string, ancestors: ReadonlySet<string>): Promise<void> => {
       const real = await realpath(dir);
@@ -252,7 +265,7 @@ export async function collectStatic(
   const ignore = (options.ignore ?? DEFAULT_STATIC_IGNORE).map(patternToRegExp);
   const files = await findSources(
     sources,
-    { ignore, followSymlinks: options.followSymlinks ?? false },
+    { ignore, followSymlinks: options.followSymlinks ?? false, destination: localDestination(storage) },
     (file) => report({ name: file.name, source: file.path, status: "duplicate" }),
     // A failure, not a warning: the run must not look complete while a file the pages may use is
     // missing, and nothing short of the user's decision (remove the link, or opt in) makes it pass.
@@ -374,4 +387,9 @@ function manifestOptions(option: true | CollectStaticManifestOptions): CollectSt
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The real path of the directory a local-disk storage collects into (resolved as far as it exists), else null. */
+function localDestination(storage: Storage): string | null {
+  return storage instanceof FileSystemStorage ? realPathOf(storage.location) : null;
 }

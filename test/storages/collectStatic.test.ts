@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, realpath, rm, symlink, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, realpath, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { MemoryDriver } from "../../src/drivers/memory/MemoryDriver";
@@ -136,6 +136,22 @@ describe("collectStatic", () => {
     await collectStatic(storage, [app]);
     await put(app, "js/app.js", "changed, but dated before the copy", LONG_AGO);
     expect(await collectStatic(storage, [app])).toMatchObject({ copied: 0, unmodified: 3 });
+  });
+
+  it("refuses to collect into a directory inside a source (or the source itself), as Django does", async () => {
+    const inside = new FileSystemStorage({ location: path.join(app, "collected") });
+    await expect(collectStatic(inside, [theme, app])).rejects.toThrow(
+      new RegExp(`The static source ${app.replace(/[/\\]/g, ".")} contains the directory the files are collected into`),
+    );
+    await expect(collectStatic(inside, [app], { clear: true })).rejects.toBeInstanceOf(StorageConfigError);
+    expect(await readFile(path.join(app, "js/app.js"), "utf8")).toBe("console.log(1)");
+    // through a symlink too
+    await symlink(app, path.join(root, "app-link"));
+    const viaLink = new FileSystemStorage({ location: path.join(root, "app-link", "out") });
+    await expect(collectStatic(viaLink, [app])).rejects.toBeInstanceOf(StorageConfigError);
+    // a sibling is fine
+    const beside = new FileSystemStorage({ location: path.join(root, "app-out") });
+    expect(await collectStatic(beside, [app])).toMatchObject({ copied: 3, failed: 0 });
   });
 
   it("uses ignore patterns given, or none", async () => {
