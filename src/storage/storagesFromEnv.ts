@@ -2,9 +2,9 @@ import { randomBytes } from "node:crypto";
 import { resolve, sep } from "node:path";
 import { StorageConfigError } from "../errors/StorageConfigError";
 import { type Env, first, flag, positiveNumber } from "./env/envValues";
-import { realPathOf } from "./realPathOf";
 import { s3OptionsFromEnv } from "./env/s3OptionsFromEnv";
 import { FileSystemStorage } from "./FileSystemStorage";
+import { realPathOf } from "./realPathOf";
 import { S3Storage } from "./S3Storage";
 import type { StoragesConfig } from "./StorageRegistry";
 
