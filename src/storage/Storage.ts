@@ -238,8 +238,20 @@ export class Storage {
     const first = firstName(key, maxLength, overwrite);
     // the content's own type is the uploader's claim (a multer file, a Blob): a malformed one is ignored
     const claimed = info.contentType !== null && isMediaType(info.contentType) ? info.contentType : null;
-    const contentType =
-      options.contentType ?? this.#driver.configuredContentType?.(first) ?? claimed ?? guessContentType(first);
+    // a type given explicitly is often the browser's, passed on: "image/png, text/html" would pass an
+    // `accept` of image/* by its first entry, and browsers read such a list by its last
+    if (options.contentType !== undefined && !isMediaType(options.contentType)) {
+      if (info.body.kind === "stream") info.body.stream.destroy();
+      throw new FileValidationError(
+        `Cannot save ${JSON.stringify(key)}: ${JSON.stringify(options.contentType)} is not one content type ` +
+          '(like "image/png"); nothing was stored. Leave contentType out to use the type the name gives.',
+        { rule: "accept", key, storage: this.name },
+      );
+    }
+    // on disk the file is served with the type its name gives, whatever the uploader declares: checked as such
+    const contentType = this.#driver.typeFromName
+      ? guessContentType(first)
+      : (options.contentType ?? this.#driver.configuredContentType?.(first) ?? claimed ?? guessContentType(first));
     const contentDisposition = this.#disposition(contentType, options.contentDisposition);
     let exceeded: FileValidationError | null = null;
     const limited = this.#limit(key, first, contentType, info.body, options, (error) => {

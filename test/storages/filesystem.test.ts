@@ -4,6 +4,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { FileSystemDriver } from "../../src/drivers/fs/FileSystemDriver";
 import { PathOutsideRootError } from "../../src/drivers/fs/PathOutsideRootError";
+import { FileValidationError } from "../../src/errors/FileValidationError";
 import { StorageConfigError } from "../../src/errors/StorageConfigError";
 import { StorageOperationError } from "../../src/errors/StorageOperationError";
 import { FileSystemStorage } from "../../src/storage/FileSystemStorage";
@@ -150,6 +151,17 @@ describe("FileSystemStorage on disk", () => {
     await storage.save("deep/er/a.txt", "hello");
     expect(await readFile(path.join(location, "deep", "er", "a.txt"), "utf8")).toBe("hello");
     expect(storage.path("deep/er/a.txt")).toBe(path.join(location, "deep", "er", "a.txt"));
+  });
+
+  it("checks accept against the type the file is served with (its name's), not the uploader's claim", async () => {
+    const storage = new FileSystemStorage({ location: freshLocation() });
+    const upload = { originalname: "x.html", mimetype: "image/png", buffer: Buffer.from("<script>alert(1)</script>") };
+    const error = await storage.save("x.html", upload, { accept: ["image/*"] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FileValidationError);
+    expect(await storage.exists("x.html")).toBe(false);
+    // and a name that gives an accepted type passes, whatever is claimed
+    const png = { originalname: "a.png", mimetype: "text/html", buffer: Buffer.from("png") };
+    expect(await storage.save("a.png", png, { accept: ["image/*"] })).toBe("a.png");
   });
 
   it("stats the guessed content type and a weak ETag that changes with the content", async () => {

@@ -1,6 +1,11 @@
 import { createHash, randomBytes } from "node:crypto";
+import { readdirSync, readlinkSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { fromPath } from "../../src/content/fromPath";
 import { FileNotFoundError } from "../../src/errors/FileNotFoundError";
 import type { S3Storage } from "../../src/storage/S3Storage";
 import {
@@ -78,6 +83,37 @@ describe.each(CHECKSUM_MODES)("S3Storage with %s SDK checksums", (mode) => {
     // The name is claimed with a conditional empty PutObject, then the upload completes over it.
     expect(requests.names[0]).toBe("PutObjectCommand");
     expect(requests.names).not.toContain("CopyObjectCommand");
+  });
+
+  it("closes the file it was given when a part upload fails, and leaves nothing behind", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "s3-parts-"));
+    const path = join(dir, "big.bin");
+    const openOn = () =>
+      readdirSync("/proc/self/fd").filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === path;
+        } catch {
+          return false;
+        }
+      }).length;
+    await writeFile(path, Buffer.alloc(12 * MiB, 7));
+    storage.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "UploadPartCommand") throw new Error("part refused");
+        return next(args);
+      },
+      { step: "initialize", name: "refuseParts" },
+    );
+    try {
+      for (let i = 0; i < 2; i++)
+        await expect(storage.save(`parts/${i}.bin`, fromPath(path))).rejects.toThrow(/part refused/);
+    } finally {
+      storage.client.middlewareStack.remove("refuseParts");
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(openOn()).toBe(0);
+    expect(await objectKeys("media/parts/")).toEqual([]);
+    await rm(dir, { recursive: true, force: true });
   });
 
   it("claims a new name for a multipart upload when the name is taken, keeping both objects", async () => {

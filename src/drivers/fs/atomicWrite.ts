@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { type FileHandle, link, open, rename, unlink } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
+import { assertAnnouncedLength } from "../../content/assertAnnouncedLength";
 import type { DriverBody } from "../../types";
 
 /** Temp files the driver writes, `.<name>.<16 hex>.tmp`; listings never show them. */
@@ -33,9 +34,7 @@ export async function writeBody(handle: FileHandle, body: DriverBody, signal?: A
     const out = handle.createWriteStream();
     await pipeline(body.stream, out, { signal });
     size = out.bytesWritten;
-    if (body.length !== null && size !== body.length) {
-      throw new Error(`The content ended after ${size} bytes; ${body.length} were announced.`);
-    }
+    assertAnnouncedLength(size, body.length);
   }
   return size;
 }

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { assertAnnouncedLength } from "../../content/assertAnnouncedLength";
 import { encodeKeyPath } from "../../http/encodeKeyPath";
 import type {
   ByteRange,
@@ -57,8 +58,13 @@ export class MemoryDriver implements StorageDriver {
 
   /** Resolves with the key used and the byte count; rejects with an `AbortError` when `signal` fires. */
   async write(key: string, body: DriverBody, options: DriverWriteOptions): Promise<DriverWriteResult> {
-    options.signal?.throwIfAborted();
+    if (options.signal?.aborted) {
+      // the content is never read: release it (a file's descriptor) as a failed read would
+      if (body.kind === "stream") body.stream.destroy();
+      options.signal.throwIfAborted();
+    }
     const bytes = body.kind === "buffer" ? Buffer.from(body.buffer) : await consume(body.stream, options.signal);
+    if (body.kind === "stream") assertAnnouncedLength(bytes.length, body.length);
     options.signal?.throwIfAborted();
     let final = key;
     if (!options.overwrite) {

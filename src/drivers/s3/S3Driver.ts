@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -171,9 +171,11 @@ export class S3Driver implements StorageDriver {
       // A range past the stored (compressed) bytes of a gzipped object may still be inside its original bytes.
       if (status(error) !== 416) throw error;
       const whole = await this.#get(key, undefined);
-      if (whole !== null && isGzipEncoded(whole.ContentEncoding)) return gunzipBody(whole.Body as Readable, range);
-      (whole?.Body as Readable | undefined)?.destroy();
-      throw error;
+      if (whole === null) return null;
+      if (isGzipEncoded(whole.ContentEncoding)) return gunzipBody(whole.Body as Readable, range);
+      (whole.Body as Readable).destroy();
+      // a range that starts at or past the end holds no bytes, as on disk and in memory
+      return Readable.from([]);
     }
     if (result === null) return null;
     const body = result.Body as Readable;

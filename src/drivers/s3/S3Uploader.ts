@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import { DeleteObjectCommand, PutObjectCommand, type PutObjectCommandInput, type S3Client } from "@aws-sdk/client-s3";
+import { assertAnnouncedLength } from "../../content/assertAnnouncedLength";
 import type { DriverBody, DriverWriteOptions, DriverWriteResult } from "../../types";
 import { isConditionalConflict, isPreconditionFailed } from "./conditionalErrors";
 import { explainAclError } from "./explainAclError";
@@ -29,9 +30,27 @@ export class S3Uploader {
 
   /** Stores `body` under `key` (relative to `location`) and resolves with the key used and the byte count. */
   async write(key: string, body: DriverBody, options: DriverWriteOptions): Promise<DriverWriteResult> {
+    if (body.kind === "buffer") {
+      if (options.signal?.aborted) throw abortError(options.signal);
+      return this.#putBuffer(key, body.buffer, options);
+    }
+    try {
+      return await this.#writeStream(key, body, options);
+    } catch (error) {
+      // Whatever failed (an abort, a part, the claim of the name), the content is read no further:
+      // release it, as the disk driver does, or a file's descriptor stays open until the process exits.
+      body.stream.destroy();
+      throw error;
+    }
+  }
+
+  async #writeStream(
+    key: string,
+    body: Extract<DriverBody, { kind: "stream" }>,
+    options: DriverWriteOptions,
+  ): Promise<DriverWriteResult> {
     const { signal } = options;
     if (signal?.aborted) throw abortError(signal);
-    if (body.kind === "buffer") return this.#putBuffer(key, body.buffer, options);
     let size = 0;
     const count = (n: number) => {
       size += n;
@@ -39,7 +58,11 @@ export class S3Uploader {
     // Buffer small streams (known length or not): a Buffer PutObject is the only single-request upload
     // that works in every checksum mode, and it can be retried under another name without re-reading.
     const { head, rest } = await readHead(body.stream, this.#options.multipartThreshold, count, signal);
-    if (rest === null) return this.#putBuffer(key, Buffer.concat(head), options);
+    if (rest === null) {
+      const buffer = Buffer.concat(head);
+      assertAnnouncedLength(buffer.length, body.length);
+      return this.#putBuffer(key, buffer, options);
+    }
     if (options.overwrite) {
       await this.#upload(this.#options.keyPrefix + key, rest, this.#objectParams(key, options), body.length, signal);
       return { key, size };
