@@ -1,7 +1,7 @@
 import { createSecretKey, type KeyObject, randomBytes } from "node:crypto";
 import { StorageConfigError } from "../errors/StorageConfigError";
 import { InMemoryStorage } from "./InMemoryStorage";
-import type { Storage } from "./Storage";
+import { Storage } from "./Storage";
 
 /**
  * Why the library deleted an object: its field was given another file (`replaced`), its row was removed
@@ -155,6 +155,20 @@ export class StorageRegistry {
         storage: name,
         cause: error,
       });
+    }
+    // an async factory, or a factory module's default export forgotten, would fail later as a TypeError
+    if (!(storage instanceof Storage)) {
+      const what =
+        typeof (storage as { then?: unknown } | null)?.then === "function"
+          ? "a Promise (storage factories are synchronous: build the storage, and let ready() do async work)"
+          : storage === null || typeof storage !== "object"
+            ? String(storage)
+            : `an object of class ${(storage as object).constructor?.name ?? "Object"}`;
+      throw new StorageConfigError(
+        `Storage "${name}" must be a Storage (S3Storage, FileSystemStorage, InMemoryStorage, ...), but its ` +
+          `configuration gave ${what}.`,
+        { storage: name },
+      );
     }
     storage.name ??= name;
     this.#built.set(name, storage);

@@ -110,6 +110,20 @@ describe("StorageRegistry", () => {
     expect(new Set(seen).size).toBe(5);
   });
 
+  it("refuses a factory that gives something else than a Storage, saying what it gave", () => {
+    const registry = new StorageRegistry();
+    registry.configure({
+      asynchronous: (async () => new InMemoryStorage()) as never,
+      plain: (() => ({ url: () => "/x" })) as never,
+      nothing: (() => undefined) as never,
+    });
+    expect(() => registry.get("asynchronous")).toThrow(
+      /must be a Storage .* gave a Promise \(storage factories are synchronous/,
+    );
+    expect(() => registry.get("plain")).toThrow(/gave an object of class Object/);
+    expect(() => registry.get("nothing")).toThrow(StorageConfigError);
+  });
+
   it("ready() builds every storage", async () => {
     const registry = new StorageRegistry();
     let built = 0;
