@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import type { EntityManager } from "typeorm";
+import { discardContent } from "../content/discardContent";
 import { EmptyFileFieldError } from "../errors/EmptyFileFieldError";
 import { FileNotFoundError } from "../errors/FileNotFoundError";
 import { FileValidationError } from "../errors/FileValidationError";
@@ -147,15 +148,29 @@ export class FieldFile {
    */
   generateUrl(options: UrlOptions = {}): string {
     const name = this.#require();
+    return this.#checkedStorage(name).url(name, options);
+  }
+
+  /**
+   * The field's storage, refused (`StorageConfigError`) for a private field when that storage would let
+   * anyone read its files without a signature. Every path that stores, signs a write or builds a URL
+   * takes its storage from here: refusing only the URL, as before, still stored the bytes at an address
+   * anyone could guess (`private` resolving to a public storage: a factory returning the wrong one, a
+   * reconfiguration), and signed PUTs into it.
+   */
+  #checkedStorage(key: string | null): Storage {
     const storage = this.storage;
-    if (this.#field?.isPrivate && storage.driver.publicUrls) {
+    const field = this.#field;
+    if (field?.isPrivate && storage.driver.publicUrls) {
       throw new StorageConfigError(
-        `${this.#field.target.name}.${this.#field.propertyName} is private, but storage "${storage.name}" builds ` +
-          "public URLs. Configure the private storage with querystringAuth: true (signed, expiring URLs).",
-        { key: name, storage: storage.name },
+        `${field.target.name}.${field.propertyName} is private, but storage "${storage.name}" builds public URLs, ` +
+          "so its files are readable by anyone who guesses their address: nothing is stored, signed or linked " +
+          "there. Configure the private storage with querystringAuth: true (signed, expiring URLs), or give " +
+          "the field a storage that signs them.",
+        { key, storage: storage.name },
       );
     }
-    return storage.url(name, options);
+    return storage;
   }
 
   /** Resolves with the size in bytes. */
@@ -218,13 +233,17 @@ export class FieldFile {
    * at it and, unless `save: false`, persists the entity (inserting a new one). Resolves with the key.
    * The upload happens before the row is written; if persisting fails or its transaction rolls back,
    * the new object is deleted (kept on a storage with `fileOverwrite`: it may have replaced another
-   * row's file) and the field keeps its previous value.
+   * row's file) and the field keeps its previous value. A private field on a storage that would make
+   * the file public throws `StorageConfigError` first, closing a stream `content`.
    */
   async save(filename: string, content: FileContent, options: FieldFileSaveOptions = {}): Promise<string> {
-    const { entity, field } = this.#bound("save");
-    const storage = this.storage;
-    const manager = options.save === false ? undefined : managerFor(entity, options.manager);
-    const key = await generateKey(field, storage, entity, filename);
+    const { entity, field, storage, manager, key } = await this.#saveTarget(filename, options).catch(
+      (error: unknown) => {
+        // refused before storage.save() took the content: a stream of the caller's would stay open
+        discardContent(content);
+        throw error;
+      },
+    );
     const saved = await storage.save(key, content, {
       maxLength: field.maxLength,
       contentType: options.contentType,
@@ -235,6 +254,15 @@ export class FieldFile {
       onProgress: options.onProgress,
     });
     return this.#take(entity, field, storage, saved, manager, false);
+  }
+
+  /** What `save()` settles before it takes the content: the row, the checked storage, the manager and the key. */
+  async #saveTarget(filename: string, options: FieldFileSaveOptions) {
+    const { entity, field } = this.#bound("save");
+    const storage = this.#checkedStorage(null);
+    const manager = options.save === false ? undefined : managerFor(entity, options.manager);
+    const key = await generateKey(field, storage, entity, filename);
+    return { entity, field, storage, manager, key };
   }
 
   /**
@@ -248,7 +276,7 @@ export class FieldFile {
   async createUpload(filename: string, options: FieldFileUploadOptions): Promise<FieldFileUpload> {
     const { entity, field } = this.#bound("createUpload");
     const signingKey = storages.signingKey();
-    const storage = this.storage;
+    const storage = this.#checkedStorage(null);
     const upload = await storage.createUpload(
       await uploadKey(field, storage, entity, filename),
       uploadOptions(field, options),
@@ -270,7 +298,7 @@ export class FieldFile {
   async createMultipartUpload(filename: string, options: FieldFileMultipartOptions): Promise<FieldFileMultipartUpload> {
     const { entity, field } = this.#bound("createMultipartUpload");
     const signingKey = storages.signingKey();
-    const storage = this.storage;
+    const storage = this.#checkedStorage(null);
     const upload = await storage.createMultipartUpload(await uploadKey(field, storage, entity, filename), {
       ...uploadOptions(field, options),
       partSize: options.partSize,
@@ -290,7 +318,7 @@ export class FieldFile {
     options: { partNumbers?: readonly number[]; expiresIn?: number } = {},
   ): Promise<{ parts: UploadPart[]; expiresAt: Date }> {
     const { field } = this.#bound("signUploadParts");
-    const storage = this.storage;
+    const storage = this.#checkedStorage(null);
     const claims = this.#claims(ticket, field, storage);
     if (claims.uploadId === null || claims.partSize === null)
       throw ticketRefusal(field, storage, "its ticket is for a single PUT, not an upload in parts", claims.key);
@@ -360,7 +388,7 @@ export class FieldFile {
    */
   async attachUpload(ticket: string, options: FieldFileAttachOptions = {}): Promise<string> {
     const { entity, field } = this.#bound("attachUpload");
-    const storage = this.storage;
+    const storage = this.#checkedStorage(null);
     const refuse = (rule: "ticket" | "upload", why: string, key: string | null = null) =>
       rule === "ticket"
         ? ticketRefusal(field, storage, why, key)

@@ -105,6 +105,21 @@ describe(`direct uploads into file fields on ${DB}`, () => {
     expect(await (await fetch(doc.contract.url)).text()).toBe("NDA");
   });
 
+  it("signs no upload into, and attaches none from, a private field's storage that became public", async () => {
+    const doc = Object.assign(new Document(), { ownerId: 42 });
+    const request = await doc.contract.createUpload("nda.pdf", { size: 3, contentType: "application/pdf" });
+    expect(await upload(request, "NDA")).toBe(200);
+    // "private" reconfigured to the public media storage: a PUT there is a file anyone reads unsigned
+    storages.configure({ default: media, private: media }, { signingSecret: SECRET });
+    const refused = /^Document\.contract is private, but storage "default" builds public URLs/;
+    await expect(doc.contract.createUpload("nda.pdf", { size: 3 })).rejects.toThrow(refused);
+    await expect(doc.contract.createMultipartUpload("nda.pdf", { size: 3 })).rejects.toThrow(refused);
+    await expect(doc.contract.signUploadParts(request.ticket)).rejects.toThrow(refused);
+    await expect(doc.contract.attachUpload(request.ticket)).rejects.toBeInstanceOf(StorageConfigError);
+    expect(doc.contract.isEmpty).toBe(true);
+    expect(await media.exists(request.key)).toBe(false);
+  });
+
   it("refuses a ticket made for another field, a forged one, and one from another secret", async () => {
     const doc = Object.assign(new Document(), { ownerId: 1 });
     const request = await doc.attachment.createUpload("a.txt", { size: 1 });

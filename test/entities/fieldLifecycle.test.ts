@@ -836,4 +836,27 @@ describe("private fields", () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it("refuse to store a file on a storage whose URLs are public, before a byte is written, and close the stream given", async () => {
+    const dir = await mkdtemp(`${tmpdir()}/private-`);
+    try {
+      // a factory returning the public storage: each saved key would be a guessable, unsigned address
+      const exposed = new FileSystemStorage({ location: dir, baseUrl: "/p/" });
+      storages.configure({ default: media, private: () => exposed });
+      const doc = Object.assign(new Document(), { ownerId: 7 });
+      const failure = await doc.contract.save("salary.pdf", Buffer.from("secret"), { save: false }).catch((e) => e);
+      expect(failure).toBeInstanceOf(StorageConfigError);
+      expect(failure.message).toMatch(
+        /^Document\.contract is private, but storage "private" builds public URLs, .*nothing is stored, signed or linked there\. Configure the private storage with querystringAuth: true/,
+      );
+      expect(failure.storage).toBe("private");
+      const stream = Readable.from(["secret"]);
+      await expect(doc.contract.save("salary.pdf", stream, { save: false })).rejects.toBeInstanceOf(StorageConfigError);
+      expect(stream.destroyed).toBe(true);
+      expect((await exposed.listdir("")).directories).toEqual([]);
+      expect(doc.contract.isEmpty).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
