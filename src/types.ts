@@ -201,6 +201,11 @@ export interface StorageDriver {
   readonly kind: string;
   /** True when `url()` gives addresses anyone can open without a signature (never allowed for private fields). */
   readonly publicUrls: boolean;
+  /**
+   * True when new objects are stored readable by anyone without a signature (S3: a public ACL), whatever
+   * `url()` gives: signed URLs to such objects protect nothing, so private fields refuse it too.
+   */
+  readonly publicObjects?: boolean;
   /** True when the backend keeps no content type: every object is served with the type its name gives (disk). */
   readonly typeFromName?: boolean;
   write(key: string, body: DriverBody, options: DriverWriteOptions): Promise<DriverWriteResult>;

@@ -153,7 +153,8 @@ export class FieldFile {
 
   /**
    * The field's storage, refused (`StorageConfigError`) for a private field when that storage would let
-   * anyone read its files without a signature. Every path that stores, signs a write or builds a URL
+   * anyone read its files without a signature: unsigned URLs, or objects written with a public ACL
+   * (where a signed URL is decoration). Every path that stores, signs a write or builds a URL
    * takes its storage from here: refusing only the URL, as before, still stored the bytes at an address
    * anyone could guess (`private` resolving to a public storage: a factory returning the wrong one, a
    * reconfiguration), and signed PUTs into it.
@@ -167,6 +168,16 @@ export class FieldFile {
           "so its files are readable by anyone who guesses their address: nothing is stored, signed or linked " +
           "there. Configure the private storage with querystringAuth: true (signed, expiring URLs), or give " +
           "the field a storage that signs them.",
+        { key, storage: storage.name },
+      );
+    }
+    if (field?.isPrivate && storage.driver.publicObjects === true) {
+      throw new StorageConfigError(
+        `${field.target.name}.${field.propertyName} is private, but storage "${storage.name}" writes its objects ` +
+          "with a public ACL, so anyone can read them without the signed URL: nothing is stored, signed or linked " +
+          "there. Remove the public-read, public-read-write or authenticated-read ACL (defaultAcl, " +
+          "AWS_DEFAULT_ACL) and any ACL or Grant* naming AllUsers or AuthenticatedUsers in objectParameters " +
+          "(AWS_S3_OBJECT_PARAMETERS) from the private storage.",
         { key, storage: storage.name },
       );
     }

@@ -1,8 +1,8 @@
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { type DataSource, Like } from "typeorm";
-import { FileFieldSubscriber, reconcileFiles, type S3Storage, storages } from "../../src";
+import { FileFieldSubscriber, reconcileFiles, type S3Storage, StorageConfigError, storages } from "../../src";
 import { DB, openDataSource } from "../support/dataSource";
-import { countRequests, createTestBucket, deleteTestBucket, makeS3Storage } from "../support/s3";
+import { captureRequests, countRequests, createTestBucket, deleteTestBucket, makeS3Storage } from "../support/s3";
 import { Avatar, Document } from "./entities";
 
 let ds: DataSource;
@@ -41,6 +41,31 @@ describe(`file fields on S3 and ${DB}`, () => {
     expect(await secret.exists("users/9/contract.pdf")).toBe(false);
     await loaded.contract.delete();
     expect(await secret.listdir("users/9")).toEqual({ directories: [], files: [] });
+  });
+
+  it("refuses a private field on a storage writing public-read objects before a byte is sent, presigned URLs or not", async () => {
+    const exposed = makeS3Storage(bucket, "default", { location: "private", defaultAcl: "public-read" });
+    storages.configure({ default: media, private: exposed });
+    const sent = captureRequests(exposed.client);
+    try {
+      const doc = Object.assign(new Document(), { ownerId: 12 });
+      const failure = await doc.contract.save("payslip.pdf", "salary", { save: false }).catch((e) => e);
+      expect(failure).toBeInstanceOf(StorageConfigError);
+      expect(failure.message).toMatch(
+        /^Document\.contract is private, but storage "private" writes its objects with a public ACL, .*\(defaultAcl, AWS_DEFAULT_ACL\).*\(AWS_S3_OBJECT_PARAMETERS\)/,
+      );
+      await expect(doc.contract.createUpload("payslip.pdf", { size: 6 })).rejects.toBeInstanceOf(StorageConfigError);
+      await expect(doc.contract.createMultipartUpload("payslip.pdf", { size: 6 })).rejects.toBeInstanceOf(
+        StorageConfigError,
+      );
+      doc.contract.assign("users/12/old.pdf");
+      expect(() => doc.contract.url).toThrow(/writes its objects with a public ACL/);
+      expect(sent).toEqual([]);
+      expect(await secret.exists("users/12/payslip.pdf")).toBe(false);
+    } finally {
+      storages.configure({ default: media, private: secret });
+      await exposed.close();
+    }
   });
 
   it("reconciles the private storage with its rows: one listing, the orphan deleted, the rest kept", async () => {

@@ -104,6 +104,39 @@ describe("S3Storage public URLs flag", () => {
   });
 });
 
+describe("S3Storage public objects flag", () => {
+  it("reports public objects for a public canned ACL, from objectParameters or defaultAcl", () => {
+    const base = { bucketName: "b", regionName: "eu-west-1" };
+    const flag = (options: Partial<ConstructorParameters<typeof S3Storage>[0]>) =>
+      new S3Storage({ ...base, ...options }).driver.publicObjects;
+    expect(flag({})).toBe(false);
+    for (const acl of ["public-read", "public-read-write", "authenticated-read"] as const) {
+      expect(flag({ defaultAcl: acl })).toBe(true);
+      expect(flag({ objectParameters: { ACL: acl } })).toBe(true);
+    }
+    for (const acl of ["private", "bucket-owner-full-control", "bucket-owner-read", "aws-exec-read"] as const)
+      expect(flag({ defaultAcl: acl })).toBe(false);
+    // an ACL in objectParameters wins over defaultAcl, as in the PUT it sends
+    expect(flag({ defaultAcl: "public-read", objectParameters: { ACL: "private" } })).toBe(false);
+    expect(flag({ defaultAcl: "private", objectParameters: { ACL: "public-read" } })).toBe(true);
+  });
+
+  it("counts grants that let everyone or every AWS account read, not grants to named accounts", () => {
+    const flag = (objectParameters: Record<string, string>) =>
+      new S3Storage({ bucketName: "b", regionName: "eu-west-1", objectParameters }).driver.publicObjects;
+    const allUsers = 'uri="http://acs.amazonaws.com/groups/global/AllUsers"';
+    const authenticated = "uri=http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
+    expect(flag({ GrantRead: allUsers })).toBe(true);
+    expect(flag({ GrantFullControl: `id="79a59df900b949e5", ${authenticated}` })).toBe(true);
+    expect(flag({ GrantWriteACP: allUsers })).toBe(true); // its holder can grant itself read
+    expect(flag({ GrantReadACP: allUsers })).toBe(false); // shows the ACL, not the bytes
+    expect(flag({ GrantRead: 'id="79a59df900b949e5"', GrantFullControl: 'emailAddress="ops@example.com"' })).toBe(
+      false,
+    );
+    expect(flag({ GrantRead: 'uri="http://acs.amazonaws.com/groups/s3/LogDelivery"' })).toBe(false);
+  });
+});
+
 describe("S3Storage public URLs with a custom domain", () => {
   it("counts an unsigned custom domain (cloudfrontSigner: null) as public, so private fields refuse it", () => {
     const base = { bucketName: "b", regionName: "eu-west-1", customDomain: "cdn.example.com" };

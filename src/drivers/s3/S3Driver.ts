@@ -111,6 +111,25 @@ export class S3Driver implements StorageDriver {
     return this.#urls.publicUrls;
   }
 
+  /**
+   * True when new objects are written readable without a signature, whatever their URLs: a canned ACL
+   * (`objectParameters.ACL`, else `defaultAcl`) of `public-read`, `public-read-write` or
+   * `authenticated-read` (any AWS account), or a `GrantRead`, `GrantFullControl` or `GrantWriteACP` (its
+   * holder can grant itself read) naming the AllUsers or AuthenticatedUsers group. Grants to named
+   * accounts are deliberate sharing, and `GrantReadACP` shows the ACL, not the bytes. Private fields
+   * refuse such storages. Read from the settings: an overridden `getObjectParameters` is not asked.
+   */
+  get publicObjects(): boolean {
+    const { objectParameters, defaultAcl } = this.#options;
+    const acl = objectParameters.ACL ?? defaultAcl;
+    if (acl === "public-read" || acl === "public-read-write" || acl === "authenticated-read") return true;
+    // x-amz-grant-* values: `uri="http://acs.amazonaws.com/groups/global/AllUsers", id="…"`
+    const everyone = /acs\.amazonaws\.com\/groups\/global\/(?:AllUsers|AuthenticatedUsers)\b/i;
+    return [objectParameters.GrantRead, objectParameters.GrantFullControl, objectParameters.GrantWriteACP].some(
+      (grant) => typeof grant === "string" && everyone.test(grant),
+    );
+  }
+
   /** The validated options, defaults filled in. */
   get settings(): ResolvedS3Options {
     return this.#options;
