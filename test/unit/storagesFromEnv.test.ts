@@ -477,6 +477,41 @@ describe("storagesFromEnv: aliases and precedence", () => {
     expect(settings(apart, "private").keyPrefix).toBe("private/");
   });
 
+  it("refuses to build a private storage whose prefix contains, or is, the prefix of a storage with unsigned URLs", () => {
+    // private at the bucket root, public media at media/: private keys under media/ are served unsigned
+    const root = build({ ...s3Env, AWS_PRIVATE_MEDIA_LOCATION: "/" });
+    const error = (() => {
+      try {
+        root.get("private");
+      } catch (thrown) {
+        return thrown as StorageConfigError;
+      }
+    })();
+    expect(error).toBeInstanceOf(StorageConfigError);
+    expect(error?.message).toMatch(
+      /^Could not build storage "private": The private storage's prefix "" contains the prefix "media\/" of the "default" storage .*private keys under "media\/" name objects "default" serves without a signature\. Give each a prefix of its own/,
+    );
+    expect(error?.storage).toBe("private");
+    expect(root.get("default")).toBeInstanceOf(S3Storage);
+    const statics = build({ ...s3Env, AWS_PRIVATE_MEDIA_LOCATION: "files", AWS_STATIC_LOCATION: "files/static" });
+    expect(() => statics.get("private")).toThrow(
+      /"files\/" contains the prefix "files\/static\/" of the "staticfiles"/,
+    );
+    const same = build({ ...s3Env, AWS_PRIVATE_MEDIA_LOCATION: "media" });
+    expect(() => same.get("private")).toThrow(/prefix "media\/" is the prefix "media\/" of the "default" storage/);
+    // a sibling sharing the first letters is apart: prefixes compare by whole segments
+    expect(
+      settings({ AWS_PRIVATE_MEDIA_LOCATION: "med", AWS_PUBLIC_MEDIA_LOCATION: "media" }, "private").keyPrefix,
+    ).toBe("med/");
+    // at the root it contains every prefix: fine when the others are signed or in another bucket
+    const apart = {
+      AWS_PRIVATE_MEDIA_LOCATION: "/",
+      AWS_QUERYSTRING_AUTH: "true",
+      AWS_S3_BUCKET_NAME_STATIC: "assets",
+    };
+    expect(settings(apart, "private").keyPrefix).toBe("");
+  });
+
   it("takes an AWS_QUERYSTRING_EXPIRE beyond 7 days for CloudFront-signed private media, unused by the unsigned storages", () => {
     const { privateKey } = generateKeyPairSync("rsa", {
       modulusLength: 2048,

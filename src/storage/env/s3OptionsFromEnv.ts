@@ -147,23 +147,33 @@ function resolve(storage: EnvStorageName, { options, sources }: EnvOptions): Res
 }
 
 /**
- * Why the private storage must not be built: its prefix lies inside the prefix of a storage with
- * unsigned URLs in the same bucket, so the bucket policy that makes that storage readable
- * (`s3:GetObject` on its prefix) would cover private files too. Null when the layout is safe.
+ * Why the private storage must not be built: its prefix is, lies inside or contains the prefix of a
+ * storage with unsigned URLs in the same bucket. Inside, the bucket policy that makes that storage
+ * readable (`s3:GetObject` on its prefix) covers private files too; containing it (private at `/`,
+ * public media at `media/`), every private key under `media/` is an object the unsigned storage
+ * serves. Null when the layout is safe. Prefixes are "" or end with "/", so `startsWith` compares
+ * whole segments.
  */
 function privatePrefixError(resolved: Record<EnvStorageName, ResolvedS3Options>): StorageConfigError | null {
   const secret = resolved.private;
   for (const name of ["default", "staticfiles"] as const) {
     const open = resolved[name];
     if (open.querystringAuth || open.bucketName !== secret.bucketName) continue;
-    if (open.endpointUrl?.href !== secret.endpointUrl?.href || !secret.keyPrefix.startsWith(open.keyPrefix)) continue;
+    if (open.endpointUrl?.href !== secret.endpointUrl?.href) continue;
+    const inside = secret.keyPrefix.startsWith(open.keyPrefix);
+    const contains = open.keyPrefix.startsWith(secret.keyPrefix);
+    if (!inside && !contains) continue;
+    const relation = inside && contains ? "is" : inside ? "lies inside" : "contains";
+    const exposed = inside
+      ? `a bucket policy making "${name}" readable would expose private files`
+      : `private keys under "${open.keyPrefix}" name objects "${name}" serves without a signature`;
     const folder = name === "default" ? "AWS_PUBLIC_MEDIA_LOCATION" : "AWS_STATIC_LOCATION";
     const signIt = name === "default" ? "AWS_QUERYSTRING_AUTH=true" : "AWS_S3_BUCKET_AUTH_STATIC=true";
     return new StorageConfigError(
-      `The private storage's prefix "${secret.keyPrefix}" lies inside the prefix "${open.keyPrefix}" of the ` +
-        `"${name}" storage in bucket "${secret.bucketName}", whose URLs are unsigned: a bucket policy making ` +
-        `"${name}" readable would expose private files. Move one of them (AWS_PRIVATE_MEDIA_LOCATION, ${folder}), ` +
-        `presign "${name}" (${signIt}), or leave "private" out of the configured storages if you do not use it.`,
+      `The private storage's prefix "${secret.keyPrefix}" ${relation} the prefix "${open.keyPrefix}" of the ` +
+        `"${name}" storage in bucket "${secret.bucketName}", whose URLs are unsigned: ${exposed}. Give each a ` +
+        `prefix of its own, neither inside the other (AWS_PRIVATE_MEDIA_LOCATION, ${folder}), presign ` +
+        `"${name}" (${signIt}), or leave "private" out of the configured storages if you do not use it.`,
       { storage: "private" },
     );
   }
@@ -179,7 +189,7 @@ export interface S3EnvConfig {
 /**
  * The `S3Storage` options of `default`, `private` and `staticfiles` from `env`, validated now (nothing
  * is built). Throws `StorageConfigError` naming the variable for a malformed value or a combination the
- * options refuse; a private prefix inside a public one is reported in `privateError`, for the private
+ * options refuse; a private prefix overlapping a public one is reported in `privateError`, for the private
  * storage's factory to throw, so a project that leaves `private` out is not refused.
  */
 export function s3OptionsFromEnv(env: Env): S3EnvConfig {
