@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { discardContent } from "../content/discardContent";
 import { guessContentType, isMediaType, isUnsafeInline } from "../content/guessContentType";
 import { toDriverBody } from "../content/toDriverBody";
 import { checkUploadLimits, isAccepted, sizeLimit } from "../content/uploadLimits";
@@ -219,11 +220,18 @@ export class Storage {
    * when the backend fails; on failure or abort nothing is left behind.
    */
   async save(name: string, content: FileContent, options: StorageSaveOptions = {}): Promise<string> {
-    const key = this.#key(name);
+    let key: string;
+    try {
+      key = this.#key(name);
+      // before the content is opened: a bad limit must not leave a file handle behind
+      if (options.maxSize !== undefined || options.accept !== undefined)
+        checkUploadLimits("save()", options.maxSize, options.accept);
+    } catch (error) {
+      // refused before reading it: the caller's stream (a request body, a file) is closed all the same
+      discardContent(content);
+      throw error;
+    }
     const maxLength = options.maxLength;
-    // before the content is opened: a bad limit must not leave a file handle behind
-    if (options.maxSize !== undefined || options.accept !== undefined)
-      checkUploadLimits("save()", options.maxSize, options.accept);
     let info: Awaited<ReturnType<typeof toDriverBody>>;
     try {
       info = await toDriverBody(content);
@@ -235,7 +243,13 @@ export class Storage {
       });
     }
     const overwrite = options.overwrite ?? this.#fileOverwrite;
-    const first = firstName(key, maxLength, overwrite);
+    let first: string;
+    try {
+      first = firstName(key, maxLength, overwrite);
+    } catch (error) {
+      if (info.body.kind === "stream") info.body.stream.destroy();
+      throw error;
+    }
     // the content's own type is the uploader's claim (a multer file, a Blob): a malformed one is ignored
     const claimed = info.contentType !== null && isMediaType(info.contentType) ? info.contentType : null;
     // a type given explicitly is often the browser's, passed on: "image/png, text/html" would pass an

@@ -230,6 +230,19 @@ export function describeStorageContract(
       }
     });
 
+    it("closes a stream it refuses before reading (a bad key, a bad limit, a name too long)", async () => {
+      const refusals: [string, object][] = [
+        ["../escape.txt", {}],
+        [`${prefix}/a.txt`, { accept: ["txt"] }],
+        [`${prefix}/${"n".repeat(40)}.txt`, { maxLength: 10 }],
+      ];
+      for (const [name, options] of refusals) {
+        const stream = Readable.from(["never read"]);
+        await expect(storage.save(name, stream, options)).rejects.toThrow();
+        expect(stream.destroyed).toBe(true);
+      }
+    });
+
     it("refuses an explicit contentType that is not one content type, before writing", async () => {
       const error = await storage
         .save(`${prefix}/a.png`, "x", { contentType: "image/png, text/html", accept: ["image/*"] })
