@@ -1,5 +1,6 @@
 import path from "node:path";
 import { FileSystemStorage } from "./FileSystemStorage";
+import { realPathOf } from "./realPathOf";
 import { S3Storage } from "./S3Storage";
 import type { Storage } from "./Storage";
 
@@ -8,7 +9,8 @@ import type { Storage } from "./Storage";
  * namespaces are equal and whose prefixes are equal, or one inside the other, see some of the same
  * objects. On S3 the namespace is the bucket name alone (endpoints are spelled in many ways, and two
  * buckets of one name on two servers only make storages look shared, never the reverse); on disk it
- * is the file system, with the location's absolute path as prefix; any other storage is its own.
+ * is the file system, with the location's real path as prefix (symlinks resolved: two locations
+ * reaching one directory by different paths are one place); any other storage is its own.
  */
 export interface StoragePlace {
   space: unknown;
@@ -19,7 +21,7 @@ export function storagePlace(storage: Storage): StoragePlace {
   if (storage instanceof S3Storage)
     return { space: `s3 ${storage.settings.bucketName}`, prefix: storage.settings.keyPrefix };
   if (storage instanceof FileSystemStorage)
-    return { space: "file system", prefix: `${path.resolve(storage.location).split(path.sep).join("/")}/` };
+    return { space: "file system", prefix: `${realPathOf(storage.location).split(path.sep).join("/")}/` };
   return { space: storage, prefix: "" };
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
@@ -71,6 +71,13 @@ class Nest {
   @PrimaryGeneratedColumn() id!: number;
   @FileColumn("outer") a!: FieldFile;
   @FileColumn("inner") b!: FieldFile;
+}
+
+@Entity()
+class Linked {
+  @PrimaryGeneratedColumn() id!: number;
+  @FileColumn("real") a!: FieldFile;
+  @FileColumn("linked") b!: FieldFile;
 }
 
 @Entity()
@@ -193,6 +200,28 @@ describe(`reconcileFiles never deletes a file a row names, on ${DB}`, () => {
       const reports = await reconcileFiles(ds, { minAge: 0, deleteOrphans: true });
       expect(await outer.exists("inner/legacy.txt")).toBe(true);
       expect(reports.find((r) => r.storage === "inner")?.orphans).toEqual([]);
+    } finally {
+      await ds.destroy();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("treats storages whose locations reach one directory through a symlink as sharing it", async () => {
+    const root = mkdtempSync(path.join(tmpdir(), "aud-"));
+    mkdirSync(path.join(root, "media"));
+    symlinkSync(path.join(root, "media"), path.join(root, "current"));
+    const real = new FileSystemStorage({ location: path.join(root, "media") });
+    const linked = new FileSystemStorage({ location: path.join(root, "current") });
+    storages.configure({ real, linked });
+    const ds = await openDataSource([Linked], [FileFieldSubscriber]);
+    try {
+      const l = ds.getRepository(Linked).create();
+      await l.a.save("a.txt", "a", { save: false });
+      await l.b.save("b.txt", "b");
+      const reports = await reconcileFiles(ds, { now: later(), deleteOrphans: true });
+      expect(reports.flatMap((r) => r.orphans)).toEqual([]);
+      expect(await real.exists(l.a.name as string)).toBe(true);
+      expect(await linked.exists(l.b.name as string)).toBe(true);
     } finally {
       await ds.destroy();
       rmSync(root, { recursive: true, force: true });
