@@ -12,7 +12,8 @@ export const DEFAULT_ORPHAN_MIN_AGE = 24 * 3600;
 export interface ReconcileFilesOptions {
   /**
    * Seconds an unreferenced object must have existed to count as an orphan (default one day): an
-   * upload is stored before its row is written, and a transaction may still be open.
+   * upload is stored before its row is written, and a transaction may still be open. An object listed
+   * without a modification time is never old enough.
    */
   minAge?: number;
   /** Delete the orphans found (default false: report only). */
@@ -48,7 +49,7 @@ export interface ReconcileStorageReport {
   referenced: number;
   /** Unreferenced objects old enough to be orphans, by name. */
   orphans: StoredObject[];
-  /** Unreferenced objects younger than `minAge`: left alone. */
+  /** Unreferenced objects younger than `minAge`, or whose age the listing does not give: left alone. */
   recent: number;
   /**
    * Rows naming a key under those prefixes that the storage does not have (for columns whose every
@@ -168,7 +169,12 @@ async function reconcileStorage(
   }
   const own = new Set(mine.flatMap((c) => keysIn.get(c) ?? []));
   const unreferenced = listed.filter((object) => !referenced.has(object.name));
-  let orphans = unreferenced.filter((object) => object.lastModified.getTime() <= cutoff);
+  // An object whose age the backend does not tell (S3 lists it without LastModified: the driver's
+  // epoch) may be an upload whose row is about to be written: never an orphan, however old it looks.
+  let orphans = unreferenced.filter((object) => {
+    const time = object.lastModified.getTime();
+    return time > 0 && time <= cutoff;
+  });
   const within = (key: string) =>
     prefixes.some((prefix) => prefix === "" || key.startsWith(prefix)) &&
     !foreign.some((inner) => key.startsWith(inner));

@@ -74,6 +74,12 @@ class Nest {
 }
 
 @Entity()
+class Upload {
+  @PrimaryGeneratedColumn() id!: number;
+  @FileColumn("uploads", { uploadTo: "up/" }) file!: FieldFile;
+}
+
+@Entity()
 class Linked {
   @PrimaryGeneratedColumn() id!: number;
   @FileColumn("real") a!: FieldFile;
@@ -313,6 +319,38 @@ describe(`reconcileFiles never deletes a file a row names, on ${DB}`, () => {
     } finally {
       await ds.destroy();
       storages.configure({});
+    }
+  });
+
+  it("never counts as an orphan an object the S3 listing gives no LastModified for, however old", async () => {
+    const bucket = await createTestBucket("nolastmod");
+    const uploads = makeS3Storage(bucket);
+    // an S3-compatible server that leaves LastModified out of ListObjectsV2 (the SDK types it optional)
+    uploads.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        if (context.commandName === "ListObjectsV2Command")
+          for (const object of (result.output as { Contents?: { LastModified?: Date }[] }).Contents ?? [])
+            delete object.LastModified;
+        return result;
+      },
+      { step: "initialize", name: "dropLastModified" },
+    );
+    storages.configure({ uploads });
+    const ds = await openDataSource([Upload], [FileFieldSubscriber]);
+    try {
+      const u = ds.getRepository(Upload).create();
+      // uploaded a moment ago, its row about to be written
+      await u.file.save("fresh.txt", "fresh", { save: false });
+      const [r] = await reconcileFiles(ds, { deleteOrphans: true });
+      await ds.getRepository(Upload).save(u);
+      expect(r).toMatchObject({ objects: 1, orphans: [], recent: 1, deleted: 0 });
+      expect(await uploads.exists(u.file.name as string)).toBe(true);
+    } finally {
+      await ds.destroy();
+      await storages.close();
+      storages.configure({});
+      await deleteTestBucket(bucket);
     }
   });
 
