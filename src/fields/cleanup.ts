@@ -1,7 +1,8 @@
 import type { Storage } from "../storage/Storage";
 import type { CleanupReason } from "../storage/StorageRegistry";
 import { storages } from "../storage/storages";
-import { clearPending, isStillAbandoned } from "./pendingUploads";
+import { isKeyHeld } from "./isKeyHeld";
+import { clearPending, isStillAbandoned, pendingToken } from "./pendingUploads";
 
 /** One object to delete: where, which key, and why (for the error hook). */
 export interface CleanupTask {
@@ -19,24 +20,43 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * Deletes each object, retrying twice with back-off; a failure that remains goes to
  * `storages.onCleanupError` and is never thrown, so a committed save is never reported as failed. An
  * abandoned upload is checked again first: a row committed with it, or a field took it, since.
+ *
+ * A failed delete may have deleted the object after all (its answer lost to a timeout or a reset
+ * connection), and the name, free again, be handed to another upload before the retry: deleting it
+ * again would delete that file. So before each retry the name is checked: a new upload of it pending
+ * in this process, or a row of an initialized DataSource holding it, ends the task without deleting.
+ * A check that fails ends it too, reported as the delete's failure. An upload of another process whose
+ * row is not committed yet is not seen.
  */
 export async function runCleanup(tasks: readonly CleanupTask[]): Promise<void> {
   await Promise.all(
     tasks.map(async (task) => {
       if (task.reason === "abandoned" && !isStillAbandoned(task.storage, task.key, task.rowRemoved ?? false)) return;
+      const own = pendingToken(task.storage, task.key);
       for (let attempt = 1; ; attempt++) {
         try {
           await task.storage.delete(task.key);
           clearPending(task.storage, task.key);
           return;
         } catch (error) {
+          const failure = { storage: task.storage, key: task.key, reason: task.reason };
           if (attempt >= ATTEMPTS) {
-            storages.reportCleanupError(error, { storage: task.storage, key: task.key, reason: task.reason });
+            storages.reportCleanupError(error, failure);
             return;
           }
           await sleep(50 * 4 ** (attempt - 1));
+          const taken = await takenAgain(task, own).catch(() => null);
+          if (taken === null) storages.reportCleanupError(error, failure);
+          if (taken !== false) return;
         }
       }
     }),
   );
+}
+
+/** Whether the task's name went to another upload or row since `own` (its pending entry, if any). */
+async function takenAgain(task: CleanupTask, own: object | undefined): Promise<boolean> {
+  const pending = pendingToken(task.storage, task.key);
+  if (pending !== undefined && pending !== own) return true;
+  return isKeyHeld(task.storage, task.key);
 }

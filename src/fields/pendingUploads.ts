@@ -99,6 +99,14 @@ export function isPending(storage: Storage, key: string): boolean {
 }
 
 /**
+ * The pending upload `key`'s entry, as an opaque token, or undefined: a new upload of the same name
+ * gets a new one, so comparing tokens tells whether the name was taken again in between.
+ */
+export function pendingToken(storage: Storage, key: string): object | undefined {
+  return find(storage, key);
+}
+
+/**
  * True when another field was pointed at the pending upload `key` (`noteAssigned`): a rollback of its
  * own field's save leaves it, as the commit of that save leaves it when abandoned.
  */
