@@ -92,8 +92,9 @@ export async function* keysOf(dataSource: DataSource, { metadata, column }: File
 }
 
 /**
- * The rows of the column that hold one of `keys` now, soft-deleted ones included, with their primary
- * keys; through an `EntityManager`, inside its transaction.
+ * The rows of the column that hold one of `keys` now, exactly (whatever the column's collation),
+ * soft-deleted ones included, with their primary keys; through an `EntityManager`, inside its
+ * transaction.
  */
 export async function rowsNaming(
   dataSource: DataSource | EntityManager,
@@ -112,7 +113,11 @@ export async function rowsNaming(
     primary.forEach((pk, n) => {
       query.addSelect(`t.${pk.propertyPath}`, `pk${n}`);
     });
+    const asked = new Set(keys.slice(i, i + BATCH));
     for (const row of (await query.getRawMany()) as Record<string, unknown>[]) {
+      // IN compares by the column's collation: MariaDB's default ignores case and trailing spaces, so
+      // a row naming `Report.pdf ` answers for `report.pdf`, another object on S3 and most disks
+      if (!asked.has(String(row.key))) continue;
       const id = Object.fromEntries(primary.map((pk, n) => [pk.propertyPath, row[`pk${n}`]]));
       found.push({ key: String(row.key), id });
     }

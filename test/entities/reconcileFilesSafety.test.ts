@@ -74,6 +74,12 @@ class Nest {
 }
 
 @Entity()
+class Cased {
+  @PrimaryGeneratedColumn() id!: number;
+  @FileColumn("cased") file!: FieldFile;
+}
+
+@Entity()
 class Upload {
   @PrimaryGeneratedColumn() id!: number;
   @FileColumn("uploads", { uploadTo: "up/" }) file!: FieldFile;
@@ -251,6 +257,29 @@ describe(`reconcileFiles never deletes a file a row names, on ${DB}`, () => {
         expect.arrayContaining([expect.objectContaining({ n: 1 })]),
       );
       expect(report.missing).toHaveLength(2);
+    } finally {
+      await ds.destroy();
+    }
+  });
+
+  it("reports as missing only the rows whose own key is missing, however the collation compares keys", async () => {
+    const cased = new InMemoryStorage();
+    storages.configure({ cased });
+    const ds = await openDataSource([Cased], [FileFieldSubscriber]);
+    try {
+      await cased.save("Report.pdf", "present");
+      await cased.save("notes.txt", "present");
+      // MariaDB's default collation takes each of these for the other
+      await ds
+        .getRepository(Cased)
+        .insert([
+          { file: "Report.pdf" },
+          { file: "report.pdf" },
+          { file: "notes.txt" },
+          { file: "notes.txt " },
+        ] as never);
+      const [report] = await reconcileFiles(ds, { minAge: 0 });
+      expect(report.missing.map((m) => m.key).sort()).toEqual(["notes.txt ", "report.pdf"]);
     } finally {
       await ds.destroy();
     }
