@@ -1,4 +1,5 @@
 import { DEFAULT_ORPHAN_MIN_AGE, type ReconcileStorageReport, reconcileFiles } from "../fields/reconcileFiles";
+import { refusedListing } from "../storage/refusedListing";
 import { storages } from "../storage/storages";
 import { storagesFromEnv } from "../storage/storagesFromEnv";
 import type { CliIo, CliStream } from "./CliIo";
@@ -28,7 +29,7 @@ Options:
   -h, --help           Show this help.
 
 Exit codes: 0 done (orphans and missing files are findings, not failures); 1 a deletion failed;
-2 bad arguments or configuration.
+2 bad arguments or configuration (a missing bucket, refused credentials or listing denied).
 `;
 
 const OPTIONS = {
@@ -82,7 +83,8 @@ function printReport(out: CliStream, report: ReconcileStorageReport, deleting: b
  * `typeorm-storages orphans --config <module>`: loads the module's DataSource and storages,
  * initializes the DataSource if needed (and destroys it after), runs `reconcileFiles`, prints a report
  * per storage, and resolves with the exit code. Throws `UsageError` for bad arguments and
- * `StorageConfigError` for a module or storage it must refuse.
+ * `StorageConfigError` for a module or storage it must refuse, or a storage it may not list for its
+ * configuration (`refusedListing`).
  */
 export async function orphansCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, OPTIONS);
@@ -114,6 +116,8 @@ export async function orphansCommand(args: string[], io: CliIo): Promise<number>
       deleteOrphans: deleting,
       storages: values.storage,
       concurrency,
+    }).catch((error: unknown) => {
+      throw refusedListing(error) ?? error;
     });
     for (const report of reports) printReport(io.stdout, report, deleting, values.verbose ?? false);
     if (reports.length === 0) io.stdout.write("No entity of this DataSource has file columns.\n");

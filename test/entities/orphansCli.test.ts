@@ -5,6 +5,7 @@ import type { DataSource } from "typeorm";
 import type { InMemoryStorage } from "../../src/storage/InMemoryStorage";
 import { storages } from "../../src/storage/storages";
 import { runCli } from "../support/runCli";
+import { s3Env } from "../support/s3";
 
 const SRC = path.resolve(__dirname, "..", "..", "src", "index.ts");
 const TYPEORM = require.resolve("typeorm");
@@ -113,5 +114,33 @@ exports.dataSource = new DataSource({ type: "sqljs", entities: [Memo], subscribe
     const missing = await run(["--config", "storages-only.js"]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('must export the app\'s TypeORM DataSource as "dataSource"');
+  });
+
+  it("exits with 2 for a bucket that does not exist, as collectstatic and sync-meta do", async () => {
+    const { endpoint, accessKey, secretKey } = s3Env();
+    writeFileSync(
+      path.join(dir, "nobucket.js"),
+      `
+const { DataSource, Entity, PrimaryGeneratedColumn } = require(${JSON.stringify(TYPEORM)});
+const { FileColumn, FileFieldSubscriber, S3Storage } = require(${JSON.stringify(SRC)});
+class Pic {}
+PrimaryGeneratedColumn()(Pic.prototype, "id");
+FileColumn("pics")(Pic.prototype, "file");
+Entity()(Pic);
+exports.storages = { pics: () => new S3Storage({ bucketName: "no-such-bucket-orphans", endpointUrl: ${JSON.stringify(endpoint)},
+  regionName: "us-east-1", addressingStyle: "path", accessKey: ${JSON.stringify(accessKey)}, secretKey: ${JSON.stringify(secretKey)} }) };
+exports.dataSource = new DataSource({ type: "sqljs", entities: [Pic], subscribers: [FileFieldSubscriber], synchronize: true });
+`,
+    );
+    const module = require(path.join(dir, "nobucket.js")) as { dataSource: DataSource };
+    await module.dataSource.initialize();
+    try {
+      const result = await run(["--config", "nobucket.js"]);
+      expect(result.stderr).toContain("does not exist");
+      expect(result.code).toBe(2);
+    } finally {
+      await module.dataSource.destroy();
+      storages.configure(loaded.storages);
+    }
   });
 });
