@@ -227,7 +227,8 @@ async function reconcileStorage(
 /**
  * Which of `names` (in the storage at `here`) a row names now, asked of the database again just
  * before deleting: rows written or changed while the storage was compared, and pages a concurrent
- * delete shifted past the reading, are seen.
+ * delete shifted past the reading, are seen. Asked of the master of a replicated DataSource: a replica
+ * lagging behind would miss the rows just written.
  */
 async function namedNow(
   dataSource: DataSource,
@@ -236,20 +237,25 @@ async function namedNow(
   names: readonly string[],
 ): Promise<Set<string>> {
   const named = new Set<string>();
-  for (const column of columns) {
-    for (const use of column.uses) {
-      const there = storagePlace(use.storage);
-      if (there.space !== here.space) continue;
-      // this name, as a key of that storage
-      const asKey = new Map<string, string>();
-      for (const name of names) {
-        const absolute = here.prefix + name;
-        if (absolute.startsWith(there.prefix)) asKey.set(absolute.slice(there.prefix.length), name);
+  const master = dataSource.createQueryRunner("master");
+  try {
+    for (const column of columns) {
+      for (const use of column.uses) {
+        const there = storagePlace(use.storage);
+        if (there.space !== here.space) continue;
+        // this name, as a key of that storage
+        const asKey = new Map<string, string>();
+        for (const name of names) {
+          const absolute = here.prefix + name;
+          if (absolute.startsWith(there.prefix)) asKey.set(absolute.slice(there.prefix.length), name);
+        }
+        if (asKey.size === 0) continue;
+        for (const { key } of await rowsNaming(master.manager, column, [...asKey.keys()]))
+          named.add(asKey.get(key) as string);
       }
-      if (asKey.size === 0) continue;
-      for (const { key } of await rowsNaming(dataSource, column, [...asKey.keys()]))
-        named.add(asKey.get(key) as string);
     }
+  } finally {
+    await master.release();
   }
   return named;
 }

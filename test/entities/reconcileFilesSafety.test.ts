@@ -335,6 +335,37 @@ describe(`reconcileFiles never deletes a file a row names, on ${DB}`, () => {
     }
   });
 
+  it("asks the master, not a replica, about each orphan just before deleting it", async () => {
+    const big = new InMemoryStorage();
+    storages.configure({ big });
+    const ds = await openDataSource([Big], [FileFieldSubscriber]);
+    try {
+      await big.save("b/orphan.txt", "o");
+      const driver = ds.driver as unknown as { createQueryRunner(mode: "master" | "slave"): QueryRunner };
+      const orig = driver.createQueryRunner.bind(driver);
+      const rechecks: string[] = [];
+      // the mode each runner was last asked for (sql.js hands out one runner for both)
+      const modes = new Map<QueryRunner, string>();
+      driver.createQueryRunner = (mode) => {
+        const qr = orig(mode);
+        if (!modes.has(qr)) {
+          const q = qr.query.bind(qr) as (...args: unknown[]) => Promise<unknown>;
+          qr.query = (async (sql: string, ...rest: unknown[]) => {
+            if (/ IN \(/.test(sql)) rechecks.push(modes.get(qr) as string);
+            return q(sql, ...rest);
+          }) as QueryRunner["query"];
+        }
+        modes.set(qr, mode);
+        return qr;
+      };
+      const [r] = await reconcileFiles(ds, { now: later(), deleteOrphans: true });
+      expect(r).toMatchObject({ deleted: 1 });
+      expect(rechecks).toEqual(["master"]);
+    } finally {
+      await ds.destroy();
+    }
+  });
+
   it("uses a subclass's redeclared field and storage, not the inherited one", async () => {
     const sa = new InMemoryStorage();
     const sb = new InMemoryStorage();
