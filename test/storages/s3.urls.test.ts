@@ -212,6 +212,28 @@ describe("S3Storage URL options", () => {
     client.destroy();
   });
 
+  it("lets the connection options shape URLs with an injected client, before and after ready()", async () => {
+    const client = new S3Client({
+      endpoint: "http://10.0.0.5:9000", // the app's private route to the S3 service
+      region: "us-east-1",
+      forcePathStyle: true,
+      credentials: { accessKeyId: "AK", secretAccessKey: "SK" },
+    });
+    const storage = new S3Storage({
+      bucketName: "bkt",
+      client,
+      endpointUrl: "https://s3.example.com",
+      regionName: "eu-west-3",
+      addressingStyle: "path",
+      querystringAuth: false,
+    });
+    expect(storage.url("a.txt")).toBe("https://s3.example.com/bkt/a.txt");
+    await storage.ready();
+    expect(storage.url("a.txt")).toBe("https://s3.example.com/bkt/a.txt");
+    await storage.close();
+    client.destroy();
+  });
+
   it("never lets a URL outlive temporary credentials", async () => {
     const expiration = new Date(Date.now() + 10 * 60 * 1000);
     const client = new S3Client({

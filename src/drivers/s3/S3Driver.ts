@@ -76,6 +76,8 @@ export class S3Driver implements StorageDriver {
   readonly #uploader: S3Uploader;
   readonly #parametersFor: (name: string) => S3ObjectParameters;
   #ready: Promise<void> | null = null;
+  /** An injected client, with URLs the connection options point elsewhere (`injectedClientBase`). */
+  readonly #urlsFromOptions: boolean;
 
   /**
    * Validates `options` (throws `StorageConfigError`) and builds the client; makes no request.
@@ -98,7 +100,9 @@ export class S3Driver implements StorageDriver {
       (opts) => (this.#client.config.credentials as CredentialProvider)(opts),
       staticCredentials,
     );
-    this.#urls = new S3UrlBuilder(this.#options, startupUrlBase(this.#client, this.#options));
+    const startup = startupUrlBase(this.#client, this.#options);
+    this.#urls = new S3UrlBuilder(this.#options, startup);
+    this.#urlsFromOptions = this.#options.client !== undefined && startup !== null;
     this.#uploader = new S3Uploader(this.#client, this.#options, objectParameters);
     this.#parametersFor = objectParameters;
   }
@@ -166,8 +170,10 @@ export class S3Driver implements StorageDriver {
 
   async #resolve(): Promise<void> {
     if (this.#urls.signs) await this.#credentials.ready();
-    // Always, even when the options seemed to decide it: only the SDK reads a profile's endpoint_url.
-    if (this.#urls.usesEndpoint) this.#urls.configure(await clientUrlBase(this.#client, this.#options));
+    // Always, even when the options seemed to decide it (only the SDK reads a profile's endpoint_url),
+    // except for an injected client whose URLs the options shape on purpose.
+    if (this.#urls.usesEndpoint && !this.#urlsFromOptions)
+      this.#urls.configure(await clientUrlBase(this.#client, this.#options));
   }
 
   async write(key: string, body: DriverBody, options: DriverWriteOptions): Promise<DriverWriteResult> {

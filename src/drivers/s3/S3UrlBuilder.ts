@@ -187,7 +187,8 @@ export class S3UrlBuilder {
     if (this.#base === null) {
       throw new StorageConfigError(
         `Cannot build a URL for ${storage}: its endpoint and region are not resolved yet. Call ` +
-          "`await storages.ready()` (or `await storage.ready()`) once at start-up, or set regionName.",
+          "`await storages.ready()` (or `await storage.ready()`) once at start-up, or set regionName (and, with an " +
+          "injected client, endpointUrl).",
       );
     }
     return this.#base;

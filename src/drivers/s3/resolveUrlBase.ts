@@ -18,7 +18,7 @@ type EndpointV2 = ReturnType<S3Client["config"]["endpointProvider"]>;
 
 type Settings = Pick<
   ResolvedS3Options,
-  "bucketName" | "regionName" | "endpointUrl" | "publicEndpointUrl" | "clientConfig" | "client"
+  "bucketName" | "regionName" | "endpointUrl" | "publicEndpointUrl" | "clientConfig" | "client" | "addressingStyle"
 >;
 
 /**
@@ -51,7 +51,7 @@ export async function clientUrlBase(client: S3Client, settings: Settings): Promi
  * this answer should they ever differ (an `endpoint_url` in a profile, which only the SDK reads).
  */
 export function startupUrlBase(client: S3Client, settings: Settings): UrlBase | null {
-  if (settings.client !== undefined) return null;
+  if (settings.client !== undefined) return injectedClientBase(client, settings);
   const given = settings.clientConfig;
   const region =
     settings.regionName ??
@@ -79,6 +79,36 @@ export function startupUrlBase(client: S3Client, settings: Settings): UrlBase | 
     return baseOf(client.config.endpointProvider(params, {}), region);
   } catch {
     return null; // a combination the rules refuse: ready() reports what the SDK says
+  }
+}
+
+/**
+ * With an injected client the connection options only shape URLs (README, `client`): when they name an
+ * endpoint (`endpointUrl`, `publicEndpointUrl`) they decide where URLs point, and `ready()` leaves it
+ * so; otherwise null, and `ready()` asks the client.
+ */
+function injectedClientBase(client: S3Client, settings: Settings): UrlBase | null {
+  const endpoint = settings.publicEndpointUrl ?? settings.endpointUrl;
+  if (!endpoint) return null;
+  const region = settings.regionName ?? "us-east-1";
+  const at = withoutTrailingSlash(endpoint);
+  const params = {
+    Bucket: settings.bucketName,
+    ...PROBE,
+    Region: region,
+    Endpoint: at,
+    UseFIPS: false,
+    UseDualStack: false,
+    Accelerate: false,
+    UseGlobalEndpoint: false,
+    ForcePathStyle: settings.addressingStyle === "path" || needsPathStyle(settings.bucketName, at),
+    DisableMultiRegionAccessPoints: false,
+    UseArnRegion: false,
+  };
+  try {
+    return baseOf(client.config.endpointProvider(params, {}), region);
+  } catch {
+    return null;
   }
 }
 
