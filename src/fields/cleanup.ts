@@ -21,6 +21,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * `storages.onCleanupError` and is never thrown, so a committed save is never reported as failed. An
  * abandoned upload is checked again first: a row committed with it, or a field took it, since.
  *
+ * A replaced or removed file that a row still names (a key shared between rows) is kept: one query per
+ * file column on its storage, in every initialized DataSource, before the delete.
+ *
  * A failed delete may have deleted the object after all (its answer lost to a timeout or a reset
  * connection), and the name, free again, be handed to another upload before the retry: deleting it
  * again would delete that file. So before each retry the name is checked: a new upload of it pending
@@ -32,6 +35,15 @@ export async function runCleanup(tasks: readonly CleanupTask[]): Promise<void> {
   await Promise.all(
     tasks.map(async (task) => {
       if (task.reason === "abandoned" && !isStillAbandoned(task.storage, task.key, task.rowRemoved ?? false)) return;
+      // A file a row let go of may still be another row's: its key copied there (`b.file = a.file`),
+      // or written by other code. Only a file no row names is deleted; a lookup that fails keeps it.
+      if (task.reason === "replaced" || task.reason === "removed") {
+        const held = await isKeyHeld(task.storage, task.key).catch((error: unknown) => {
+          storages.reportCleanupError(error, { storage: task.storage, key: task.key, reason: task.reason });
+          return true;
+        });
+        if (held) return;
+      }
       const own = pendingToken(task.storage, task.key);
       for (let attempt = 1; ; attempt++) {
         try {
