@@ -124,13 +124,17 @@ function loadKeys(
 ): Promise<ObjectLiteral | null> {
   const alias = "file_keys";
   const select = (column: ColumnMetadata) => `${alias}.${column.propertyPath}`;
-  return queryRunner.manager
-    .createQueryBuilder(metadata.target, alias)
-    .select(metadata.primaryColumns.map(select))
-    .addSelect(columns.map(select))
-    .withDeleted()
-    .whereInIds([id])
-    .getOne();
+  return (
+    queryRunner.manager
+      .createQueryBuilder(metadata.target, alias)
+      .select(metadata.primaryColumns.map(select))
+      .addSelect(columns.map(select))
+      .withDeleted()
+      .whereInIds([id])
+      // a partial row (keys only): your @AfterLoad listeners and subscribers must not see it as a loaded entity
+      .callListeners(false)
+      .getOne()
+  );
 }
 
 const LOADS = Symbol.for("typeorm-storages:key-loads");
