@@ -51,6 +51,30 @@ export function createApp(dataSource: DataSource, config: AppConfig, staticFiles
     if (storage instanceof FileSystemStorage) app.use(serveFiles(storage, options));
   }
 
+  // The app's own pages (the files serveFiles answered above do not get these): no framing (one click
+  // deletes), no sniffing, no caching of pages listing signed links, scripts only the hashed
+  // direct-upload.js (never anything under /media/, where users put .js files), and styles, images and
+  // uploads only from this site or the origins of the storages the pages link to and upload to.
+  const sources = new Set<string>(["'self'"]);
+  for (const name of ["default", "private", "staticfiles"]) {
+    const url = storages.get(name).url("csp-probe");
+    if (/^https?:\/\//i.test(url)) sources.add(new URL(url).origin);
+  }
+  const allowed = [...sources].join(" ");
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const script = new URL(staticFiles.url("direct-upload.js"), `${req.protocol}://${req.get("host")}/`).href;
+    res.set({
+      "Content-Security-Policy":
+        `default-src 'none'; script-src ${script}; style-src ${allowed}; img-src ${allowed}; ` +
+        `connect-src ${allowed}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+      "X-Content-Type-Options": "nosniff",
+      "X-Frame-Options": "DENY",
+      "Referrer-Policy": "same-origin",
+      "Cache-Control": "no-store",
+    });
+    next();
+  });
+
   const render = (res: Response, status: number, view: string, data: object) =>
     res
       .status(status)

@@ -172,6 +172,7 @@ function suite(backend: Backend): void {
   let context: BrowserContext;
   let page: Page;
   const dialogs: string[] = [];
+  const violations: string[] = [];
   const signatureTest = withSkip(backend.checksSignatures, "s3rver verifies no signatures and no expiry");
 
   beforeAll(async () => {
@@ -179,6 +180,9 @@ function suite(backend: Backend): void {
     probe = backend.probe(app);
     context = await browser.newContext({ viewport: { width: 1000, height: 600 } });
     page = await context.newPage();
+    page.on("console", (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
     page.on("dialog", (dialog) => {
       dialogs.push(dialog.message());
       void dialog.dismiss();
@@ -198,6 +202,27 @@ function suite(backend: Backend): void {
     expect(
       await page.locator("input[name=visibility]").evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value)),
     ).toEqual(["public", "private"]);
+  });
+
+  test("answers its own pages with security headers (CSP, no framing, no caching), not the files", async () => {
+    const headers = (await context.request.get(`${app.url}/upload/direct`)).headers();
+    const csp = headers["content-security-policy"];
+    expect(csp).toMatch(/^default-src 'none'; script-src http:\/\/\S+\/static\/direct-upload\.[0-9a-f]{12}\.js; /);
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("form-action 'self'");
+    expect(csp).toContain("base-uri 'none'");
+    expect(csp).not.toContain("*");
+    expect(headers).toMatchObject({
+      "x-content-type-options": "nosniff",
+      "x-frame-options": "DENY",
+      "referrer-policy": "same-origin",
+      "cache-control": "no-store",
+    });
+    const href = await context.request.get(app.url).then(async (r) => /href="([^"]+\.css)"/.exec(await r.text())?.[1]);
+    const stylesheet = await context.request.get(new URL(href as string, app.url).href);
+    expect(stylesheet.status()).toBe(200);
+    expect(stylesheet.headers()["content-security-policy"]).toBeUndefined();
+    expect(stylesheet.headers()["cache-control"]).not.toBe("no-store");
   });
 
   test("links its stylesheet by hashed name from the staticfiles storage, and the logo the stylesheet names loads", async () => {
@@ -479,6 +504,10 @@ function suite(backend: Backend): void {
     expect((await probe.keys()).sort()).toEqual(before);
     await page.goto(app.url);
     expect(await page.locator("li.upload").count()).toBe(rows);
+  });
+
+  test("loaded every page's script, stylesheet, images and uploads within its Content-Security-Policy", () => {
+    expect(violations).toEqual([]);
   });
 }
 
