@@ -56,6 +56,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<Runnin
   const dataSource = await createDataSource(config).initialize();
   // Resolves S3 credentials ahead, so the list page's presigned URLs are signed synchronously.
   await storages.ready();
+  // Direct-upload tickets are signed with STORAGES_SIGNING_SECRET on S3 too: without it in production
+  // this throws (StorageConfigError, saying what to set) instead of every direct upload failing later.
+  storages.signingKey();
   const staticFiles = await collectAssets();
 
   const server = createApp(dataSource, config, staticFiles).listen(config.port, config.host);

@@ -46,6 +46,13 @@ describe("docker-compose.yml", () => {
     expect(app.USE_S3).toBe("true");
   });
 
+  test("the app runs in production with a signing secret each deployment must set (no value checked in)", () => {
+    expect(app.NODE_ENV).toBe("production");
+    // Compose's required-variable syntax: `docker compose up` stops with the message when it is unset
+    expect(app.STORAGES_SIGNING_SECRET).toMatch(/^\$\{STORAGES_SIGNING_SECRET:\?[^}]*STORAGES_SIGNING_SECRET[^}]*\}$/);
+    expect(appSources).toMatch(/await storages\.ready\(\);\s*storages\.signingKey\(\);/);
+  });
+
   test("the app's DATABASE_URL names the postgres service and its credentials", () => {
     const url = new URL(app.DATABASE_URL);
     const postgres = environment(url.hostname);

@@ -126,6 +126,24 @@ else {
   });
 }
 
+describe("in production (NODE_ENV=production)", () => {
+  test("refuses to start without STORAGES_SIGNING_SECRET, even on S3, saying what to set", async () => {
+    await expect(startApp({ ...embeddedS3.env(), NODE_ENV: "production" })).rejects.toThrow(
+      /exited with code 1 before listening:[\s\S]*Could not start the example app: Direct uploads need a signing secret[\s\S]*set STORAGES_SIGNING_SECRET/,
+    );
+  });
+
+  test("starts with it", async () => {
+    const secret = randomBytes(32).toString("hex");
+    const app = await startApp({ ...embeddedS3.env(), NODE_ENV: "production", STORAGES_SIGNING_SECRET: secret });
+    try {
+      expect((await fetch(app.url)).status).toBe(200);
+    } finally {
+      await app.stop();
+    }
+  });
+});
+
 const s3Backends = [embeddedS3, ...(strictS3 ? [strictS3] : [])];
 describe.each(s3Backends)("direct uploads in parts on $name", (backend) => {
   let app: AppProcess;
