@@ -29,6 +29,11 @@ export interface AppConfig {
    * 8 MiB, at least 5 MiB).
    */
   partSize: number;
+  /**
+   * The origins the app's pages are served from: `http://127.0.0.1:<PORT>` and `http://localhost:<PORT>`;
+   * `null` with `PORT=0`, until the port is known.
+   */
+  origins: string[] | null;
 }
 
 /** The bucket `EMBEDDED_S3` stores media in unless `AWS_STORAGE_BUCKET_NAME` names another. */
@@ -77,9 +82,10 @@ function databaseFile(env: Env): string {
 /** Reads the app's settings from `env`; throws with the variable's name when one is malformed. */
 export function readConfig(env: Env = process.env): AppConfig {
   const dataDir = path.resolve(env.DATA_DIR || path.join(APP_DIR, "data"));
+  const port = positiveInteger(env, "PORT", 3000, { allowZero: true });
   return {
     host: env.HOST || "127.0.0.1",
-    port: positiveInteger(env, "PORT", 3000, { allowZero: true }),
+    port,
     maxUploadBytes: positiveInteger(env, "UPLOAD_MAX_BYTES", 10 * 1024 * 1024),
     dataDir,
     databaseUrl: env.DATABASE_URL || undefined,
@@ -87,7 +93,13 @@ export function readConfig(env: Env = process.env): AppConfig {
     embeddedS3: flag(env, "EMBEDDED_S3"),
     createBucket: flag(env, "CREATE_BUCKET"),
     partSize: atLeast(env, "DIRECT_UPLOAD_PART_SIZE", 8 * 1024 * 1024, 5 * 1024 * 1024),
+    origins: port === 0 ? null : defaultOrigins(port),
   };
+}
+
+/** The app's origins on `port`: `http://127.0.0.1:<port>` and `http://localhost:<port>`. */
+export function defaultOrigins(port: number): string[] {
+  return [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
 }
 
 /**

@@ -52,7 +52,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<Runnin
   const s3rver = config.embeddedS3 ? await startEmbeddedS3(config, env) : null;
 
   storages.configure(storagesFromEnv(storageEnv(config, env)));
-  if (s3rver || config.createBucket) await createBucket(env.AWS_STORAGE_BUCKET_NAME as string);
+  if (s3rver || config.createBucket) await createBucket(env.AWS_STORAGE_BUCKET_NAME as string, config.origins);
   const dataSource = await createDataSource(config).initialize();
   // Resolves S3 credentials ahead, so the list page's presigned URLs are signed synchronously.
   await storages.ready();

@@ -1,6 +1,9 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
 import path from "node:path";
+import { GetBucketCorsCommand, PutBucketCorsCommand, S3Client } from "@aws-sdk/client-s3";
 import type { Browser, BrowserContext, Page, Response } from "playwright-core";
 import { getValidName } from "typeorm-storages";
 import { formatBytes } from "../src/receiveUpload";
@@ -143,6 +146,64 @@ describe("in production (NODE_ENV=production)", () => {
     }
   });
 });
+
+describe("the bucket CREATE_BUCKET or EMBEDDED_S3 sets up", () => {
+  const endpointOf = (app: AppProcess) => /at (http:\/\/\S+) \(embedded s3rver\)/.exec(app.output())?.[1] as string;
+  const client = (endpoint: string) =>
+    new S3Client({
+      endpoint,
+      region: "us-east-1",
+      forcePathStyle: true,
+      credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+    });
+
+  test("gets a CORS rule for the app's own origin when created, and an existing bucket keeps its rules", async () => {
+    const port = await freePort();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "example-app-cors-"));
+    const env = { ...embeddedS3.env(), PORT: String(port), DATA_DIR: dataDir };
+    const mine = {
+      AllowedOrigins: ["https://my-site.example"],
+      AllowedMethods: ["PUT"],
+      AllowedHeaders: ["*"],
+      ExposeHeaders: ["ETag"],
+      MaxAgeSeconds: 60,
+    };
+    try {
+      let app = await startApp(env);
+      let s3 = client(endpointOf(app));
+      try {
+        const { CORSRules } = await s3.send(new GetBucketCorsCommand({ Bucket: "example-media" }));
+        expect(CORSRules?.map((rule) => rule.AllowedOrigins)).toEqual([
+          [`http://127.0.0.1:${port}`, `http://localhost:${port}`],
+        ]);
+        await s3.send(new PutBucketCorsCommand({ Bucket: "example-media", CORSConfiguration: { CORSRules: [mine] } }));
+      } finally {
+        s3.destroy();
+        await app.stop();
+      }
+      app = await startApp(env); // the same DATA_DIR: s3rver finds the bucket it keeps there
+      s3 = client(endpointOf(app));
+      try {
+        const { CORSRules } = await s3.send(new GetBucketCorsCommand({ Bucket: "example-media" }));
+        expect(CORSRules?.map((rule) => rule.AllowedOrigins)).toEqual([mine.AllowedOrigins]);
+      } finally {
+        s3.destroy();
+        await app.stop();
+      }
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** A port nothing listens on right now. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 const s3Backends = [embeddedS3, ...(strictS3 ? [strictS3] : [])];
 describe.each(s3Backends)("direct uploads in parts on $name", (backend) => {
