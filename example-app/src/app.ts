@@ -189,8 +189,21 @@ export function createApp(dataSource: DataSource, config: AppConfig, staticFiles
     render(res, 404, "message", { title: "Not found", message: "There is no page at this address." });
   });
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if ((error as { type?: string }).type === "entity.parse.failed") {
+    const { type, status, expose, message } = error as {
+      type?: string;
+      status?: number;
+      expose?: boolean;
+      message?: string;
+    };
+    if (type === "entity.parse.failed") {
       res.status(400).json({ error: "The request's JSON is malformed." });
+      return;
+    }
+    // the JSON endpoints' other client errors (body-parser's: 413 over 16 KiB, 415 an unsupported
+    // charset or encoding, 400 a body shorter than announced...) say what went wrong, with their status
+    if (expose === true && Number.isInteger(status) && (status as number) >= 400 && (status as number) < 500) {
+      const reason = type === "entity.too.large" ? "The request's body is larger than 16 KiB." : message;
+      res.status(status as number).json({ error: reason || "The request was refused." });
       return;
     }
     console.error(error);

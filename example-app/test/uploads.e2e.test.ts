@@ -478,6 +478,21 @@ function suite(backend: Backend): void {
     expect(await item(page, "Forged").count()).toBe(0);
   });
 
+  test("answers a JSON body it refuses (too large, an unsupported charset) with JSON and its 4xx status", async () => {
+    const tooLarge = await page.request.post(`${app.url}/uploads/direct`, {
+      headers: { Origin: app.url, "Content-Type": "application/json" },
+      data: JSON.stringify({ title: "x".repeat(20 * 1024), visibility: "public", filename: "a.txt", size: 1 }),
+    });
+    expect(tooLarge.status()).toBe(413);
+    expect(await tooLarge.json()).toEqual({ error: "The request's body is larger than 16 KiB." });
+    const charset = await page.request.post(`${app.url}/uploads/direct/complete`, {
+      headers: { Origin: app.url, "Content-Type": "application/json; charset=iso-8859-1" },
+      data: JSON.stringify({ title: "Charset", visibility: "public", ticket: "x" }),
+    });
+    expect(charset.status()).toBe(415);
+    expect((await charset.json()).error).toMatch(/unsupported charset "ISO-8859-1"/);
+  });
+
   test("stores a hostile filename under its cleaned name and shows the original escaped", async () => {
     const hostile = "<img src=x onerror=alert(1)> été ;rm -rf.png";
     const title = `<script>alert("title")</script> Hostile`;
