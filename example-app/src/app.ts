@@ -140,6 +140,7 @@ export function createApp(dataSource: DataSource, config: AppConfig, staticFiles
       const values = readForm(req.body ?? {});
       const { filename, size } = req.body;
       if (typeof filename !== "string" || !filename) throw new UploadError(400, "Choose a file to upload.");
+      refuseNul(filename, "The file name");
       if (!Number.isSafeInteger(size) || size < 0) throw new UploadError(400, "The file's size is missing.");
       if (size === 0) throw new UploadError(400, `"${filename}" is empty (0 bytes); choose a file with some content.`);
       if (size > config.maxUploadBytes) throw new UploadError(413, tooLargeMessage(config.maxUploadBytes));
@@ -163,6 +164,7 @@ export function createApp(dataSource: DataSource, config: AppConfig, staticFiles
       const values = readForm(req.body ?? {});
       const { ticket, originalName, parts } = req.body;
       if (typeof ticket !== "string") throw new UploadError(400, "The upload ticket is missing.");
+      if (typeof originalName === "string") refuseNul(originalName, "The file name");
       // the size and type the app signed, which attachUpload checks against the file that arrived
       const { size, contentType } = verifyUploadTicket(ticket);
       const row = uploads.create({
@@ -218,12 +220,14 @@ export function createApp(dataSource: DataSource, config: AppConfig, staticFiles
  * empty file is refused before anything is written; over the limit the upload is aborted mid-stream.
  */
 async function storeUpload(upload: Upload, values: FormValues, file: IncomingFile, maxBytes: number): Promise<Upload> {
+  refuseNul(file.filename, "The file name");
   const name = cleanName(file.filename);
   if ((await peekFirstChunk(file.stream)) === null) {
     throw new UploadError(400, `"${file.filename}" is empty (0 bytes); choose a file with some content.`);
   }
   const contentType = lookup(name) || "application/octet-stream";
-  Object.assign(upload, { ...values, originalName: file.filename, contentType, size: 0 });
+  // the column is varchar(255), as on the direct path
+  Object.assign(upload, { ...values, originalName: file.filename.slice(0, 255), contentType, size: 0 });
   // FieldFile.save reads the stream to its end before it writes the row, so the size is set by then.
   const body = new ByteCounter(
     file.stream,
@@ -252,11 +256,20 @@ function cleanName(filename: string): string {
 function readForm(fields: Record<string, string>): FormValues {
   const { title, visibility } = readLoose(fields);
   if (!title) throw new UploadError(400, "Give the upload a title.");
+  refuseNul(title, "The title");
   if (title.length > 200) throw new UploadError(400, "Keep the title under 200 characters.");
   if (visibility !== "public" && visibility !== "private") {
     throw new UploadError(400, "Choose whether the file is public or private.");
   }
   return { title, visibility };
+}
+
+/**
+ * Throws `UploadError` (400) when `value` holds a NUL character: PostgreSQL refuses it in text, which
+ * was a 500, and no title or file name needs one.
+ */
+function refuseNul(value: string, what: string): void {
+  if (value.includes("\0")) throw new UploadError(400, `${what} contains a NUL character; remove it and retry.`);
 }
 
 function readLoose(fields: Record<string, string>): Partial<FormValues> {

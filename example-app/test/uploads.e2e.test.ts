@@ -493,6 +493,73 @@ function suite(backend: Backend): void {
     expect((await charset.json()).error).toMatch(/unsupported charset "ISO-8859-1"/);
   });
 
+  test("keeps the first 255 characters of a long file name, and refuses a NUL in the title or a file name", async () => {
+    // the characters the cleaned name drops keep its key short (s3rver keeps each object in a file)
+    const long = `${"*".repeat(300)}long.txt`;
+    const stored = await page.request.post(`${app.url}/upload`, {
+      headers: { Origin: app.url },
+      multipart: {
+        title: "Long name",
+        visibility: "public",
+        file: { name: long, mimeType: "text/plain", buffer: Buffer.from("long") },
+      },
+      maxRedirects: 0,
+    });
+    expect(stored.status()).toBe(303);
+    await page.goto(app.url);
+    expect(await item(page, "Long name").locator(".original").textContent()).toBe(long.slice(0, 255));
+
+    const before = (await probe.keys()).sort();
+    const file = { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("hi") };
+    // a NUL cannot stand in a header as is; RFC 5987's filename* carries it percent-encoded
+    const withNulName = [
+      "--b",
+      'Content-Disposition: form-data; name="title"',
+      "",
+      "Nul name",
+      "--b",
+      'Content-Disposition: form-data; name="visibility"',
+      "",
+      "public",
+      "--b",
+      "Content-Disposition: form-data; name=\"file\"; filename*=UTF-8''a%00b.txt",
+      "Content-Type: text/plain",
+      "",
+      "hi",
+      "--b--",
+      "",
+    ].join("\r\n");
+    const refusals = [
+      {
+        options: { multipart: { title: "Nul\0title", visibility: "public", file } },
+        message: /^The title contains a NUL/,
+      },
+      {
+        options: { data: withNulName, headers: { "Content-Type": "multipart/form-data; boundary=b" } },
+        message: /^The file name contains a NUL character/,
+      },
+    ];
+    for (const { options, message } of refusals) {
+      const headers = { Origin: app.url, ...("headers" in options ? options.headers : {}) };
+      const refused = await page.request.post(`${app.url}/upload`, { ...options, headers });
+      expect(refused.status()).toBe(400);
+      expect(/id="error">\s*([^<]*)/.exec(await refused.text())?.[1]).toMatch(message);
+    }
+    const direct = await page.request.post(`${app.url}/uploads/direct`, {
+      headers: { Origin: app.url },
+      data: { title: "Nul direct", visibility: "public", filename: "a\0b.txt", size: 2 },
+    });
+    expect(direct.status()).toBe(400);
+    expect((await direct.json()).error).toMatch(/^The file name contains a NUL character/);
+    const complete = await page.request.post(`${app.url}/uploads/direct/complete`, {
+      headers: { Origin: app.url },
+      data: { title: "Nul\0direct", visibility: "public", ticket: "x" },
+    });
+    expect(complete.status()).toBe(400);
+    expect((await complete.json()).error).toMatch(/^The title contains a NUL character/);
+    expect((await probe.keys()).sort()).toEqual(before);
+  });
+
   test("stores a hostile filename under its cleaned name and shows the original escaped", async () => {
     const hostile = "<img src=x onerror=alert(1)> été ;rm -rf.png";
     const title = `<script>alert("title")</script> Hostile`;
