@@ -41,6 +41,22 @@ export function createApp(dataSource: DataSource, config: AppConfig, staticFiles
   const uploads = dataSource.getRepository(Upload);
   const app = express();
   app.disable("x-powered-by");
+  // The app's own origins (APP_ORIGIN, by default http://127.0.0.1:<PORT> and http://localhost:<PORT>).
+  const origins = () => config.origins ?? [];
+  // DNS rebinding: another site's name pointed at this address reaches the app under that name as
+  // Host, and its pages post with an Origin matching that Host. Only the app's own names are served.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const host = req.get("host")?.toLowerCase();
+    if (host !== undefined && origins().some((origin) => new URL(origin).host === host)) next();
+    else res.status(400).type("text").send("Bad request: unknown Host. List the app's address in APP_ORIGIN.");
+  });
+  // A minimal CSRF guard for an app without sessions: browsers send Origin with every POST, and it
+  // must be one of the app's origins ("null", from sandboxed frames, is not).
+  const sameOrigin = (req: Request, res: Response, next: NextFunction) => {
+    const origin = req.get("origin");
+    if (origin === undefined || origins().includes(origin)) next();
+    else res.status(403).type("text").send("Forbidden: cross-site form submission.");
+  };
 
   // On local disk the files are served by the package's middleware: public media and static files
   // plainly, private ones only with a valid, unexpired signature. On S3 the URLs point at the bucket.
@@ -62,7 +78,9 @@ export function createApp(dataSource: DataSource, config: AppConfig, staticFiles
   }
   const allowed = [...sources].join(" ");
   app.use((req: Request, res: Response, next: NextFunction) => {
-    const script = new URL(staticFiles.url("direct-upload.js"), `${req.protocol}://${req.get("host")}/`).href;
+    // the origin of the app's this request came through (its Host was checked above)
+    const self = origins().find((origin) => new URL(origin).host === req.get("host")?.toLowerCase());
+    const script = new URL(staticFiles.url("direct-upload.js"), `${self}/`).href;
     res.set({
       "Content-Security-Policy":
         `default-src 'none'; script-src ${script}; style-src ${allowed}; img-src ${allowed}; ` +
@@ -276,22 +294,4 @@ function readLoose(fields: Record<string, string>): Partial<FormValues> {
   const visibility = fields.visibility === "private" || fields.visibility === "public" ? fields.visibility : undefined;
   // JSON bodies (direct uploads) may hold anything
   return { title: typeof fields.title === "string" ? fields.title.trim() : "", visibility };
-}
-
-/**
- * Refuses cross-site form posts (a minimal CSRF guard for an app without sessions): browsers send
- * `Origin` with every POST, and it must name this host ("null", from sandboxed frames, does not).
- */
-function sameOrigin(req: Request, res: Response, next: NextFunction): void {
-  const origin = req.get("origin");
-  if (origin === undefined || safeHost(origin) === req.get("host")) next();
-  else res.status(403).type("text").send("Forbidden: cross-site form submission.");
-}
-
-function safeHost(url: string): string | null {
-  try {
-    return new URL(url).host;
-  } catch {
-    return null;
-  }
 }

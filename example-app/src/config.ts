@@ -30,8 +30,9 @@ export interface AppConfig {
    */
   partSize: number;
   /**
-   * The origins the app's pages are served from: `http://127.0.0.1:<PORT>` and `http://localhost:<PORT>`;
-   * `null` with `PORT=0`, until the port is known.
+   * The origins the app is reached at (`APP_ORIGIN`, comma-separated, default `http://127.0.0.1:<PORT>`
+   * and `http://localhost:<PORT>`): requests naming another `Host` are refused, and so are posts whose
+   * `Origin` is not one of them. `null` with `PORT=0` and no `APP_ORIGIN`, until the port is known.
    */
   origins: string[] | null;
 }
@@ -93,8 +94,27 @@ export function readConfig(env: Env = process.env): AppConfig {
     embeddedS3: flag(env, "EMBEDDED_S3"),
     createBucket: flag(env, "CREATE_BUCKET"),
     partSize: atLeast(env, "DIRECT_UPLOAD_PART_SIZE", 8 * 1024 * 1024, 5 * 1024 * 1024),
-    origins: port === 0 ? null : defaultOrigins(port),
+    origins: appOrigins(env) ?? (port === 0 ? null : defaultOrigins(port)),
   };
+}
+
+/** `APP_ORIGIN`'s origins (`https://example.com,http://localhost:3000`); throws on one that is not an origin. */
+function appOrigins(env: Env): string[] | null {
+  const raw = (env.APP_ORIGIN ?? "").trim();
+  if (!raw) return null;
+  return raw.split(",").map((entry) => {
+    const text = entry.trim();
+    let url: URL | null = null;
+    try {
+      url = new URL(text);
+    } catch {}
+    if (!url || !/^https?:$/.test(url.protocol) || url.origin !== text.replace(/\/$/, "").toLowerCase()) {
+      throw new Error(
+        `APP_ORIGIN must list origins (scheme://host[:port], comma-separated), not ${JSON.stringify(entry)}.`,
+      );
+    }
+    return url.origin;
+  });
 }
 
 /** The app's origins on `port`: `http://127.0.0.1:<port>` and `http://localhost:<port>`. */

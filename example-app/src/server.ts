@@ -5,7 +5,7 @@ import path from "node:path";
 import { storages, storagesFromEnv, usesS3 } from "typeorm-storages";
 import { createApp } from "./app";
 import { collectAssets } from "./collectAssets";
-import { type AppConfig, EMBEDDED_BUCKET, readConfig, storageEnv } from "./config";
+import { type AppConfig, defaultOrigins, EMBEDDED_BUCKET, readConfig, storageEnv } from "./config";
 import { createBucket } from "./createBucket";
 import { createDataSource } from "./dataSource";
 import { type S3rverHandle, startS3rver } from "./embeddedS3";
@@ -67,6 +67,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<Runnin
     server.once("error", reject);
   });
   const { port } = server.address() as AddressInfo;
+  // PORT=0: the app's default origins are known now, before any request is read
+  config.origins ??= defaultOrigins(port);
   const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
   console.log(`typeorm-storages example app listening on ${url} (${describeSetup(config, env)})`);

@@ -28,4 +28,16 @@ describe("readConfig", () => {
   test("uses DATABASE_PATH as given, whatever the backend", () => {
     expect(database({ EMBEDDED_S3: "1", DATABASE_PATH: "/tmp/mine.sqlite" })).toBe(path.resolve("/tmp/mine.sqlite"));
   });
+
+  test("takes the app's origins from APP_ORIGIN, by default 127.0.0.1 and localhost on PORT", () => {
+    expect(readConfig({ PORT: "8080" }).origins).toEqual(["http://127.0.0.1:8080", "http://localhost:8080"]);
+    expect(readConfig({ PORT: "0" }).origins).toBeNull(); // known once listening
+    expect(readConfig({ APP_ORIGIN: "https://Media.example.com, http://localhost:3000/" }).origins).toEqual([
+      "https://media.example.com",
+      "http://localhost:3000",
+    ]);
+    for (const bad of ["media.example.com", "https://example.com/app", "ftp://example.com", "https://a.example,"]) {
+      expect(() => readConfig({ APP_ORIGIN: bad })).toThrow(/^APP_ORIGIN must list origins/);
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
+import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -476,6 +477,41 @@ function suite(backend: Backend): void {
     expect((await probe.keys()).sort()).toEqual(before);
     await page.goto(app.url);
     expect(await item(page, "Forged").count()).toBe(0);
+  });
+
+  test("serves only its own Host (DNS rebinding) and takes posts only from its own origins (CSRF)", async () => {
+    const { port } = new URL(app.url);
+    const send = (path: string, headers: Record<string, string>, method = "GET") =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const request = http.request(`${app.url}${path}`, { method, headers }, (response) => {
+          let body = "";
+          response.setEncoding("utf8").on("data", (chunk) => {
+            body += chunk;
+          });
+          response.on("end", () => resolve({ status: response.statusCode as number, body }));
+        });
+        request.once("error", reject).end();
+      });
+    expect((await send("/", { Host: `rebound.example:${port}` })).status).toBe(400);
+    expect((await send("/", { Host: `127.0.0.1:${Number(port) + 1}` })).status).toBe(400);
+    expect((await send("/", { Host: `localhost:${port}` })).status).toBe(200);
+    // a page of the rebound name would post with an Origin matching its Host: both refused
+    const rebound = await send(
+      "/uploads/0/delete",
+      { Host: `rebound.example:${port}`, Origin: `http://rebound.example:${port}` },
+      "POST",
+    );
+    expect(rebound.status).toBe(400);
+    const crossSite = await send("/uploads/0/delete", { Origin: "http://evil.example" }, "POST");
+    expect(crossSite).toEqual({ status: 403, body: "Forbidden: cross-site form submission." });
+    expect((await send("/uploads/0/delete", { Origin: "null" }, "POST")).status).toBe(403);
+    // either default origin is the app's own, whichever Host the request names
+    const own = await send(
+      "/uploads/0/delete",
+      { Host: `127.0.0.1:${port}`, Origin: `http://localhost:${port}` },
+      "POST",
+    );
+    expect(own.status).toBe(303);
   });
 
   test("answers a JSON body it refuses (too large, an unsupported charset) with JSON and its 4xx status", async () => {
