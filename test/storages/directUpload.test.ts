@@ -11,6 +11,7 @@ import { FileSystemStorage } from "../../src/storage/FileSystemStorage";
 import { InMemoryStorage } from "../../src/storage/InMemoryStorage";
 import { S3Storage } from "../../src/storage/S3Storage";
 import type { Storage } from "../../src/storage/Storage";
+import { descriptorsOn } from "../support/openDescriptors";
 import { createTestBucket, deleteTestBucket, makeS3Storage, rawClient, s3Env, strict } from "../support/s3";
 
 const SECRET = "direct-upload-test-secret-32-bytes!";
@@ -365,12 +366,10 @@ describe("serveFiles and direct uploads", () => {
 
     /** Temp files in `docs/`, and descriptors still open on one (Linux; elsewhere none are counted). */
     async function leftovers(): Promise<{ files: string[]; descriptors: number }> {
-      const { readdir, readlink } = await import("node:fs/promises");
+      const { readdir } = await import("node:fs/promises");
       const dir = path.join(work, "slow", "docs");
       const files = (await readdir(dir)).filter((f) => f.endsWith(".tmp"));
-      const fds = (await readdir("/proc/self/fd").catch(() => [])) as string[];
-      const links = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => "")));
-      return { files, descriptors: links.filter((l) => l.startsWith(dir) && l.includes(".tmp")).length };
+      return { files, descriptors: await descriptorsOn((l) => l.startsWith(dir) && l.includes(".tmp")) };
     }
 
     it("keeps no temp file or descriptor of a body cut off half-way, and the write settles", async () => {

@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from "node:crypto";
-import { readdirSync, readlinkSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +7,7 @@ import { HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { fromPath } from "../../src/content/fromPath";
 import { FileNotFoundError } from "../../src/errors/FileNotFoundError";
 import type { S3Storage } from "../../src/storage/S3Storage";
+import { descriptorsOn } from "../support/openDescriptors";
 import {
   CHECKSUM_MODES,
   countRequests,
@@ -88,14 +88,6 @@ describe.each(CHECKSUM_MODES)("S3Storage with %s SDK checksums", (mode) => {
   it("closes the file it was given when a part upload fails, and leaves nothing behind", async () => {
     const dir = await mkdtemp(join(tmpdir(), "s3-parts-"));
     const path = join(dir, "big.bin");
-    const openOn = () =>
-      readdirSync("/proc/self/fd").filter((fd) => {
-        try {
-          return readlinkSync(`/proc/self/fd/${fd}`) === path;
-        } catch {
-          return false;
-        }
-      }).length;
     await writeFile(path, Buffer.alloc(12 * MiB, 7));
     storage.client.middlewareStack.add(
       (next, context) => async (args) => {
@@ -111,7 +103,7 @@ describe.each(CHECKSUM_MODES)("S3Storage with %s SDK checksums", (mode) => {
       storage.client.middlewareStack.remove("refuseParts");
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(openOn()).toBe(0);
+    expect(await descriptorsOn(path)).toBe(0);
     expect(await objectKeys("media/parts/")).toEqual([]);
     await rm(dir, { recursive: true, force: true });
   });

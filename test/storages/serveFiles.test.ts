@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readlink, rm, symlink, utimes, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -11,6 +11,7 @@ import { serveFiles } from "../../src/http/serveFiles";
 import { UrlSigner } from "../../src/http/UrlSigner";
 import { FileSystemStorage } from "../../src/storage/FileSystemStorage";
 import { InMemoryStorage } from "../../src/storage/InMemoryStorage";
+import { descriptorsOn } from "../support/openDescriptors";
 
 const SECRET = "serve-files-test-secret-32-bytes";
 const NEXT_MARKER = "next() was called";
@@ -328,14 +329,6 @@ describe("serveFiles on a public FileSystemStorage (node:http)", () => {
       expect(res.body).not.toContain("TOP SECRET");
     }
   });
-
-  /** How many descriptors this process holds on `file` (0 where /proc is unavailable). */
-  async function descriptorsOn(file: string): Promise<number> {
-    const fds = await readdir("/proc/self/fd").catch(() => null);
-    if (fds === null) return 0;
-    const targets = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => "")));
-    return targets.filter((t) => t === file).length;
-  }
 
   it("closes the file when the client goes away mid-download", async () => {
     const bigPath = publicStorage.path("big.bin");

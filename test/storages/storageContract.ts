@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { readdirSync, readlinkSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +10,7 @@ import { FileValidationError } from "../../src/errors/FileValidationError";
 import { InvalidKeyError } from "../../src/errors/InvalidKeyError";
 import { StorageOperationError } from "../../src/errors/StorageOperationError";
 import type { Storage } from "../../src/storage/Storage";
+import { descriptorsOn } from "../support/openDescriptors";
 
 export interface ContractOptions {
   /** Skip cases the backend cannot honour, each with the reason printed in the test name. */
@@ -205,14 +206,6 @@ export function describeStorageContract(
     it("closes a file it was given when the save is aborted before it starts", async () => {
       const dir = await mkdtemp(join(tmpdir(), "contract-abort-"));
       const path = join(dir, "given.bin");
-      const openOn = () =>
-        readdirSync("/proc/self/fd").filter((fd) => {
-          try {
-            return readlinkSync(`/proc/self/fd/${fd}`) === path;
-          } catch {
-            return false;
-          }
-        }).length;
       try {
         await writeFile(path, "some bytes");
         const controller = new AbortController();
@@ -224,7 +217,7 @@ export function describeStorageContract(
           expect((error as Error).name).toBe("AbortError");
         }
         await new Promise((resolve) => setTimeout(resolve, 50));
-        expect(openOn()).toBe(0);
+        expect(await descriptorsOn(path)).toBe(0);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
