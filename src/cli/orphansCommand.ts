@@ -1,5 +1,4 @@
 import { DEFAULT_ORPHAN_MIN_AGE, type ReconcileStorageReport, reconcileFiles } from "../fields/reconcileFiles";
-import { refusedListing } from "../storage/refusedListing";
 import { storages } from "../storage/storages";
 import { storagesFromEnv } from "../storage/storagesFromEnv";
 import type { CliIo, CliStream } from "./CliIo";
@@ -116,8 +115,6 @@ export async function orphansCommand(args: string[], io: CliIo): Promise<number>
       deleteOrphans: deleting,
       storages: values.storage,
       concurrency,
-    }).catch((error: unknown) => {
-      throw refusedListing(error) ?? error;
     });
     for (const report of reports) printReport(io.stdout, report, deleting, values.verbose ?? false);
     if (reports.length === 0) io.stdout.write("No entity of this DataSource has file columns.\n");

@@ -1,5 +1,6 @@
 import type { DataSource } from "typeorm";
 import { StorageConfigError } from "../errors/StorageConfigError";
+import { refusedListing } from "../storage/refusedListing";
 import type { Storage } from "../storage/Storage";
 import { placesOverlap, type StoragePlace, storagePlace } from "../storage/storagePlace";
 import type { StoredObject } from "../types";
@@ -84,8 +85,9 @@ export interface ReconcileStorageReport {
  *
  * Objects saved into the same directories by other code, and storages no file column uses, are
  * unknown to it: run it without `deleteOrphans` first. Throws `StorageConfigError` for a DataSource
- * that is not initialized or a bad option, and the storage's or the driver's error when listing or
- * reading fails.
+ * that is not initialized, a bad option, or a storage it may not list for its settings (a missing
+ * bucket, refused credentials: `refusedListing`), and the storage's or the driver's error when listing
+ * or reading fails otherwise.
  */
 export async function reconcileFiles(
   dataSource: DataSource,
@@ -150,8 +152,11 @@ async function reconcileStorage(
     .map((there) => there.prefix.slice(here.prefix.length));
 
   const listed: StoredObject[] = [];
+  // a storage it may not list for its settings (no such bucket, credentials refused) is a configuration error
   for (const prefix of prefixes)
-    for (const object of await storage.listAll(prefix))
+    for (const object of await storage.listAll(prefix).catch((error: unknown) => {
+      throw refusedListing(error) ?? error;
+    }))
       if (!foreign.some((inner) => object.name.startsWith(inner))) listed.push(object);
   const names = new Set(listed.map((object) => object.name));
 
