@@ -61,25 +61,13 @@ export function startupUrlBase(client: S3Client, settings: Settings): UrlBase | 
   const fips = flag(given.useFipsEndpoint, "AWS_USE_FIPS_ENDPOINT");
   const dualStack = flag(given.useDualstackEndpoint, "AWS_USE_DUALSTACK_ENDPOINT");
   if (endpoint === null || fips === null || dualStack === null) return null;
-  const bucket = settings.bucketName;
-  const params = {
-    Bucket: bucket,
-    ...PROBE,
-    Region: region,
-    Endpoint: endpoint,
+  return rulesBase(client, settings.bucketName, region, endpoint, {
     UseFIPS: fips,
     UseDualStack: dualStack,
     Accelerate: given.useAccelerateEndpoint === true,
     UseGlobalEndpoint: given.useGlobalEndpoint === true,
-    ForcePathStyle: client.config.forcePathStyle === true || needsPathStyle(bucket, endpoint),
-    DisableMultiRegionAccessPoints: false,
-    UseArnRegion: false,
-  };
-  try {
-    return baseOf(client.config.endpointProvider(params, {}), region);
-  } catch {
-    return null; // a combination the rules refuse: ready() reports what the SDK says
-  }
+    ForcePathStyle: client.config.forcePathStyle === true,
+  });
 }
 
 /**
@@ -90,20 +78,42 @@ export function startupUrlBase(client: S3Client, settings: Settings): UrlBase | 
 function injectedClientBase(client: S3Client, settings: Settings): UrlBase | null {
   const endpoint = settings.publicEndpointUrl ?? settings.endpointUrl;
   if (!endpoint) return null;
-  const region = settings.regionName ?? "us-east-1";
-  const at = withoutTrailingSlash(endpoint);
+  return rulesBase(client, settings.bucketName, settings.regionName ?? "us-east-1", withoutTrailingSlash(endpoint), {
+    ForcePathStyle: settings.addressingStyle === "path",
+  });
+}
+
+/**
+ * What the client's endpoint rules answer for `bucket`, with the S3 parameters filled in as
+ * `@smithy/core`'s `resolveParamsForS3` does (a bucket no host name can carry goes in the path); the
+ * flags not given are off. Null for a combination the rules refuse: `ready()` reports what the SDK says.
+ */
+function rulesBase(
+  client: S3Client,
+  bucket: string,
+  region: string,
+  endpoint: string | undefined,
+  flags: {
+    UseFIPS?: boolean;
+    UseDualStack?: boolean;
+    Accelerate?: boolean;
+    UseGlobalEndpoint?: boolean;
+    ForcePathStyle: boolean;
+  },
+): UrlBase | null {
   const params = {
-    Bucket: settings.bucketName,
+    Bucket: bucket,
     ...PROBE,
     Region: region,
-    Endpoint: at,
+    Endpoint: endpoint,
     UseFIPS: false,
     UseDualStack: false,
     Accelerate: false,
     UseGlobalEndpoint: false,
-    ForcePathStyle: settings.addressingStyle === "path" || needsPathStyle(settings.bucketName, at),
     DisableMultiRegionAccessPoints: false,
     UseArnRegion: false,
+    ...flags,
+    ForcePathStyle: flags.ForcePathStyle || needsPathStyle(bucket, endpoint),
   };
   try {
     return baseOf(client.config.endpointProvider(params, {}), region);
