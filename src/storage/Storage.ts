@@ -220,18 +220,28 @@ export class Storage {
    * when the backend fails; on failure or abort nothing is left behind.
    */
   async save(name: string, content: FileContent, options: StorageSaveOptions = {}): Promise<string> {
+    const overwrite = options.overwrite ?? this.#fileOverwrite;
     let key: string;
+    let first: string;
     try {
       key = this.#key(name);
       // before the content is opened: a bad limit must not leave a file handle behind
       if (options.maxSize !== undefined || options.accept !== undefined)
         checkUploadLimits("save()", options.maxSize, options.accept);
+      first = firstName(key, options.maxLength, overwrite);
+      // a type given explicitly is often the browser's, passed on: "image/png, text/html" would pass an
+      // `accept` of image/* by its first entry, and browsers read such a list by its last
+      if (options.contentType !== undefined && !isMediaType(options.contentType))
+        throw new FileValidationError(
+          `Cannot save ${JSON.stringify(key)}: ${JSON.stringify(options.contentType)} is not one content type ` +
+            '(like "image/png"); nothing was stored. Leave contentType out to use the type the name gives.',
+          { rule: "accept", key, storage: this.name },
+        );
     } catch (error) {
       // refused before reading it: the caller's stream (a request body, a file) is closed all the same
       discardContent(content);
       throw error;
     }
-    const maxLength = options.maxLength;
     let info: Awaited<ReturnType<typeof toDriverBody>>;
     try {
       info = await toDriverBody(content);
@@ -242,26 +252,8 @@ export class Storage {
         cause: error,
       });
     }
-    const overwrite = options.overwrite ?? this.#fileOverwrite;
-    let first: string;
-    try {
-      first = firstName(key, maxLength, overwrite);
-    } catch (error) {
-      if (info.body.kind === "stream") info.body.stream.destroy();
-      throw error;
-    }
     // the content's own type is the uploader's claim (a multer file, a Blob): a malformed one is ignored
     const claimed = info.contentType !== null && isMediaType(info.contentType) ? info.contentType : null;
-    // a type given explicitly is often the browser's, passed on: "image/png, text/html" would pass an
-    // `accept` of image/* by its first entry, and browsers read such a list by its last
-    if (options.contentType !== undefined && !isMediaType(options.contentType)) {
-      if (info.body.kind === "stream") info.body.stream.destroy();
-      throw new FileValidationError(
-        `Cannot save ${JSON.stringify(key)}: ${JSON.stringify(options.contentType)} is not one content type ` +
-          '(like "image/png"); nothing was stored. Leave contentType out to use the type the name gives.',
-        { rule: "accept", key, storage: this.name },
-      );
-    }
     // on disk the file is served with the type its name gives, whatever the uploader declares: checked as such
     const contentType = this.#driver.typeFromName
       ? guessContentType(first)
@@ -277,7 +269,7 @@ export class Storage {
         contentType,
         contentDisposition,
         overwrite,
-        alternativeKey: (taken) => getAlternativeName(taken, maxLength),
+        alternativeKey: (taken) => getAlternativeName(taken, options.maxLength),
         signal: options.signal,
       }),
     ).catch((error: unknown) => {
