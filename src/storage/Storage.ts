@@ -107,6 +107,9 @@ interface UploadPlan {
 }
 
 const MiB = 1024 * 1024;
+
+/** How a failed operation reads in "Could not … "key"": the operations whose name is no verb of the key. */
+const VERBS: Partial<Record<StorageOperation, string>> = { exists: "check for", url: "build the URL of" };
 const MIN_PART_SIZE = 5 * MiB;
 const MAX_PART_SIZE = 5 * 1024 * MiB;
 const DEFAULT_PART_SIZE = 8 * MiB;
@@ -202,7 +205,7 @@ export class Storage {
     const reason = error instanceof Error ? error.message : String(error);
     const advice = this.#driver.explain?.(error, operation) ?? null;
     const end = advice === null ? "" : `${/[.!?]$/.test(reason) ? "" : "."} ${advice}`;
-    const message = `Could not ${operation}${what} on ${this.#label()}: ${reason}${end}`;
+    const message = `Could not ${VERBS[operation] ?? operation}${what} on ${this.#label()}: ${reason}${end}`;
     return new StorageOperationError(operation, message, {
       key,
       storage: this.name,

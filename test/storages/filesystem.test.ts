@@ -139,6 +139,20 @@ describe("FileSystemStorage URLs", () => {
     expect(error).toBeInstanceOf(StorageConfigError);
     expect((error as Error).message).toMatch(/give this FileSystemStorage a signingSecret/);
   });
+
+  it("refuses an expiry it cannot sign with a StorageOperationError whose message reads as a sentence", () => {
+    const storage = new FileSystemStorage({ location: "x", querystringAuth: true, signingSecret: SECRET });
+    const refused = (() => {
+      try {
+        storage.url("r.pdf", { expiresIn: 0 });
+      } catch (e) {
+        return e as StorageOperationError;
+      }
+    })();
+    expect(refused).toBeInstanceOf(StorageOperationError);
+    expect(refused?.operation).toBe("url");
+    expect(refused?.message).toMatch(/^Could not build the URL of "r\.pdf" on .*: expiresIn must be a positive number/);
+  });
 });
 
 describe("FileSystemStorage on disk", () => {
