@@ -10,6 +10,7 @@ import { FileSystemStorage } from "../storage/FileSystemStorage";
 import { ifRangeMatches, isNotModified, isPreconditionFailed, toEntityTag } from "./conditionalRequest";
 import { contentDisposition } from "./contentDisposition";
 import { encodeKeyPath } from "./encodeKeyPath";
+import { exactLength } from "./exactLength";
 import { parseRange } from "./parseRange";
 import { receiveUpload } from "./receiveUpload";
 import { REFUSALS, reply } from "./reply";
@@ -47,7 +48,8 @@ export interface ServeFilesOptions {
  * `Range`s, `ETag`/`If-None-Match`, `Last-Modified`/`If-Modified-Since`, 412 for a failed `If-Match` or
  * `If-Unmodified-Since` (ETags are weak, so only `If-Match: *` passes), and sends
  * `X-Content-Type-Options: nosniff`; html, svg and xml go out as attachments unless the storage has
- * `allowUnsafeInline`. Files are streamed, never buffered; unexpected errors go to `next(error)`
+ * `allowUnsafeInline`. Files are streamed, never buffered, exactly the length announced (a file cut short
+ * meanwhile closes the connection); unexpected errors go to `next(error)`
  * (500 without one). Unsigned files are cached an hour (`options`); signed ones privately, until they
  * expire. Throws `StorageConfigError` when `storage` is not a `FileSystemStorage` or an option is invalid.
  */
@@ -161,8 +163,10 @@ export function serveFiles(storage: FileSystemStorage, options: ServeFilesOption
       res.end();
       return;
     }
-    // pipeline destroys the file stream (closing its descriptor) when the client goes away.
-    pipeline(file.stream(range ?? undefined), res, () => undefined);
+    // pipeline destroys the file stream (closing its descriptor) when the client goes away. The read
+    // stops at the announced end, and a file cut short meanwhile closes the connection (exactLength).
+    const bytes = range ?? { start: 0, end: size - 1 };
+    pipeline(file.stream(bytes), exactLength(bytes.end - bytes.start + 1), res, () => undefined);
   };
 
   return (req, res, next) => {

@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
+import { appendFileSync, truncateSync } from "node:fs";
 import { mkdtemp, rm, symlink, utimes, writeFile } from "node:fs/promises";
-import { createServer, request, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { Agent, createServer, request, type Server } from "node:http";
+import { type AddressInfo, connect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -352,6 +353,59 @@ describe("serveFiles on a public FileSystemStorage (node:http)", () => {
     expect(open).toBe(0);
     const after = await fetch(`${origin}/media/hello.txt`);
     expect(await after.text()).toBe("hello, world");
+  });
+
+  it("sends exactly Content-Length bytes of a file that grows while it is sent, never what was appended", async () => {
+    await publicStorage.save("growing.log", Buffer.alloc(4 * 1024 * 1024, 97), { overwrite: true });
+    const { hostname, port } = new URL(origin);
+    // a raw socket: an HTTP client would stop at Content-Length and hide what follows on the connection
+    const received = await new Promise<Buffer>((resolve, reject) => {
+      const socket = connect(Number(port), hostname);
+      const parts: Buffer[] = [];
+      let appended = false;
+      socket.on("data", (chunk: Buffer) => {
+        parts.push(chunk);
+        if (!appended) {
+          appended = true;
+          appendFileSync(publicStorage.path("growing.log"), "HTTP/1.1 200 OK\r\nX-Injected: yes\r\n\r\n");
+        }
+      });
+      socket.on("error", reject);
+      socket.on("close", () => resolve(Buffer.concat(parts)));
+      socket.write("GET /media/growing.log HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    });
+    const headerEnd = received.indexOf("\r\n\r\n") + 4;
+    const head = received.subarray(0, headerEnd).toString();
+    expect(head).toMatch(/^HTTP\/1\.1 200 /);
+    expect(head).toContain(`Content-Length: ${4 * 1024 * 1024}\r\n`);
+    expect(received.length - headerEnd).toBe(4 * 1024 * 1024);
+    expect(received.includes("X-Injected")).toBe(false);
+  });
+
+  it("cuts the connection, instead of ending the response short, for a file truncated while it is sent", async () => {
+    await publicStorage.save("shrinking.bin", Buffer.alloc(4 * 1024 * 1024, 1), { overwrite: true });
+    const { hostname, port } = new URL(origin);
+    const agent = new Agent({ keepAlive: true });
+    const started = Date.now();
+    const outcome = await new Promise<{ complete: boolean; bytes: number }>((resolve, reject) => {
+      const req = request({ hostname, port, path: "/media/shrinking.bin", agent }, (res) => {
+        let bytes = 0;
+        res.on("data", (chunk: Buffer) => {
+          if (bytes === 0) truncateSync(publicStorage.path("shrinking.bin"), 100_000);
+          bytes += chunk.length;
+        });
+        res.on("close", () => resolve({ complete: res.complete, bytes }));
+      });
+      req.on("error", (error) => ((error as NodeJS.ErrnoException).code === "ECONNRESET" ? undefined : reject(error)));
+      req.end();
+    });
+    agent.destroy();
+    // a keep-alive client waited for the missing bytes until the server's idle timeout (5 s), or took
+    // the next response on the connection for the rest of this one
+    expect(outcome.complete).toBe(false);
+    expect(outcome.bytes).toBeLessThan(4 * 1024 * 1024);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(await descriptorsOn(publicStorage.path("shrinking.bin"))).toBe(0);
   });
 
   it("closes the file before answering HEAD, 304, 412 and 416", async () => {
