@@ -116,7 +116,12 @@ export function serveFiles(storage: FileSystemStorage, options: ServeFilesOption
     const { size, lastModified } = file.stat;
     const etag = toEntityTag(file.stat.etag);
     res.setHeader("Cache-Control", cacheControl);
-    res.setHeader("Last-Modified", lastModified.toUTCString());
+    // A time in the future (a file copied with its times from a machine whose clock is ahead) is sent as
+    // this response's Date (RFC 9110 §8.8.2.1): echoed in If-Modified-Since, it would make every
+    // replacement older than it a 304. Comparisons below use the file's real time.
+    const now = new Date();
+    res.setHeader("Date", now.toUTCString());
+    res.setHeader("Last-Modified", (lastModified > now ? now : lastModified).toUTCString());
     if (etag !== null) res.setHeader("ETag", etag);
     if (isPreconditionFailed(req.headers, etag, lastModified)) {
       await file.close();

@@ -281,6 +281,24 @@ describe("serveFiles on a public FileSystemStorage (node:http)", () => {
     expect(await again.text()).toBe("new!");
   });
 
+  it("never sends a Last-Modified later than its Date, so a file's future time cannot earn a stale 304", async () => {
+    // a file copied with its times from a machine whose clock was ahead (rsync -t, tar)
+    const day = 24 * 3600 * 1000;
+    const tomorrow = new Date(Date.now() + day);
+    await publicStorage.save("skewed.txt", "old!", { overwrite: true });
+    await utimes(publicStorage.path("skewed.txt"), tomorrow, tomorrow);
+    const first = await fetch(`${origin}/media/skewed.txt`);
+    await first.arrayBuffer();
+    const lastModified = first.headers.get("last-modified") as string;
+    expect(Date.parse(lastModified)).toBeLessThanOrEqual(Date.parse(first.headers.get("date") as string));
+    // replaced by a copy from the same machine, an hour later by its clock: still in the future here
+    await publicStorage.save("skewed.txt", "new!", { overwrite: true });
+    const inAnHour = new Date(Date.now() + day / 24);
+    await utimes(publicStorage.path("skewed.txt"), inAnHour, inAnHour);
+    const again = await fetch(`${origin}/media/skewed.txt`, { headers: { "If-Modified-Since": lastModified } });
+    expect([again.status, await again.text()]).toEqual([200, "new!"]);
+  });
+
   it("serves every XML dialect as an attachment (mathml, rdf, xslt, atom)", async () => {
     for (const name of ["f.mathml", "f.rdf", "f.xslt", "f.atom"]) {
       await publicStorage.save(name, "<x/>", { overwrite: true });
