@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { PassThrough } from "node:stream";
 import { guessContentType } from "../content/guessContentType";
 import type { FileSystemDriver } from "../drivers/fs/FileSystemDriver";
+import { StorageConfigError } from "../errors/StorageConfigError";
 import { encodeKeyPath } from "./encodeKeyPath";
 import { REFUSALS, reply } from "./reply";
 
@@ -32,6 +33,16 @@ export async function receiveUpload(
     return reply(req, res, 411, `Length Required: send the ${size} bytes with a Content-Length.`);
   if (declared !== String(size))
     return reply(req, res, 400, `Bad Request: this URL takes exactly ${size} bytes, not ${declared}.`);
+  // A body parser mounted before serveFiles (express.json() for a .json file, express.text(), ...) has
+  // read the body already: nothing is left to store, and the request would be taken for one whose client
+  // left (the connection dropped without a word). Say so, to the app's error handler.
+  if (req.readableEnded) {
+    throw new StorageConfigError(
+      "serveFiles() received a direct upload whose body another middleware had already read (a body parser " +
+        "such as express.json() or express.text()): mount serveFiles() before body parsers.",
+      { key },
+    );
+  }
   const taken = () => reply(req, res, 412, "Precondition Failed: a file already exists under this name.");
   // before reading the body; the write below makes sure of it atomically
   if (!overwrite && (await driver.stat(key)) !== null) return taken();

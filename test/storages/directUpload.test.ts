@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { GetObjectTaggingCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import express from "express";
 import { FileValidationError } from "../../src/errors/FileValidationError";
 import { StorageConfigError } from "../../src/errors/StorageConfigError";
 import { serveFiles } from "../../src/http/serveFiles";
@@ -385,6 +386,37 @@ describe("serveFiles and direct uploads", () => {
       await Promise.all(writes);
       expect(await slow.exists("docs/full.bin")).toBe(false);
     });
+  });
+});
+
+describe("serveFiles direct uploads behind a body parser", () => {
+  it("hands a StorageConfigError to the app when a middleware mounted before it read the body", async () => {
+    const server = createServer();
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const storage = new FileSystemStorage({
+      location: path.join(work, "parsed"),
+      baseUrl: `${origin}/media/`,
+      signingSecret: SECRET,
+    });
+    const errors: unknown[] = [];
+    const app = express();
+    app.use(express.json()); // a JSON file's upload is a PUT with Content-Type: application/json
+    app.use(serveFiles(storage));
+    app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      errors.push(error);
+      res.status(500).send("failed");
+    });
+    server.on("request", app);
+    const upload = await storage.createUpload("data.json", { size: 9, contentType: "application/json" });
+    // the connection used to be dropped without an answer, and nothing said why
+    const response = await put(upload, Buffer.from('{"a": 1}\n'));
+    expect([response.status, await response.text()]).toEqual([500, "failed"]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(StorageConfigError);
+    expect((errors[0] as Error).message).toMatch(/already read.*mount serveFiles\(\) before/);
+    expect(await storage.exists("data.json")).toBe(false);
   });
 });
 
