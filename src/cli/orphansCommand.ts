@@ -28,7 +28,8 @@ Options:
   -h, --help           Show this help.
 
 Exit codes: 0 done (orphans and missing files are findings, not failures); 1 a deletion failed;
-2 bad arguments or configuration (a missing bucket, refused credentials or listing denied).
+2 bad arguments or configuration (a missing bucket, refused credentials or listing denied);
+130 interrupted (Ctrl-C stops the deletions: those in flight finish, the rest are left).
 `;
 
 const OPTIONS = {
@@ -63,7 +64,11 @@ function printReport(out: CliStream, report: ReconcileStorageReport, deleting: b
   ];
   if (deleting) {
     lines.push(
-      report.notDeleted === null ? `  ${report.deleted} deleted` : `  none deleted: ${report.notDeleted}`,
+      report.notDeleted !== null
+        ? `  none deleted: ${report.notDeleted}`
+        : report.aborted
+          ? `  ${report.deleted} deleted, ${report.orphans.length - report.deleted - report.failures.length} left: interrupted`
+          : `  ${report.deleted} deleted`,
       ...(report.keptOnRecheck > 0
         ? [`  ${report.keptOnRecheck} kept: a row named them when asked again before deleting`]
         : []),
@@ -115,8 +120,14 @@ export async function orphansCommand(args: string[], io: CliIo): Promise<number>
       deleteOrphans: deleting,
       storages: values.storage,
       concurrency,
+      signal: io.signal,
     });
     for (const report of reports) printReport(io.stdout, report, deleting, values.verbose ?? false);
+    if (io.signal?.aborted) {
+      // Ctrl-C: deletions stop (those in flight finish); storages not reached are not reported
+      io.stdout.write("Interrupted: what was done is reported above; storages not reported were not compared.\n");
+      return 130;
+    }
     if (reports.length === 0) io.stdout.write("No entity of this DataSource has file columns.\n");
     return reports.some((report) => report.failures.length > 0) ? 1 : 0;
   } finally {

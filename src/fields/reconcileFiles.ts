@@ -23,6 +23,11 @@ export interface ReconcileFilesOptions {
   storages?: readonly string[];
   /** Deletions in parallel (default 8). */
   concurrency?: number;
+  /**
+   * Stops the run (Ctrl-C): no deletion starts once it fired, those in flight finish, and the storages
+   * not compared yet are not reported; the report of the storage it stopped says `aborted`.
+   */
+  signal?: AbortSignal;
   /** Current time, for the age of objects (tests). */
   now?: Date;
 }
@@ -68,6 +73,8 @@ export interface ReconcileStorageReport {
   notDeleted: string | null;
   /** Orphans whose deletion failed, and why. */
   failures: { name: string; reason: string }[];
+  /** The signal stopped the deletions before every orphan was handled: some are left. */
+  aborted: boolean;
 }
 
 /**
@@ -126,6 +133,7 @@ export async function reconcileFiles(
 
   const reports: ReconcileStorageReport[] = [];
   for (const storage of used) {
+    if (options.signal?.aborted) break;
     if (wanted && !wanted.includes(storage.name ?? "")) continue;
     reports.push(await reconcileStorage(dataSource, storage, columns, keysIn, { cutoff, concurrency, options }));
   }
@@ -196,6 +204,7 @@ async function reconcileStorage(
     keptOnRecheck: 0,
     notDeleted: null,
     failures: [],
+    aborted: false,
   };
   // the rows of missing keys, asked for by key (only keys are held while comparing)
   for (const column of mine.filter((c) => c.uses.every((use) => use.storage === storage))) {
@@ -225,7 +234,7 @@ async function reconcileStorage(
   orphans = orphans.filter((object) => !stillNamed.has(object.name));
   report.keptOnRecheck = report.orphans.length - orphans.length;
   report.orphans = orphans;
-  await deleteAll(storage, orphans, concurrency, report);
+  await deleteAll(storage, orphans, concurrency, report, options.signal);
   return report;
 }
 
@@ -288,10 +297,15 @@ async function deleteAll(
   orphans: readonly StoredObject[],
   concurrency: number,
   report: ReconcileStorageReport,
+  signal: AbortSignal | undefined,
 ): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < orphans.length) {
+      if (signal?.aborted) {
+        report.aborted = true;
+        return;
+      }
       const { name } = orphans[next++];
       try {
         await storage.delete(name);

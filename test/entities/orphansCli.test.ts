@@ -72,6 +72,36 @@ describe("typeorm-storages orphans", () => {
     expect(await notes.exists(kept.file.name)).toBe(true);
   });
 
+  it("stops deleting at Ctrl-C: the deletions in flight finish, the rest stay, and it exits with 130", async () => {
+    const notes = loaded.storages.notes;
+    const strays = ["notes/stray1.txt", "notes/stray2.txt", "notes/stray3.txt", "notes/stray4.txt"];
+    for (const name of strays) await notes.save(name, "s");
+    const controller = new AbortController();
+    const remove = notes.delete.bind(notes);
+    const spy = jest.spyOn(notes, "delete").mockImplementation(async (name) => {
+      controller.abort(); // Ctrl-C while the first deletion is in flight
+      return remove(name);
+    });
+    try {
+      const result = await runCli(
+        ["orphans", "--config", "app.js", "--delete", "--min-age", "0", "--concurrency", "1"],
+        {
+          cwd: dir,
+          signal: controller.signal,
+        },
+      );
+      expect(result.code).toBe(130);
+      expect(spy).toHaveBeenCalledTimes(1);
+      expect(result.stdout).toContain("  1 deleted, 3 left: interrupted\n");
+      expect(result.stdout).toContain("Interrupted: what was done is reported above");
+      const left = await Promise.all(strays.map((name) => notes.exists(name)));
+      expect(left.filter(Boolean)).toHaveLength(3);
+    } finally {
+      spy.mockRestore();
+      for (const name of strays) await notes.delete(name);
+    }
+  });
+
   it("takes the storages a module configures itself when it exports none", async () => {
     const self = path.join(dir, "self.js");
     writeFileSync(

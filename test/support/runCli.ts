@@ -3,7 +3,7 @@ import { main } from "../../src/cli/main";
 /** Runs the `typeorm-storages` command line in-process and resolves with its exit code and output. */
 export async function runCli(
   argv: string[],
-  { env = {}, cwd }: { env?: Record<string, string | undefined>; cwd: string },
+  { env = {}, cwd, signal }: { env?: Record<string, string | undefined>; cwd: string; signal?: AbortSignal },
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
@@ -12,6 +12,7 @@ export async function runCli(
     stderr: { write: (s: string) => (stderr += s) },
     env,
     cwd,
+    signal,
   };
   const code = await main(argv, io);
   return { code, stdout, stderr };
