@@ -1,5 +1,5 @@
 import type { Stats } from "node:fs";
-import { readdir, realpath, stat } from "node:fs/promises";
+import { readdir, readlink, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { fromPath } from "../content/fromPath";
 import { md5OfFile } from "../content/md5OfFile";
@@ -139,8 +139,9 @@ function patternToRegExp(pattern: string): RegExp {
 /**
  * The files under each source directory, by name (their path relative to it, with `/`); a name found
  * in an earlier directory wins, as in Django's finders. Symlinks are followed, except back into a
- * directory being visited (a loop), and, unless `followSymlinks`, out of the source directory: such a
- * link is handed to `onOutside` with the real path it leads to.
+ * directory being visited (a loop), and, unless `followSymlinks`, out of the source directory; such a
+ * link, and one leading nowhere (its target missing, or a loop of links), is handed to `onRefused`
+ * with why.
  */
 async function findSources(
   sources: readonly string[],
@@ -150,7 +151,7 @@ async function findSources(
     destination,
   }: { ignore: readonly RegExp[]; followSymlinks: boolean; destination: string | null },
   onDuplicate: (file: SourceFile) => void,
-  onOutside: (link: { name: string; path: string; root: string; target: string }) => void,
+  onRefused: (link: { name: string; path: string; reason: string }) => void,
 ): Promise<SourceFile[]> {
   const found = new Map<string, SourceFile>();
   for (const source of sources) {
@@ -187,12 +188,32 @@ async function findSources(
         let target: Stats | null = null;
         let outside: string | null = null;
         if (entry.isSymbolicLink()) {
-          // a dangling link or a loop has no real path, and is left out
           const real = await realpath(full).catch(() => null);
           target = real === null ? null : await stat(full).catch(() => null);
-          if (real !== null && !followSymlinks && !isInside(real)) outside = real;
+          if (target === null) {
+            // A failure, as Django's copy fails on it: a link to a build output not built yet would
+            // otherwise leave the file out of a run that looks complete.
+            const to = await readlink(full).catch(() => "?");
+            onRefused({
+              name: prefix + entry.name,
+              path: full,
+              reason:
+                `it is a symbolic link to ${to}, which does not exist (or is a loop of links). Create what it ` +
+                "leads to (a build step not run?), or remove the link.",
+            });
+            continue;
+          }
+          if (!followSymlinks && !isInside(real as string)) outside = real;
         }
-        const refuse = () => onOutside({ name: prefix + entry.name, path: full, root, target: outside as string });
+        const refuse = () =>
+          onRefused({
+            name: prefix + entry.name,
+            path: full,
+            reason:
+              `it is a symbolic link to ${outside}, outside the source directory ${root}, so it was not ` +
+              "followed (a link to a secret would be published). Remove the link, copy what it leads to into " +
+              "the directory, or pass followSymlinks (--follow-symlinks) if every link there is meant to be followed.",
+          });
         if (entry.isDirectory() || target?.isDirectory()) {
           if (outside !== null) refuse();
           else await visit(full, `${prefix}${entry.name}/`, inside);
@@ -269,16 +290,7 @@ export async function collectStatic(
     (file) => report({ name: file.name, source: file.path, status: "duplicate" }),
     // A failure, not a warning: the run must not look complete while a file the pages may use is
     // missing, and nothing short of the user's decision (remove the link, or opt in) makes it pass.
-    (link) =>
-      report({
-        name: link.name,
-        source: link.path,
-        status: "failed",
-        reason:
-          `it is a symbolic link to ${link.target}, outside the source directory ${link.root}, so it was not ` +
-          "followed (a link to a secret would be published). Remove the link, copy what it leads to into " +
-          "the directory, or pass followSymlinks (--follow-symlinks) if every link there is meant to be followed.",
-      }),
+    (link) => report({ name: link.name, source: link.path, status: "failed", reason: link.reason }),
   );
 
   const listed = await storage.listAll().catch((error: unknown) => {

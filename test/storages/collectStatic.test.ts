@@ -226,6 +226,25 @@ describe("collectStatic", () => {
     expect((await storage.read("system/passwd")).toString()).toBe("root:x:0:0");
   });
 
+  it("counts a symbolic link leading nowhere (a build not run, a loop) as failed, naming where it leads", async () => {
+    await symlink(path.join("..", "..", "build", "bundle.js"), path.join(app, "js", "bundle.js"));
+    await symlink("self.css", path.join(app, "css", "self.css"));
+    await symlink(path.join(root, "gone"), path.join(app, "gone")); // a directory removed since
+    await symlink(path.join(root, "nowhere"), path.join(app, ".ignored")); // ignored by its name
+    const storage = new InMemoryStorage();
+    const summary = await collectStatic(storage, [app]);
+    expect(summary).toMatchObject({ copied: 3, failed: 3 });
+    expect(summary.failures.map((f) => [f.name, f.source])).toEqual([
+      ["css/self.css", path.join(app, "css", "self.css")],
+      ["gone", path.join(app, "gone")],
+      ["js/bundle.js", path.join(app, "js", "bundle.js")],
+    ]);
+    expect(summary.failures[2].reason).toBe(
+      `it is a symbolic link to ${path.join("..", "..", "build", "bundle.js")}, which does not exist (or is a loop ` +
+        "of links). Create what it leads to (a build step not run?), or remove the link.",
+    );
+  });
+
   it("follows links within a source reached through a symlink itself", async () => {
     await symlink(app, path.join(root, "app-link"));
     await symlink(path.join(app, "css"), path.join(app, "styles"));
