@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isFileStorageError } from "../errors/FileStorageError";
-import type { CliIo } from "./CliIo";
+import type { CliIo, CliStream } from "./CliIo";
 import { checkCommand } from "./checkCommand";
 import { collectStaticCommand } from "./collectStaticCommand";
 import { orphansCommand } from "./orphansCommand";
@@ -90,6 +90,29 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
+/**
+ * `stream` as the CLI writes to it: once its reader has gone (`typeorm-storages ... | head` closing the
+ * pipe), writes are dropped and `onClosed` stops the run, as Ctrl-C does, where the stream's unhandled
+ * EPIPE error crashed it with a stack trace halfway through.
+ */
+function processStream(stream: NodeJS.WriteStream, onClosed: () => void): CliStream {
+  let closed = false;
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE" && error.code !== "ERR_STREAM_DESTROYED") throw error;
+    closed = true;
+    onClosed();
+  });
+  return {
+    write: (chunk: string) => closed || stream.write(chunk),
+    get isTTY() {
+      return stream.isTTY;
+    },
+    get columns() {
+      return stream.columns;
+    },
+  };
+}
+
 if (require.main === module) {
   const controller = new AbortController();
   process.on("SIGINT", () => {
@@ -98,9 +121,10 @@ if (require.main === module) {
     process.stderr.write("\nInterrupted: finishing the objects in flight (Ctrl-C again to quit at once).\n");
     controller.abort();
   });
+  const stop = () => controller.abort();
   main(process.argv.slice(2), {
-    stdout: process.stdout,
-    stderr: process.stderr,
+    stdout: processStream(process.stdout, stop),
+    stderr: processStream(process.stderr, stop),
     env: process.env,
     cwd: process.cwd(),
     signal: controller.signal,
