@@ -23,7 +23,7 @@ Options:
   -h, --help           Show this help.
 
 Exit codes: 0 nothing failed (warnings and unknowns are printed); 1 a check failed; 2 bad arguments
-or configuration.
+or configuration; 130 interrupted (Ctrl-C lets the storage being checked finish, and checks no other).
 `;
 
 const OPTIONS = {
@@ -60,6 +60,11 @@ export async function checkCommand(args: string[], io: CliIo): Promise<number> {
     const storages = names.map((name) => registry.get(name));
     let failed = false;
     for (const [i, storage] of storages.entries()) {
+      // Ctrl-C: the storage being checked finishes (its probe object is deleted), the others are not begun
+      if (io.signal?.aborted) {
+        io.stdout.write("Interrupted: storages not reported above were not checked.\n");
+        return 130;
+      }
       const findings = await checkStorage(storage, { write: values.write ?? false, origin: values.origin });
       failed ||= findings.some((finding) => finding.status === "failed");
       const lines = [`storage "${names[i]}" (${storage.driver.kind})`];

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
@@ -243,6 +243,35 @@ describe("typeorm-storages check", () => {
       const bad = await run(["--origin", "example.com/path"], env);
       expect(bad.code).toBe(2);
       expect(bad.stderr).toContain("--origin takes an origin like https://example.com");
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it("at Ctrl-C finishes the storage being checked, checks no other, and exits with 130", async () => {
+    const root = await mkdtemp(path.join(tmpdir(), "check-cli-"));
+    try {
+      const config = path.join(root, "storages.js");
+      const src = JSON.stringify(path.resolve(__dirname, "..", "..", "src", "index.ts"));
+      await writeFile(
+        config,
+        `const { InMemoryStorage } = require(${src});\nexports.storages = { first: new InMemoryStorage(), second: new InMemoryStorage() };\n`,
+      );
+      const { storages } = require(config) as { storages: { first: InMemoryStorage; second: InMemoryStorage } };
+      const controller = new AbortController();
+      const save = storages.first.save.bind(storages.first);
+      jest.spyOn(storages.first, "save").mockImplementation((...args) => {
+        controller.abort(); // Ctrl-C during the first storage's probe
+        return save(...args);
+      });
+      const second = jest.spyOn(storages.second, "save");
+      const result = await runCli(["check", "--write", "--config", config], { cwd: root, signal: controller.signal });
+      expect(result.code).toBe(130);
+      expect(result.stdout).toContain('storage "first" (memory)\n');
+      expect(result.stdout).toMatch(/ok {6}write: a probe object was written/);
+      expect(result.stdout).not.toContain('storage "second"');
+      expect(result.stdout).toContain("Interrupted: storages not reported above were not checked.\n");
+      expect(second).not.toHaveBeenCalled();
     } finally {
       await rm(root, { recursive: true, force: true });
     }
