@@ -46,7 +46,8 @@ Options:
   --config <module>    A JavaScript module exporting the storages, as its default export or as
                        "storages" ({ name: Storage | () => Storage }). Without it, the storages come
                        from the environment (storagesFromEnv: default, private, staticfiles).
-  --verbose            List every copied and deleted file (a dry run always does).
+  --verbose            List every copied and deleted file, and every file left out because an earlier
+                       source has its path (a dry run always does).
   -h, --help           Show this help.
 
 Exit codes: 0 done; 1 some files failed (see the summary); 2 bad arguments or configuration (a
@@ -76,7 +77,7 @@ function printSummary(
   out: CliStream,
   name: string,
   summary: CollectStaticSummary,
-  { manifest, cleared }: { manifest: boolean; cleared: boolean },
+  { manifest, cleared, verbose }: { manifest: boolean; cleared: boolean; verbose: boolean },
 ): void {
   const dry = summary.dryRun;
   const line = (count: number, what: string) => `  ${String(count).padStart(6)} ${what}`;
@@ -87,7 +88,13 @@ function printSummary(
     line(summary.unmodified, "unmodified"),
   ];
   if (summary.deleted > 0) lines.push(line(summary.deleted, dry ? "to delete" : "deleted"));
-  if (summary.duplicates > 0) lines.push(line(summary.duplicates, "left out: an earlier source has the same path"));
+  if (summary.duplicates > 0)
+    lines.push(
+      line(
+        summary.duplicates,
+        `left out: an earlier source has the same path${verbose ? "" : " (--verbose lists them)"}`,
+      ),
+    );
   if (manifest) lines.push(line(summary.postProcessed, dry ? "hashed copies to store" : "hashed copies stored"));
   lines.push(line(summary.failed, "failed"));
   for (const failure of summary.failures.slice(0, LISTED_FAILURES))
@@ -142,6 +149,8 @@ export async function collectStaticCommand(args: string[], io: CliIo): Promise<n
       if (!(dryRun || values.verbose)) return;
       if (result.status === "copied") io.stdout.write(`${dryRun ? "would copy" : "copied"} ${result.name}\n`);
       if (result.status === "deleted") io.stdout.write(`${dryRun ? "would delete" : "deleted"} ${result.name}\n`);
+      if (result.status === "duplicate")
+        io.stdout.write(`left out ${result.name} from ${result.source}: an earlier source has it\n`);
       if (result.status === "post-processed")
         io.stdout.write(`${dryRun ? "would store" : "stored"} ${result.hashedName} (${result.name})\n`);
     };
@@ -162,6 +171,7 @@ export async function collectStaticCommand(args: string[], io: CliIo): Promise<n
     printSummary(io.stdout, name, summary, {
       manifest: manifest !== false,
       cleared: (values.clear ?? false) && !dryRun,
+      verbose: dryRun || (values.verbose ?? false),
     });
     if (summary.aborted) return 130;
     return summary.failed > 0 ? 1 : 0;
