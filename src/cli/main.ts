@@ -22,7 +22,7 @@ Commands:
                                  settings (typeorm-storages sync-meta --help for its options)
 
 Options:
-  -h, --help      Show this help.
+  -h, --help      Show this help (typeorm-storages help <command>: that command's).
   --version       Show the version.
 
 Exit codes: 0 success; 1 the command ran but something failed; 2 bad arguments or configuration.
@@ -62,7 +62,9 @@ function describeError(error: unknown): string {
  */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [command, ...args] = argv;
+  const known = (name: string | undefined) => name !== undefined && Object.hasOwn(COMMANDS, name);
   try {
+    if (command === "help" && known(args[0])) return await COMMANDS[args[0]](["--help"], io);
     if (command === "-h" || command === "--help" || command === "help") {
       io.stdout.write(USAGE);
       return 0;
@@ -75,14 +77,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.stderr.write(USAGE);
       return 2;
     }
-    const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
-    if (run === undefined) {
+    if (!known(command)) {
       throw new UsageError(`Unknown command "${command}". Commands: ${Object.keys(COMMANDS).join(", ")}.`);
     }
-    return await run(args, io);
+    return await COMMANDS[command](args, io);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr.write(`typeorm-storages: ${error.message}\nRun "typeorm-storages --help" for usage.\n`);
+      const help = known(command) ? `typeorm-storages ${command} --help` : "typeorm-storages --help";
+      io.stderr.write(`typeorm-storages: ${error.message}\nRun "${help}" for usage.\n`);
       return 2;
     }
     io.stderr.write(`typeorm-storages: ${describeError(error)}\n`);

@@ -324,6 +324,11 @@ describe("typeorm-storages collectstatic", () => {
     const unknown = await run(["app", "--frobnicate"]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("--frobnicate");
+    // the help of the command that refused it, not the list of commands
+    expect(unknown.stderr).toContain('Run "typeorm-storages collectstatic --help" for usage.');
+    const help = await runCli(["help", "collectstatic"], { cwd: root });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("Usage: typeorm-storages collectstatic <source-dir>...");
     expect((await run(["app", "--concurrency", "0"])).code).toBe(2);
     expect((await run(["app", "--storage", "nope"])).code).toBe(2);
     expect((await run(["missing-dir"])).code).toBe(2);
