@@ -25,9 +25,11 @@ and get the storage's headers (content type, gzip, Cache-Control, ACL).
 
 Options:
   --storage <name>     The storage to copy into (default "staticfiles").
-  --clear              Delete every object of the storage (everything under its location) first.
-  --dry-run            Show what would be copied or deleted; change nothing.
-  --ignore <pattern>   Leave out files and directories whose name, and files whose path from the
+  -c, --clear          Delete every object of the storage (everything under its location) first,
+                       without asking (it never asks: Django's --noinput / --no-input are accepted).
+  -n, --dry-run        Show what would be copied or deleted; change nothing.
+  -i, --ignore <pattern>
+                       Leave out files and directories whose name, and files whose path from the
                        source directory, match (*, ?, [seq]; e.g. "*.scss", "vendor/*.map"); repeatable.
   --no-default-ignore  Do not leave out ${DEFAULT_STATIC_IGNORE.map((p) => `"${p}"`).join(", ")} (the default patterns).
   --concurrency <n>    Files compared and copied in parallel (default ${DEFAULT_COLLECT_CONCURRENCY}).
@@ -56,9 +58,12 @@ missing bucket, refused credentials, or listing denied included); 130 interrupte
 
 const OPTIONS = {
   storage: { type: "string" },
-  clear: { type: "boolean" },
-  "dry-run": { type: "boolean" },
-  ignore: { type: "string", multiple: true },
+  clear: { type: "boolean", short: "c" },
+  "dry-run": { type: "boolean", short: "n" },
+  ignore: { type: "string", multiple: true, short: "i" },
+  // Django's: this command never prompts, so a deploy script's `collectstatic --noinput` runs as it is
+  noinput: { type: "boolean" },
+  "no-input": { type: "boolean" },
   "no-default-ignore": { type: "boolean" },
   concurrency: { type: "string" },
   "follow-symlinks": { type: "boolean" },

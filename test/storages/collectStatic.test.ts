@@ -315,6 +315,15 @@ describe("typeorm-storages collectstatic", () => {
     expect((await storage.listAll()).map((o) => o.name)).toEqual(COLLECTED);
   });
 
+  it("takes Django's short options (-n, -c, -i) and its --noinput, as it never prompts", async () => {
+    await run(["app"]);
+    const django = await run(["app", "--noinput", "-n", "-c", "-i", "*.js", "-i", "logo.*"]);
+    expect(django.code).toBe(0);
+    expect(django.stdout).toMatch(/dry run, nothing was changed\n\s+1 to copy\n\s+0 unmodified\n\s+3 to delete\n/);
+    expect(django.stdout).toContain("would copy css/site.css\n");
+    expect((await run(["app", "--no-input"])).code).toBe(0);
+  });
+
   it("exits with 1 when a file failed, and 2 for bad arguments", async () => {
     await put(app, "bad\\name.css", "x");
     const failed = await run(["app"]);
