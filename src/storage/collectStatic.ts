@@ -161,8 +161,8 @@ async function findSources(
       throw new StorageConfigError(`The static source ${root} is not a directory. Pass existing directories.`);
     // Compared with real paths: the source may itself be reached through a link (pnpm, /var -> /private/var).
     const realRoot = await realpath(root);
-    const isInside = (real: string) => {
-      const relative = path.relative(realRoot, real);
+    const isInside = (real: string, dir = realRoot) => {
+      const relative = path.relative(dir, real);
       return (
         relative === "" || (relative !== ".." && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative))
       );
@@ -173,6 +173,13 @@ async function findSources(
       throw new StorageConfigError(
         `The static source ${root} contains the directory the files are collected into (${destination}). ` +
           "Collect into a directory outside every source (STATIC_ROOT), or pass the source directories themselves.",
+      );
+    // the other way round, --clear would start by deleting the source's files
+    if (destination !== null && isInside(realRoot, destination))
+      throw new StorageConfigError(
+        `The static source ${root} lies inside the directory the files are collected into (${destination}): ` +
+          "clear would delete the source's files, and every run serves them a second time under their own path. " +
+          "Keep the source directories outside the one collected into (STATIC_ROOT).",
       );
     // the real paths of the directories being visited: a link back to one of them is a loop
     const visit = async (dir: string, prefix: string, ancestors: ReadonlySet<string>): Promise<void> => {
@@ -246,7 +253,8 @@ async function findSources(
  * the storage's `fileOverwrite`, and get the storage's headers (content type from the name, gzip,
  * Cache-Control, ACL, ...).
  *
- * Throws `StorageConfigError` for a source that is not a directory, a bad `concurrency`, or a storage
+ * Throws `StorageConfigError` for a source that is not a directory, a local-disk storage inside a
+ * source or containing one, a bad `concurrency`, or a storage
  * it may not list (a missing bucket, refused credentials, no `s3:ListBucket`), and
  * `StorageOperationError` when listing fails otherwise; a file that fails to copy is counted, not thrown.
  */

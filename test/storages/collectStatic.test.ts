@@ -154,6 +154,19 @@ describe("collectStatic", () => {
     expect(await collectStatic(beside, [app])).toMatchObject({ copied: 3, failed: 0 });
   });
 
+  it("refuses a source inside the directory it collects into, which clear would delete first", async () => {
+    const inside = new FileSystemStorage({ location: root }); // app and theme lie inside it
+    const error = await collectStatic(inside, [app], { clear: true }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageConfigError);
+    expect((error as Error).message).toBe(
+      `The static source ${app} lies inside the directory the files are collected into (${await realpath(root)}): ` +
+        "clear would delete the source's files, and every run serves them a second time under their own path. " +
+        "Keep the source directories outside the one collected into (STATIC_ROOT).",
+    );
+    expect((await readFile(path.join(app, "css", "site.css"))).toString()).toBe("body { color: red }");
+    await expect(collectStatic(inside, [app])).rejects.toBeInstanceOf(StorageConfigError);
+  });
+
   it("uses ignore patterns given, or none", async () => {
     const storage = new InMemoryStorage();
     const summary = await collectStatic(storage, [app], { ignore: [...DEFAULT_STATIC_IGNORE, "img", "*.js"] });
