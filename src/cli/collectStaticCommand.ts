@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { StorageConfigError } from "../errors/StorageConfigError";
 import {
   type CollectStaticFileResult,
   type CollectStaticSummary,
@@ -7,7 +8,9 @@ import {
   DEFAULT_STATIC_IGNORE,
 } from "../storage/collectStatic";
 import { DEFAULT_MANIFEST_NAME } from "../storage/StaticManifest";
+import type { Storage } from "../storage/Storage";
 import { StorageRegistry } from "../storage/StorageRegistry";
+import { type StoragePlace, storagePlace } from "../storage/storagePlace";
 import type { CliIo, CliStream } from "./CliIo";
 import { concurrencyOption, parseCommandArgs } from "./commandArgs";
 import { loadStorages } from "./loadStorages";
@@ -26,7 +29,8 @@ and get the storage's headers (content type, gzip, Cache-Control, ACL).
 Options:
   --storage <name>     The storage to copy into (default "staticfiles").
   -c, --clear          Delete every object of the storage (everything under its location) first,
-                       without asking (it never asks: Django's --noinput / --no-input are accepted).
+                       without asking (it never asks: Django's --noinput / --no-input are accepted);
+                       refused where another configured storage keeps its files there.
   -n, --dry-run        Show what would be copied or deleted; change nothing.
   -i, --ignore <pattern>
                        Leave out files and directories whose name, and files whose path from the
@@ -126,6 +130,31 @@ function printSummary(
 }
 
 /**
+ * Throws `StorageConfigError` when another configured storage keeps its objects at or inside the
+ * location of `storage` (media under a static bucket root, MEDIA_ROOT inside STATIC_ROOT): `--clear`
+ * deletes everything there, their files included. A storage that cannot be built is not compared.
+ */
+function refuseClearingOthers(registry: StorageRegistry, name: string, storage: Storage): void {
+  const here = storagePlace(storage);
+  for (const other of registry.names()) {
+    if (other === name) continue;
+    let there: StoragePlace;
+    try {
+      there = storagePlace(registry.get(other));
+    } catch {
+      continue;
+    }
+    if (there.space === here.space && there.prefix.startsWith(here.prefix))
+      throw new StorageConfigError(
+        `--clear would delete the files of storage "${other}" too: its location lies inside the one of "${name}", ` +
+          "and --clear deletes every object there. Give the static files a location of their own " +
+          "(AWS_STATIC_LOCATION, STATIC_ROOT), or leave out --clear.",
+        { storage: name },
+      );
+  }
+}
+
+/**
  * `typeorm-storages collectstatic <source-dir>...`: resolves the storage (config module or
  * environment), runs `collectStatic`, prints the summary, and resolves with the exit code. Throws
  * `UsageError` for bad arguments and `StorageConfigError` for a source or storage it must refuse.
@@ -150,6 +179,7 @@ export async function collectStaticCommand(args: string[], io: CliIo): Promise<n
   registry.configure(await loadStorages(values.config, io.env, io.cwd));
   try {
     const storage = registry.get(name);
+    if (values.clear) refuseClearingOthers(registry, name, storage);
     const show = (result: CollectStaticFileResult) => {
       if (!(dryRun || values.verbose)) return;
       if (result.status === "copied") io.stdout.write(`${dryRun ? "would copy" : "copied"} ${result.name}\n`);

@@ -337,6 +337,19 @@ describe("typeorm-storages collectstatic", () => {
     expect((await run(["app", "--no-input"])).code).toBe(0);
   });
 
+  it("refuses --clear where another storage keeps its files inside the one collected into", async () => {
+    const env = { STATIC_ROOT: path.join(root, "public"), MEDIA_ROOT: path.join(root, "public", "media") };
+    await put(root, "public/media/avatar.png", "a user's upload");
+    const cleared = await runCli(["collectstatic", "app", "--clear"], { env, cwd: root });
+    expect(cleared.code).toBe(2);
+    expect(cleared.stderr).toContain(
+      '--clear would delete the files of storage "default" too: its location lies inside the one of "staticfiles"',
+    );
+    expect((await readFile(path.join(root, "public", "media", "avatar.png"))).toString()).toBe("a user's upload");
+    // without --clear nothing of theirs is touched
+    expect((await runCli(["collectstatic", "app"], { env, cwd: root })).code).toBe(0);
+  });
+
   it("exits with 1 when a file failed, and 2 for bad arguments", async () => {
     await put(app, "bad\\name.css", "x");
     const failed = await run(["app"]);
