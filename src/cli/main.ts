@@ -118,9 +118,10 @@ function processStream(stream: NodeJS.WriteStream, onClosed: () => void): CliStr
 if (require.main === module) {
   const controller = new AbortController();
   process.on("SIGINT", () => {
-    // The first Ctrl-C lets the objects in flight finish and prints the summary; the second quits.
+    // The first Ctrl-C starts no new work and prints the summary (deletions and checks in flight finish;
+    // collectstatic cancels its uploads in flight, which leave nothing behind); the second quits.
     if (controller.signal.aborted) process.exit(130);
-    process.stderr.write("\nInterrupted: finishing the objects in flight (Ctrl-C again to quit at once).\n");
+    process.stderr.write("\nInterrupted: starting nothing new, then the summary (Ctrl-C again to quit at once).\n");
     controller.abort();
   });
   const stop = () => controller.abort();
