@@ -11,6 +11,6 @@ export interface CliIo {
   stderr: CliStream;
   env: Record<string, string | undefined>;
   cwd: string;
-  /** Aborted on Ctrl-C: commands stop starting work, finish what is in flight and report. */
+  /** Aborted on Ctrl-C: commands stop starting work and report (collectstatic also cancels its uploads in flight). */
   signal?: AbortSignal;
 }
