@@ -214,7 +214,8 @@ describe("S3Storage useSsl", () => {
     const destinations = stopBeforeSending(storage.client);
     await expect(storage.exists("a.txt")).rejects.toThrow("stopped before sending");
     expect(destinations[0]?.protocol).toBe("https:");
-    expect(storage.url("a.txt")).toMatch(/^https:\/\/typeorm-storages-use-ssl\.s3\.example\.com\/a\.txt\?/);
+    // path style, as botocore chooses for an endpoint URL on "auto"
+    expect(storage.url("a.txt")).toMatch(/^https:\/\/s3\.example\.com\/typeorm-storages-use-ssl\/a\.txt\?/);
     await storage.close();
   });
 

@@ -301,6 +301,57 @@ describe("S3Storage URL options", () => {
     expect(aws.url("k.txt")).toBe("https://bkt.s3.eu-west-1.amazonaws.com/k.txt");
   });
 
+  it("puts the bucket in the path on auto with an endpointUrl host name, as botocore does, for URLs and requests", async () => {
+    // django-storages and django-s3-storage (botocore) use path style for any endpoint_url unless
+    // addressing_style is "virtual": MinIO or LocalStack at http://minio:9000 has no bucket subdomains.
+    const options = { bucketName: "bkt", endpointUrl: "http://minio.internal:9000", accessKey: "A", secretKey: "S" };
+    const auto = new S3Storage({ ...options, querystringAuth: false });
+    expect(auto.url("k.txt")).toBe("http://minio.internal:9000/bkt/k.txt");
+    const signed = new S3Storage(options);
+    expect(signed.url("k.txt")).toMatch(/^http:\/\/minio\.internal:9000\/bkt\/k\.txt\?X-Amz-/);
+    await signed.ready();
+    expect(signed.url("k.txt")).toMatch(/^http:\/\/minio\.internal:9000\/bkt\/k\.txt\?X-Amz-/);
+    const sent: string[] = [];
+    signed.client.middlewareStack.add(
+      () => async (args) => {
+        const request = args.request as { hostname: string; path: string };
+        sent.push(`${request.hostname}${request.path}`);
+        throw new Error("not sent");
+      },
+      { step: "finalizeRequest", priority: "low" },
+    );
+    await expect(signed.exists("k.txt")).rejects.toThrow("not sent");
+    expect(sent).toEqual(["minio.internal/bkt/k.txt"]);
+    // "virtual" still asks for the bucket's host name, and clientConfig's own choice is kept
+    const virtual = new S3Storage({ ...options, querystringAuth: false, addressingStyle: "virtual" });
+    expect(virtual.url("k.txt")).toBe("http://bkt.minio.internal:9000/k.txt");
+    const fromConfig = new S3Storage({ ...options, querystringAuth: false, clientConfig: { forcePathStyle: false } });
+    expect(fromConfig.url("k.txt")).toBe("http://bkt.minio.internal:9000/k.txt");
+    await Promise.all([auto, signed, virtual, fromConfig].map((s) => s.close()));
+  });
+
+  it("saves and reads through an endpointUrl host name with the default addressing style", async () => {
+    const { endpoint: ip } = s3Env();
+    const bucket = await createTestBucket("auto-style");
+    const storage = new S3Storage({
+      bucketName: bucket,
+      endpointUrl: ip.replace("127.0.0.1", "localhost"),
+      regionName: "us-east-1",
+      accessKey,
+      secretKey,
+    });
+    try {
+      await storage.save("a.txt", "hello");
+      expect((await storage.read("a.txt")).toString()).toBe("hello");
+      await storage.ready();
+      const response = await fetch(storage.url("a.txt"));
+      expect(await response.text()).toBe("hello");
+    } finally {
+      await storage.close();
+      await deleteTestBucket(bucket);
+    }
+  });
+
   /** Origin and path of the URL the SDK's own presigner makes for the same storage: where its requests go. */
   const sdkTarget = async (storage: S3Storage) => {
     const url = new URL(await getSignedUrl(storage.client, new GetObjectCommand({ Bucket: "bkt", Key: "a.txt" })));

@@ -50,7 +50,10 @@ export interface S3StorageOptions {
    * (Docker, LocalStack) (`AWS_S3_PUBLIC_ENDPOINT_URL`). Presigned URLs are signed for this host.
    */
   publicEndpointUrl?: string;
-  /** `path`, `virtual` or `auto` (`AWS_S3_ADDRESSING_STYLE`; default `auto`: the SDK's choice). */
+  /**
+   * `path`, `virtual` or `auto` (`AWS_S3_ADDRESSING_STYLE`; default `auto`: path style with an
+   * `endpointUrl`, as botocore does, else the SDK's choice).
+   */
   addressingStyle?: S3AddressingStyle;
   /**
    * A profile of the shared AWS config/credentials files (`AWS_S3_SESSION_PROFILE`); first in

@@ -5,6 +5,7 @@ import { StorageConfigError } from "../../errors/StorageConfigError";
 import { type AgentSettings, httpAgents } from "./httpAgents";
 import { ProxyRoutingHandler } from "./ProxyRoutingHandler";
 import type { ResolvedS3Options } from "./S3StorageOptions";
+import { usesPathStyle } from "./usesPathStyle";
 import { verifyTlsOptions } from "./verifyTlsOptions";
 
 /** The SDK's default NodeHttpHandler pools at most 50 sockets per host; keep that unless uploads want more. */
@@ -22,7 +23,8 @@ export function buildS3Client(options: ResolvedS3Options): S3Client {
   const region = options.regionName ?? (options.endpointUrl && !config.region ? "us-east-1" : undefined);
   if (region !== undefined) config.region = region;
   if (options.endpointUrl) config.endpoint = options.endpointUrl.href.replace(/\/$/, "");
-  if (options.addressingStyle !== "auto") config.forcePathStyle = options.addressingStyle === "path";
+  const pathStyle = usesPathStyle(options, config);
+  if (pathStyle !== undefined) config.forcePathStyle = pathStyle;
   // The client's profile reaches its default credential chain, which then skips AWS_ACCESS_KEY_ID and
   // friends, as boto3's Session(profile_name=...) does; region and other settings come from it too.
   if (options.sessionProfile !== undefined) config.profile = options.sessionProfile;

@@ -1,6 +1,7 @@
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { getEndpointFromInstructions } from "@smithy/core/endpoints";
 import type { ResolvedS3Options } from "./S3StorageOptions";
+import { usesPathStyle } from "./usesPathStyle";
 
 /** Where bucket URLs point: `origin` plus a path prefix (`/bucket` for path style, "" for virtual hosts). */
 export interface UrlBase {
@@ -79,7 +80,7 @@ function injectedClientBase(client: S3Client, settings: Settings): UrlBase | nul
   const endpoint = settings.publicEndpointUrl ?? settings.endpointUrl;
   if (!endpoint) return null;
   return rulesBase(client, settings.bucketName, settings.regionName ?? "us-east-1", withoutTrailingSlash(endpoint), {
-    ForcePathStyle: settings.addressingStyle === "path",
+    ForcePathStyle: usesPathStyle(settings) === true,
   });
 }
 
