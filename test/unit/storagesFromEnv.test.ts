@@ -595,6 +595,10 @@ describe("storagesFromEnv: bad values name their variable", () => {
       { AWS_S3_OBJECT_PARAMETERS: "{'CacheControl': 'max-age=60'}" },
       /AWS_S3_OBJECT_PARAMETERS .* JSON is not Python: use double quotes/,
     ],
+    [
+      { AWS_S3_OBJECT_PARAMETERS: '{"Cache-Control": "max-age=60"}' },
+      /objectParameters has no parameter "Cache-Control" \(did you mean CacheControl\?\).*objectParameters comes from AWS_S3_OBJECT_PARAMETERS/,
+    ],
     [{ AWS_S3_METADATA: '["owner"]' }, /^AWS_S3_METADATA must be a JSON object like .*, not \["owner"\]/],
     [{ AWS_S3_METADATA: '{"build": 42}' }, /^AWS_S3_METADATA: the value of "build" must be a string, not 42/],
     [{ AWS_S3_PROXIES: "http://proxy:3128" }, /^AWS_S3_PROXIES must be a JSON object/],

@@ -1,5 +1,6 @@
 import type { ObjectCannedACL } from "@aws-sdk/client-s3";
 import { StorageConfigError } from "../../errors/StorageConfigError";
+import { checkObjectParameters } from "./checkObjectParameters";
 import { cloudFrontKeySigner } from "./cloudFrontKeySigner";
 import { parseTagging } from "./parseTagging";
 import {
@@ -315,10 +316,11 @@ export function resolveS3Options(options: S3StorageOptions): ResolvedS3Options {
   if (options.defaultAcl !== undefined && !CANNED_ACLS.includes(options.defaultAcl)) {
     fail(`defaultAcl must be one of ${CANNED_ACLS.join(", ")}, got ${JSON.stringify(options.defaultAcl)}.`);
   }
-  const objectParameters = { ...(options.objectParameters ?? {}) };
-  for (const reserved of ["Bucket", "Key", "Body"]) {
-    if (reserved in objectParameters) fail(`objectParameters must not set ${reserved}.`);
+  if (typeof (options.objectParameters ?? {}) !== "object" || options.objectParameters === null) {
+    fail('objectParameters must be an object like { "CacheControl": "max-age=86400" }.');
   }
+  const objectParameters = { ...(options.objectParameters ?? {}) };
+  checkObjectParameters(objectParameters);
   // JSON (AWS_S3_OBJECT_PARAMETERS) cannot hold a Date: take a date string or epoch seconds, as boto3 does
   for (const name of ["Expires", "ObjectLockRetainUntilDate"] as const) {
     const value = objectParameters[name] as unknown;
