@@ -339,6 +339,16 @@ describe("S3Storage gzip", () => {
     await json.close();
   });
 
+  it("matches a gzipContentTypes entry with parameters by its media type, as the stored type is compared", async () => {
+    const withCharset = makeS3Storage(bucket, "required", {
+      gzip: true,
+      gzipContentTypes: ["Application/JSON; charset=utf-8"],
+    });
+    const key = await withCharset.save("charset/data.json", css);
+    expect((await raw.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ContentEncoding).toBe("gzip");
+    await withCharset.close();
+  });
+
   it("stores bytes already encoded (a ContentEncoding in objectParameters) as they are, without gzipping them", async () => {
     const encoded = makeS3Storage(bucket, "required", { gzip: true, objectParameters: { ContentEncoding: "br" } });
     const key = await encoded.save("encoded/site.css", css);

@@ -91,6 +91,7 @@ describe("S3Storage options", () => {
     [{ maxAgeSeconds: -1 }, "maxAgeSeconds must be an integer from 0"],
     [{ gzip: "yes" }, "gzip must be true or false"],
     [{ gzipContentTypes: "text/css" }, "gzipContentTypes must be an array"],
+    [{ gzipContentTypes: ['"text/css"', "js"] }, 'gzipContentTypes entry "\\"text/css\\"" is not a content type'],
     [{ useThreads: false, maxConcurrency: 0 }, "maxConcurrency must be an integer from 1"],
   ])("refuses %j with a message that says what to fix", (extra, message) => {
     expect(configError(() => new S3Storage({ bucketName: "b", ...(extra as object) })).message).toContain(message);

@@ -599,6 +599,10 @@ describe("storagesFromEnv: bad values name their variable", () => {
       { AWS_S3_OBJECT_PARAMETERS: '{"Cache-Control": "max-age=60"}' },
       /objectParameters has no parameter "Cache-Control" \(did you mean CacheControl\?\).*objectParameters comes from AWS_S3_OBJECT_PARAMETERS/,
     ],
+    [
+      { GZIP_CONTENT_TYPES: '["text/css", "application/javascript"]' },
+      /gzipContentTypes entry "\[\\"text\/css\\"" is not a content type.*comma-separated.*gzipContentTypes comes from GZIP_CONTENT_TYPES/,
+    ],
     [{ AWS_S3_METADATA: '["owner"]' }, /^AWS_S3_METADATA must be a JSON object like .*, not \["owner"\]/],
     [{ AWS_S3_METADATA: '{"build": 42}' }, /^AWS_S3_METADATA: the value of "build" must be a string, not 42/],
     [{ AWS_S3_PROXIES: "http://proxy:3128" }, /^AWS_S3_PROXIES must be a JSON object/],

@@ -1,4 +1,5 @@
 import type { ObjectCannedACL } from "@aws-sdk/client-s3";
+import { isMediaType } from "../../content/guessContentType";
 import { StorageConfigError } from "../../errors/StorageConfigError";
 import { checkObjectParameters } from "./checkObjectParameters";
 import { cloudFrontKeySigner } from "./cloudFrontKeySigner";
@@ -359,6 +360,15 @@ export function resolveS3Options(options: S3StorageOptions): ResolvedS3Options {
   if (!Array.isArray(gzipContentTypes) || gzipContentTypes.some((type) => typeof type !== "string")) {
     fail("gzipContentTypes must be an array of content types like text/css.");
   }
+  for (const type of gzipContentTypes) {
+    // an entry that can never equal a stored type would leave gzip off without a word
+    if (!isMediaType(type.trim())) {
+      fail(
+        `gzipContentTypes entry ${JSON.stringify(type)} is not a content type like text/css (GZIP_CONTENT_TYPES is ` +
+          "comma-separated, without quotes or brackets: text/css,text/javascript).",
+      );
+    }
+  }
 
   const transfer = transferConfig(options);
   const multipartChunksize = integer("multipartChunksize", transfer.multipartChunksize, 8 * MiB, MIN_PART, MAX_PART);
@@ -401,7 +411,8 @@ export function resolveS3Options(options: S3StorageOptions): ResolvedS3Options {
         : integer("maxAgeSecondsCached", options.maxAgeSecondsCached, 0, 0, 10 * 365 * 24 * 3600),
     pendingUploadTag: pendingTag(options.pendingUploadTag, objectParameters.Tagging),
     gzip: boolean("gzip", options.gzip, false),
-    gzipContentTypes: new Set(gzipContentTypes.map((type) => type.toLowerCase())),
+    // compared with the stored type's media type, so parameters (charset) are dropped here too
+    gzipContentTypes: new Set(gzipContentTypes.map((type) => type.split(";")[0].trim().toLowerCase())),
     querystringAuth,
     querystringExpire: 3600, // checked below, against the URL mode these options give
     customDomain,
