@@ -368,6 +368,62 @@ describe("S3Storage verify and proxies, through a TLS proxy with a self-signed c
       expect(proxy.connections).toBe(1);
     });
 
+    describe("from HTTP_PROXY / HTTPS_PROXY, as botocore reads them when proxies is not set", () => {
+      const names = [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "REQUEST_METHOD",
+      ];
+      let restore: () => void = () => undefined;
+      const withEnv = (values: Record<string, string>) => {
+        restore = setEnv({ ...Object.fromEntries(names.map((name) => [name, undefined])), ...values });
+      };
+      afterEach(() => restore());
+
+      it("sends requests through the proxy HTTP_PROXY names", async () => {
+        withEnv({ HTTP_PROXY: proxy.url });
+        await roundTrip(makeTracked({}));
+        expect(proxy.forwarded.length).toBeGreaterThanOrEqual(3);
+      });
+
+      it("prefers the lower-case variable, as urllib does", async () => {
+        withEnv({ HTTP_PROXY: other.url, http_proxy: proxy.url });
+        await roundTrip(makeTracked({}));
+        expect(proxy.forwarded.length).toBeGreaterThanOrEqual(3);
+        expect(other.forwarded).toEqual([]);
+      });
+
+      it("connects directly to a host NO_PROXY names, or with proxies given (even empty)", async () => {
+        const host = new URL(s3Env().endpoint).hostname;
+        withEnv({ HTTP_PROXY: proxy.url, NO_PROXY: `example.com, .${host}` });
+        await roundTrip(makeTracked({}));
+        restore();
+        withEnv({ HTTP_PROXY: proxy.url, NO_PROXY: "*" });
+        await roundTrip(makeTracked({}));
+        restore();
+        withEnv({ HTTP_PROXY: proxy.url });
+        await roundTrip(makeTracked({ proxies: {} }));
+        await roundTrip(makeTracked({ proxies: { http: other.url } }));
+        expect(proxy.forwarded).toEqual([]);
+        expect(other.forwarded.length).toBeGreaterThanOrEqual(3);
+      });
+
+      it("ignores HTTP_PROXY under CGI (REQUEST_METHOD set), where a request header could set it", async () => {
+        withEnv({ HTTP_PROXY: proxy.url, REQUEST_METHOD: "GET" });
+        await roundTrip(makeTracked({}));
+        expect(proxy.forwarded).toEqual([]);
+      });
+
+      it("names the variable of a proxy URL that cannot be used", () => {
+        withEnv({ HTTPS_PROXY: "http://proxy:port" });
+        expect(configError(() => makeTracked({})).message).toContain("HTTPS_PROXY");
+      });
+    });
+
     /** A storage on the plain-http test server; closed after the suite. */
     function makeTracked(options: Partial<S3StorageOptions>): S3Storage {
       const storage = makeS3Storage(bucket, "default", options);

@@ -1,3 +1,4 @@
+import { environmentProxies } from "../../src/drivers/s3/environmentProxies";
 import { proxyUrl, selectProxy } from "../../src/drivers/s3/selectProxy";
 
 const https = (hostname: string, port?: number) => ({ protocol: "https:", hostname, port });
@@ -50,5 +51,38 @@ describe("selectProxy", () => {
     expect(proxyUrl("proxy.internal:3128")).toBe("http://proxy.internal:3128");
     expect(proxyUrl("https://proxy.internal:3129")).toBe("https://proxy.internal:3129");
     expect(selectProxy({ https: "proxy:3128" }, https("s3.amazonaws.com"))).toBe("http://proxy:3128");
+  });
+});
+
+describe("environmentProxies", () => {
+  it("reads nothing without a proxy variable", () => {
+    expect(environmentProxies({ NO_PROXY: "*" })).toBeNull();
+  });
+
+  it("takes HTTPS_PROXY and HTTP_PROXY by scheme, lower-case first, and HTTP_PROXY not under CGI", () => {
+    expect(
+      environmentProxies({ HTTPS_PROXY: "p:1", http_proxy: "http://q:2", HTTP_PROXY: "http://r:3" })?.proxies,
+    ).toEqual({
+      https: "p:1",
+      http: "http://q:2",
+    });
+    expect(environmentProxies({ HTTP_PROXY: "http://r:3", REQUEST_METHOD: "POST" })).toBeNull();
+    expect(environmentProxies({ http_proxy: "http://r:3", REQUEST_METHOD: "POST" })?.proxies).toEqual({
+      http: "http://r:3",
+    });
+  });
+
+  it("exempts the NO_PROXY hosts and their subdomains, with or without a port, never a mere suffix", () => {
+    const { bypass } = environmentProxies({ HTTPS_PROXY: "p:1", NO_PROXY: " .Example.com, minio:9000,10.0.0.1" }) ?? {
+      bypass: () => false,
+    };
+    expect(bypass("example.com", "443")).toBe(true);
+    expect(bypass("bucket.s3.example.com", "443")).toBe(true);
+    expect(bypass("badexample.com", "443")).toBe(false);
+    expect(bypass("minio", "9000")).toBe(true);
+    expect(bypass("minio", "9001")).toBe(false);
+    expect(bypass("10.0.0.1", "80")).toBe(true);
+    expect(bypass("s3.amazonaws.com", "443")).toBe(false);
+    expect(environmentProxies({ HTTPS_PROXY: "p:1", no_proxy: "*" })?.bypass("s3.amazonaws.com", "443")).toBe(true);
   });
 });

@@ -17,6 +17,7 @@ export class ProxyRoutingHandler {
   readonly #proxies: Readonly<Record<string, string>>;
   readonly #agents: AgentSettings;
   readonly #tls: ConnectionOptions | null;
+  readonly #bypass: ((hostname: string, port: string) => boolean) | undefined;
   #handlerOptions: NodeHttpHandlerOptions;
   /** Handlers by proxy URL ("" for direct). */
   readonly #routes = new Map<string, NodeHttpHandler>();
@@ -25,15 +26,18 @@ export class ProxyRoutingHandler {
 
   /**
    * `handlerOptions` are NodeHttpHandler options without agents (timeouts, logger); `agents`
-   * (keep-alive, maxSockets) and `tls` (from `verify`) shape every route's agents.
+   * (keep-alive, maxSockets) and `tls` (from `verify`) shape every route's agents. `bypass` names the
+   * hosts reached directly whatever `proxies` say (`NO_PROXY`).
    */
   constructor(
     proxies: Readonly<Record<string, string>>,
     handlerOptions: NodeHttpHandlerOptions,
     agents: AgentSettings,
     tls: ConnectionOptions | null,
+    bypass?: (hostname: string, port: string) => boolean,
   ) {
     this.#proxies = proxies;
+    this.#bypass = bypass;
     this.#handlerOptions = handlerOptions;
     this.#agents = agents;
     this.#tls = tls;
@@ -65,7 +69,8 @@ export class ProxyRoutingHandler {
     const origin = `${request.protocol}//${request.hostname}:${request.port ?? ""}`;
     let proxy = this.#choices.get(origin);
     if (proxy === undefined) {
-      proxy = selectProxy(this.#proxies, request) ?? "";
+      const port = String(request.port ?? (request.protocol === "https:" ? 443 : 80));
+      proxy = this.#bypass?.(request.hostname, port) ? "" : (selectProxy(this.#proxies, request) ?? "");
       this.#choices.set(origin, proxy);
     }
     let handler = this.#routes.get(proxy);

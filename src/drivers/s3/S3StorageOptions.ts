@@ -83,6 +83,7 @@ export interface S3StorageOptions {
    * a `scheme://host` key matches that host and its subdomains (so virtual-hosted `bucket.host` too), on
    * any port unless the key names one, and wins over the bare scheme; the closest host wins. https goes
    * through a CONNECT tunnel, http as absolute-URI requests; a proxy without scheme is `http://`.
+   * Unset, `HTTPS_PROXY`/`HTTP_PROXY` and `NO_PROXY` apply, as in botocore; `{}` ignores them.
    */
   proxies?: Record<string, string>;
   /** Only `s3v4` (`AWS_S3_SIGNATURE_VERSION`): SigV2 is retired by AWS and unsupported by SDK v3. */
@@ -191,7 +192,8 @@ export interface ResolvedS3Options {
   securityToken: string | undefined;
   useSsl: boolean;
   verify: boolean | string;
-  proxies: Record<string, string>;
+  /** Undefined when not given: the environment's proxies then apply (`environmentProxies`). */
+  proxies: Record<string, string> | undefined;
   defaultAcl: ObjectCannedACL | undefined;
   objectParameters: S3ObjectParameters;
   storageClass: string | undefined;

@@ -2,6 +2,7 @@ import type { AgentOptions } from "node:http";
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { NodeHttpHandler, type NodeHttpHandlerOptions } from "@smithy/node-http-handler";
 import { StorageConfigError } from "../../errors/StorageConfigError";
+import { environmentProxies } from "./environmentProxies";
 import { type AgentSettings, httpAgents } from "./httpAgents";
 import { ProxyRoutingHandler } from "./ProxyRoutingHandler";
 import type { ResolvedS3Options } from "./S3StorageOptions";
@@ -88,7 +89,10 @@ function buildRequestHandler(
   given: S3ClientConfig["requestHandler"],
 ): S3ClientConfig["requestHandler"] {
   const tls = verifyTlsOptions(options.verify);
-  const proxied = Object.keys(options.proxies).length > 0;
+  // botocore reads HTTP(S)_PROXY when no proxies are configured; a handler of the user's own keeps its routes
+  const environment = options.proxies === undefined && !isReadyHandler(given) ? environmentProxies() : null;
+  const proxies = options.proxies ?? environment?.proxies ?? {};
+  const proxied = Object.keys(proxies).length > 0;
   if (tls === null && !proxied) return undefined;
   const { httpAgent, httpsAgent, ...handlerOptions } = handlerOptionsOf(given);
   // Keep-alive as in the SDK's default agents, and enough sockets for maxConcurrency parts at once.
@@ -97,23 +101,29 @@ function buildRequestHandler(
     http: { ...defaults, ...(httpAgent as AgentOptions | undefined) },
     https: { ...defaults, ...(httpsAgent as AgentOptions | undefined) },
   };
-  if (proxied) return new ProxyRoutingHandler(options.proxies, handlerOptions, agents, tls);
+  if (proxied) return new ProxyRoutingHandler(proxies, handlerOptions, agents, tls, environment?.bypass);
   return new NodeHttpHandler({ ...handlerOptions, ...httpAgents(undefined, agents, tls) });
 }
 
 /** `clientConfig.requestHandler` as NodeHttpHandler options; a ready handler or agent cannot take `verify`/`proxies`. */
 function handlerOptionsOf(given: S3ClientConfig["requestHandler"]): NodeHttpHandlerOptions {
   if (given === undefined) return {};
-  const options = given as NodeHttpHandlerOptions & { handle?: unknown };
-  const ready = [options.httpAgent, options.httpsAgent].some(
-    (agent) => typeof (agent as { destroy?: unknown } | undefined)?.destroy === "function",
-  );
-  if (typeof given === "function" || typeof options.handle === "function" || ready) {
+  if (isReadyHandler(given)) {
     throw new StorageConfigError(
       "S3Storage: verify and proxies build the client's HTTP agents, but clientConfig.requestHandler brings its " +
         "own handler or agent. Pass NodeHttpHandler options instead ({ requestTimeout, httpsAgent: { maxSockets } }), " +
         "or drop verify/proxies and configure TLS and proxies on your handler.",
     );
   }
-  return { ...options };
+  return { ...(given as NodeHttpHandlerOptions) };
+}
+
+/** True when `clientConfig.requestHandler` is a handler, or holds an agent, rather than NodeHttpHandler options. */
+function isReadyHandler(given: S3ClientConfig["requestHandler"]): boolean {
+  if (given === undefined) return false;
+  const options = given as NodeHttpHandlerOptions & { handle?: unknown };
+  const ready = [options.httpAgent, options.httpsAgent].some(
+    (agent) => typeof (agent as { destroy?: unknown } | undefined)?.destroy === "function",
+  );
+  return typeof given === "function" || typeof options.handle === "function" || ready;
 }

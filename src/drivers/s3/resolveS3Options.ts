@@ -392,7 +392,7 @@ export function resolveS3Options(options: S3StorageOptions): ResolvedS3Options {
     securityToken: options.securityToken,
     useSsl: boolean("useSsl", options.useSsl, true),
     verify: options.verify ?? true,
-    proxies: { ...(options.proxies ?? {}) },
+    proxies: options.proxies === undefined ? undefined : { ...options.proxies },
     defaultAcl: options.defaultAcl as ObjectCannedACL | undefined,
     objectParameters,
     storageClass: reducedRedundancy ? "REDUCED_REDUNDANCY" : storageClass,
