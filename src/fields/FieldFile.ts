@@ -439,7 +439,7 @@ export class FieldFile {
       );
     attaching.add(slot);
     try {
-      const held = await keyHolder(storage, claims.key, options.manager ?? manager, entity);
+      const held = await keyHolder(storage, claims.key, { manager: options.manager ?? manager, own: entity });
       if (held === "other")
         throw refuse("ticket", "its file is attached to another row already; upload the file again", claims.key);
       if (held === "own") {

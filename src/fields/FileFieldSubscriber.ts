@@ -278,6 +278,6 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
       return;
     }
     for (const upload of uploads) clearPending(upload.storage, upload.key);
-    await runCleanup(deletions);
+    await runCleanup(deletions, queryRunner);
   }
 }

@@ -1,3 +1,4 @@
+import type { QueryRunner } from "typeorm";
 import type { Storage } from "../storage/Storage";
 import type { CleanupReason } from "../storage/StorageRegistry";
 import { storages } from "../storage/storages";
@@ -28,17 +29,18 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * connection), and the name, free again, be handed to another upload before the retry: deleting it
  * again would delete that file. So before each retry the name is checked: a new upload of it pending
  * in this process, or a row of an initialized DataSource holding it, ends the task without deleting.
+ * `queryRunner`, the connection that committed the rows, answers for its DataSource (isKeyHeld.ts).
  * A check that fails ends it too, reported as the delete's failure. An upload of another process whose
  * row is not committed yet is not seen.
  */
-export async function runCleanup(tasks: readonly CleanupTask[]): Promise<void> {
+export async function runCleanup(tasks: readonly CleanupTask[], queryRunner?: QueryRunner): Promise<void> {
   await Promise.all(
     tasks.map(async (task) => {
       if (task.reason === "abandoned" && !isStillAbandoned(task.storage, task.key, task.rowRemoved ?? false)) return;
       // A file a row let go of may still be another row's: its key copied there (`b.file = a.file`),
       // or written by other code. Only a file no row names is deleted; a lookup that fails keeps it.
       if (task.reason === "replaced" || task.reason === "removed") {
-        const held = await isKeyHeld(task.storage, task.key).catch((error: unknown) => {
+        const held = await isKeyHeld(task.storage, task.key, { queryRunner }).catch((error: unknown) => {
           storages.reportCleanupError(error, { storage: task.storage, key: task.key, reason: task.reason });
           return true;
         });
@@ -57,7 +59,7 @@ export async function runCleanup(tasks: readonly CleanupTask[]): Promise<void> {
             return;
           }
           await sleep(50 * 4 ** (attempt - 1));
-          const taken = await takenAgain(task, own).catch(() => null);
+          const taken = await takenAgain(task, own, queryRunner).catch(() => null);
           if (taken === null) storages.reportCleanupError(error, failure);
           if (taken !== false) return;
         }
@@ -67,8 +69,8 @@ export async function runCleanup(tasks: readonly CleanupTask[]): Promise<void> {
 }
 
 /** Whether the task's name went to another upload or row since `own` (its pending entry, if any). */
-async function takenAgain(task: CleanupTask, own: object | undefined): Promise<boolean> {
+async function takenAgain(task: CleanupTask, own: object | undefined, queryRunner?: QueryRunner): Promise<boolean> {
   const pending = pendingToken(task.storage, task.key);
   if (pending !== undefined && pending !== own) return true;
-  return isKeyHeld(task.storage, task.key);
+  return isKeyHeld(task.storage, task.key, { queryRunner });
 }

@@ -1,19 +1,57 @@
-import { DataSource, type EntityManager } from "typeorm";
+import { DataSource, type EntityManager, type QueryRunner } from "typeorm";
 import type { Storage } from "../storage/Storage";
 import { liveDataSources } from "./dataSources";
 import { fileKeyColumns, rowsNaming } from "./fileKeyColumns";
 
+/** Where `keyHolder` looks a key up. */
+export interface KeyLookup {
+  /** Only this manager's DataSource, inside its transaction. Else every initialized DataSource. */
+  manager?: EntityManager;
+  /** The entity whose own row does not count as another (by primary key, whichever instance loaded it). */
+  own?: object;
+  /**
+   * The connection that has just committed (or, outside a transaction, written) the rows the lookup is
+   * about: its DataSource is asked through it.
+   */
+  queryRunner?: QueryRunner;
+}
+
+/*
+ * A cleanup looks its keys up after the commit, inside TypeORM's `afterTransactionCommit`, before the
+ * committing connection goes back to the pool. Asking the DataSource for a connection of its own then
+ * waits for a free one: with a pool of one (serverless set-ups) or as many concurrent commits as the
+ * pool holds, every commit waits for another, and none ever returns. And a DataSource's reads go to a
+ * replica when it has some, which may not have the rows just committed yet: the key would read as
+ * free, and a file a committed row names be deleted. So the committing connection answers for its
+ * own DataSource, and every other DataSource is asked on its master.
+ */
+
+/** `look` through `queryRunner`'s manager when it is `dataSource`'s and still connected, else on a master connection. */
+async function askMaster<T>(
+  dataSource: DataSource,
+  queryRunner: QueryRunner | undefined,
+  look: (manager: EntityManager) => Promise<T>,
+): Promise<T> {
+  if (queryRunner && queryRunner.connection === dataSource && !queryRunner.isReleased) return look(queryRunner.manager);
+  const master = dataSource.createQueryRunner("master");
+  try {
+    return await look(master.manager);
+  } finally {
+    await master.release();
+  }
+}
+
 /**
  * Which rows hold `key` in a file column on `storage`, soft-deleted rows included: `other` when a row
- * other than `own`'s does, `own` when only `own`'s row does (by primary key, whichever instance of it
- * loaded the row), `none` otherwise. Looked up through `manager` when given (so inside its
- * transaction), else in every initialized DataSource; one query per such column.
+ * other than `own`'s does, `own` when only `own`'s row does, `none` otherwise. Looked up through
+ * `manager` when given (so inside its transaction), else on the master of every initialized
+ * DataSource (through `queryRunner` for its own); one query per such column. Rejects with the
+ * database's error.
  */
 export async function keyHolder(
   storage: Storage,
   key: string,
-  manager?: EntityManager,
-  own?: object,
+  { manager, own, queryRunner }: KeyLookup = {},
 ): Promise<"other" | "own" | "none"> {
   let held: "own" | "none" = "none";
   for (const target of manager ? [manager] : liveDataSources()) {
@@ -27,7 +65,12 @@ export async function keyHolder(
           const mine = pk.getEntityValue(own);
           return mine !== undefined && mine !== null && String(mine) === String(id[pk.propertyPath]);
         });
-      for (const row of await rowsNaming(target, column, [key])) {
+      // a manager in a transaction answers from inside it; a DataSource's own manager is the DataSource
+      const rows =
+        target instanceof DataSource || !target.queryRunner
+          ? await askMaster(dataSource, queryRunner, (through) => rowsNaming(through, column, [key]))
+          : await rowsNaming(target, column, [key]);
+      for (const row of rows) {
         if (!isOwn(row.id)) return "other";
         held = "own";
       }
@@ -37,6 +80,6 @@ export async function keyHolder(
 }
 
 /** Whether some row holds `key` in a file column on `storage` (see `keyHolder`). */
-export async function isKeyHeld(storage: Storage, key: string, manager?: EntityManager): Promise<boolean> {
-  return (await keyHolder(storage, key, manager)) !== "none";
+export async function isKeyHeld(storage: Storage, key: string, lookup?: KeyLookup): Promise<boolean> {
+  return (await keyHolder(storage, key, lookup)) !== "none";
 }

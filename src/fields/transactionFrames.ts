@@ -93,7 +93,10 @@ export async function commitFrame(queryRunner: QueryRunner): Promise<void> {
   }
   const done = frames.splice(0);
   for (const frame of done) for (const upload of frame.uploads) clearPending(upload.storage, upload.key);
-  await runCleanup(done.flatMap((frame) => frame.deletions));
+  await runCleanup(
+    done.flatMap((frame) => frame.deletions),
+    queryRunner,
+  );
 }
 
 /**
@@ -126,5 +129,8 @@ export async function rollbackFrame(queryRunner: QueryRunner): Promise<void> {
   for (const upload of kept) clearPending(upload.storage, upload.key);
   // pending again, for the lifecycle rule on the pending tag (best effort: `orphans` sweeps it anyway)
   await Promise.all(reopened.map((u) => u.storage.reopenUpload(u.key).catch(() => undefined)));
-  await runCleanup(uploads.filter((u) => !kept.includes(u)));
+  await runCleanup(
+    uploads.filter((u) => !kept.includes(u)),
+    queryRunner,
+  );
 }
