@@ -13,6 +13,7 @@ import {
   type UpdateEvent,
 } from "typeorm";
 import type { EntityMetadata } from "typeorm/metadata/EntityMetadata";
+import type { Storage } from "../storage/Storage";
 import { type CleanupTask, runCleanup } from "./cleanup";
 import { completeDatabaseKeys, loadRemovedRow, takeRemovedRow } from "./databaseKeys";
 import { bindEntity, trackDataSources } from "./dataSources";
@@ -77,7 +78,9 @@ function slotsOf(entity: object, databaseEntity: object | undefined, metadata?: 
 
 /**
  * The keys a saved row holds once the save is written, with their storages: each field's new key, or
- * the database's where the save leaves the column alone (not written, never set, not selected).
+ * the database's where the save leaves the column alone (not written, never set, not selected). A
+ * field whose storage this process has not configured (a worker configuring only what it uses) holds
+ * nothing another field's storage could name, and must not fail a save that leaves it alone.
  */
 function keysHeld(slots: readonly FieldSlot[], written?: ReadonlySet<string>): StoredKey[] {
   const held: StoredKey[] = [];
@@ -85,7 +88,14 @@ function keysHeld(slots: readonly FieldSlot[], written?: ReadonlySet<string>): S
     const stored = databaseHolder ? readRaw(databaseHolder, field.propertyName) : undefined;
     const own = readRaw(holder, field.propertyName);
     const raw = own === undefined || (written && !written.has(path)) ? stored : own;
-    if (raw) held.push({ storage: resolveStorage(field.storage), key: raw });
+    if (!raw) continue;
+    let storage: Storage;
+    try {
+      storage = resolveStorage(field.storage);
+    } catch {
+      continue;
+    }
+    held.push({ storage, key: raw });
   }
   return held;
 }

@@ -38,9 +38,10 @@ export interface KeyRow {
 /**
  * The columns holding file keys in the DataSource's tables, embedded ones included, each with the
  * fields every entity class declares on it (resolved as the accessor resolves them: the class's own
- * definition, else the nearest inherited one).
+ * definition, else the nearest inherited one). Throws `StorageConfigError` for a field whose storage is
+ * not configured, unless `skipUnconfigured` leaves such uses out.
  */
-export function fileKeyColumns(dataSource: DataSource): FileKeyColumn[] {
+export function fileKeyColumns(dataSource: DataSource, { skipUnconfigured = false } = {}): FileKeyColumn[] {
   const byPlace = new Map<string, FileKeyColumn>();
   // parents first: a single-table parent's metadata reads every row of the table
   const metadatas = [...dataSource.entityMetadatas].sort(
@@ -61,7 +62,13 @@ export function fileKeyColumns(dataSource: DataSource): FileKeyColumn[] {
           ? getFileFields(owner).find((f) => f.propertyName === column.propertyName)
           : undefined;
       if (!field) continue; // a single-table parent sees its children's columns, not their fields
-      const storage = resolveStorage(field.storage);
+      let storage: Storage;
+      try {
+        storage = resolveStorage(field.storage);
+      } catch (error) {
+        if (skipUnconfigured) continue;
+        throw error;
+      }
       const label = `${metadata.name}.${column.propertyPath}`;
       if (!entry.uses.some((use) => use.storage === storage && use.label === label))
         entry.uses.push({ field, storage, label });

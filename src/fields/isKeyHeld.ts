@@ -56,7 +56,8 @@ export async function keyHolder(
   let held: "own" | "none" = "none";
   for (const target of manager ? [manager] : liveDataSources()) {
     const dataSource = target instanceof DataSource ? target : target.connection;
-    for (const column of fileKeyColumns(dataSource)) {
+    // a field whose storage this process has not configured holds no key of `storage` (an instance)
+    for (const column of fileKeyColumns(dataSource, { skipUnconfigured: true })) {
       if (!column.uses.some((use) => use.storage === storage)) continue;
       const { metadata } = column;
       const isOwn = (id: Record<string, unknown>) =>

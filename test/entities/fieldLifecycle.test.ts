@@ -799,6 +799,33 @@ describe(`file fields on ${DB}`, () => {
     expect((error as Error).message).toMatch(/No storage named "private".*"default".*never falls back/s);
   });
 
+  it("saves a row whose other file field's storage is not configured here, when the save leaves that field alone", async () => {
+    const doc = await savedDocument();
+    await doc.contract.save("c.pdf", Buffer.from("c"));
+    const contract = doc.contract.name as string;
+    // a process (a worker) that configures only the storages it uses loads the row and edits its title
+    storages.configure({ default: media });
+    const loaded = await docs().findOneByOrFail({ id: doc.id });
+    expect(loaded.contract.name).toBe(contract);
+    loaded.title = "edited";
+    await docs().save(loaded);
+    expect((await docs().findOneByOrFail({ id: doc.id })).title).toBe("edited");
+    // a new attachment, on the storage it has, replaces the old one as ever
+    const first = loaded.attachment.name as string;
+    await loaded.attachment.save("next.pdf", Buffer.from("n"));
+    expect(await media.exists(first)).toBe(false);
+    // removing the row would leave its private file behind: refused, naming the missing storage
+    const error = await docs()
+      .remove(loaded)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageConfigError);
+    expect((error as Error).message).toMatch(/No storage named "private"/);
+    expect(await docs().countBy({ id: doc.id })).toBe(1);
+    storages.configure({ default: media, private: secret });
+    await docs().remove(await docs().findOneByOrFail({ id: doc.id }));
+    expect(await secret.exists(contract)).toBe(false);
+  });
+
   it("reports a failed deletion to onCleanupError without failing the committed save", async () => {
     // a name no other test's row holds: a retry is skipped for a key a row holds
     const doc = Object.assign(new Document(), { ownerId: 7 });
