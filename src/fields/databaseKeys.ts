@@ -2,6 +2,7 @@ import type { ObjectLiteral, QueryRunner } from "typeorm";
 import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
 import type { EntityMetadata } from "typeorm/metadata/EntityMetadata";
 import { FileColumnTransformer } from "./FileColumnTransformer";
+import { findSlot, setSlot, slotOf } from "./queryRunnerSlots";
 
 /*
  * To tell which file a save replaces or a removal leaves behind, the subscriber reads the key the row
@@ -70,10 +71,7 @@ const REMOVED_ROWS = Symbol.for("typeorm-storages:removed-rows");
 type RemovedRows = Map<EntityMetadata, Map<string, ObjectLiteral>>;
 
 function removedRowsOf(queryRunner: QueryRunner): RemovedRows {
-  const data = queryRunner.data as Record<PropertyKey, unknown>;
-  let rows = data[REMOVED_ROWS] as RemovedRows | undefined;
-  if (!rows) data[REMOVED_ROWS] = rows = new Map();
-  return rows;
+  return slotOf(queryRunner, REMOVED_ROWS, (): RemovedRows => new Map());
 }
 
 /** The primary key TypeORM gives `beforeRemove` and `afterRemove` (a value, or a map of them), as a string. */
@@ -108,7 +106,7 @@ export function takeRemovedRow(
   metadata: EntityMetadata,
   entityId: unknown,
 ): ObjectLiteral | undefined {
-  const rows = (queryRunner.data as Record<PropertyKey, RemovedRows | undefined>)[REMOVED_ROWS]?.get(metadata);
+  const rows = findSlot<RemovedRows>(queryRunner, REMOVED_ROWS)?.get(metadata);
   if (!rows) return undefined;
   const key = idKey(entityId);
   const row = rows.get(key);
@@ -145,9 +143,12 @@ const LOADS = Symbol.for("typeorm-storages:key-loads");
  * #12238).
  */
 function serially(queryRunner: QueryRunner, load: () => Promise<void>): Promise<void> {
-  const data = queryRunner.data as Record<PropertyKey, unknown>;
-  const queued = (data[LOADS] as Promise<void> | undefined) ?? Promise.resolve();
+  const queued = findSlot<Promise<void>>(queryRunner, LOADS) ?? Promise.resolve();
   const next = queued.then(load);
-  data[LOADS] = next.catch(() => undefined);
+  setSlot(
+    queryRunner,
+    LOADS,
+    next.catch(() => undefined),
+  );
   return next;
 }

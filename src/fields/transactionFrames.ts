@@ -3,6 +3,7 @@ import type { Storage } from "../storage/Storage";
 import { type CleanupTask, runCleanup } from "./cleanup";
 import { readRaw, writeRaw } from "./fileFieldState";
 import { clearPending, isPending, isShared, keepsOnRollback, overwroteExisting, undoPending } from "./pendingUploads";
+import { slotOf } from "./queryRunnerSlots";
 
 /*
  * What FileFieldSubscriber does at transaction boundaries. Each transaction level (the transaction, and
@@ -35,10 +36,7 @@ const newFrame = (): Frame => ({ uploads: [], deletions: [], restores: [] });
 const FRAMES = Symbol.for("typeorm-storages:frames");
 
 function framesOf(queryRunner: QueryRunner): Frame[] {
-  const data = queryRunner.data as Record<PropertyKey, unknown>;
-  let frames = data[FRAMES] as Frame[] | undefined;
-  if (!frames) data[FRAMES] = frames = [];
-  return frames;
+  return slotOf(queryRunner, FRAMES, (): Frame[] => []);
 }
 
 /** A key in one storage. */

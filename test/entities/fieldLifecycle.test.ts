@@ -447,6 +447,56 @@ describe(`file fields on ${DB}`, () => {
     expect(await media.listdir(`documents/${ym()}`)).toEqual({ directories: [], files: [oldKey.split("/").pop()] });
   });
 
+  describe("saves given TypeORM's data option (save(entity, { data }), for subscribers)", () => {
+    it("delete the file a save replaced in your transaction once it commits, and undo it if it rolls back", async () => {
+      const doc = await savedDocument("v1");
+      const v1 = doc.attachment.name as string;
+      const v2 = await doc.attachment.save("v2.pdf", Buffer.from("v2"), { save: false });
+      await expect(
+        ds.transaction(async (em) => {
+          await em.save(doc, { data: { user: 1 } });
+          throw new Error("boom");
+        }),
+      ).rejects.toThrow("boom");
+      expect(await media.exists(v2)).toBe(false);
+      expect(doc.attachment.name).toBe(v1);
+
+      const v3 = await doc.attachment.save("v3.pdf", Buffer.from("v3"), { save: false });
+      await ds.transaction((em) => em.save(doc, { data: { user: 1 } }));
+      expect(await media.exists(v1)).toBe(false);
+      expect(await media.exists(v3)).toBe(true);
+    });
+
+    // two transactions at once on one connection's database: not on sql.js
+    (DB === "sqljs" ? it.skip : it)(
+      "keep each transaction's uploads to itself when concurrent saves share one data object",
+      async () => {
+        const context = { user: 1 };
+        const a = await savedDocument("a");
+        const b = await savedDocument("b");
+        const b1 = b.attachment.name as string;
+        await a.attachment.save("a2.pdf", Buffer.from("a2"), { save: false });
+        const b2 = await b.attachment.save("b2.pdf", Buffer.from("b2"), { save: false });
+        const runner = ds.createQueryRunner();
+        await runner.connect();
+        try {
+          await runner.startTransaction();
+          await runner.manager.save(b, { data: context });
+          // meanwhile another save with the same data object fails and rolls back its own transaction
+          (a as unknown as { ownerId: unknown }).ownerId = "not a number";
+          await expect(docs().save(a, { data: context })).rejects.toThrow();
+          await runner.commitTransaction();
+        } finally {
+          await runner.release();
+        }
+        expect((await docs().findOneByOrFail({ id: b.id })).attachment.name).toBe(b2);
+        expect(await media.exists(b2)).toBe(true);
+        expect(b.attachment.name).toBe(b2);
+        expect(await media.exists(b1)).toBe(false);
+      },
+    );
+  });
+
   it("never deletes an assigned existing key on rollback", async () => {
     await media.save("shared/logo.png", Buffer.from("logo"));
     const doc = Object.assign(new Document(), { ownerId: 1 });
