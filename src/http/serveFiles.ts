@@ -108,7 +108,8 @@ export function serveFiles(storage: FileSystemStorage, options: ServeFilesOption
       if (check.upload !== null) return reply(req, res, 403, "Forbidden: this URL is for uploading the file (PUT).");
       typeOverride = check.contentType;
       dispositionOverride = check.contentDisposition;
-      cacheControl = `private, max-age=${signer.secondsUntil(check.expires)}`;
+      // capped as public files are: some caches overflow a max-age past 2^31 s (RFC 9111 §1.2.2)
+      cacheControl = `private, max-age=${Math.min(signer.secondsUntil(check.expires), MAX_MAX_AGE)}`;
     }
 
     const file = await driver.openFile(key);

@@ -473,6 +473,12 @@ describe("serveFiles on a signed (querystringAuth) FileSystemStorage", () => {
     expect(maxAge).toBeLessThanOrEqual(600);
   });
 
+  it("caps the private max-age of a signed URL that lives centuries at ten years, as for public files", async () => {
+    const res = await fetch(`${origin}${privateStorage.url("contract.pdf", { expiresIn: 500 * 365 * 24 * 3600 })}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe(`private, max-age=${10 * 365 * 24 * 3600}`);
+  });
+
   it("answers HEAD and Range on a signed URL", async () => {
     const url = `${origin}${privateStorage.url("contract.pdf")}`;
     const head = await fetch(url, { method: "HEAD" });
