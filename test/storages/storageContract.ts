@@ -350,6 +350,41 @@ export function describeStorageContract(
       expect(url).toContain("u%20r%20l.txt");
     });
 
+    it("rejects a stream that fails midway with StorageOperationError, and leaves no file or directory behind", async () => {
+      /** `size` bytes in 64 KiB pieces, then the error a dropped upload or a failing disk gives. */
+      const failing = (size: number) => {
+        let left = size;
+        return new Readable({
+          read() {
+            if (left <= 0) return this.destroy(new Error("connection reset midway"));
+            const n = Math.min(64 * 1024, left);
+            left -= n;
+            this.push(randomBytes(n));
+          },
+        });
+      };
+      // under and past the S3 multipart threshold (8 MiB)
+      for (const size of [100_000, 9 * 1024 * 1024]) {
+        const name = `${prefix}/new/deeper/failed-${size}.bin`;
+        const error = await storage.save(name, failing(size)).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(StorageOperationError);
+        expect(error).toMatchObject({ operation: "save", key: name });
+        expect(((error as Error).cause as Error).message).toBe("connection reset midway");
+        expect(await storage.exists(name)).toBe(false);
+      }
+      // an aborted save leaves no directory either
+      const controller = new AbortController();
+      const { stream } = generatedStream(2_000_000);
+      await expect(
+        storage.save(`${prefix}/aborted/dir/a.bin`, stream, {
+          signal: controller.signal,
+          onProgress: (n) => n > 100_000 && controller.abort(),
+        }),
+      ).rejects.toThrow();
+      // as S3 and memory, where a directory is only a prefix of some key, the disk keeps none for nothing
+      expect(await storage.listdir(prefix)).toEqual({ directories: [], files: [] });
+    });
+
     it("aborts a save on signal and leaves nothing behind", async () => {
       const controller = new AbortController();
       const { stream } = generatedStream(5_000_000, 64 * 1024);

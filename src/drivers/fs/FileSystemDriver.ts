@@ -67,9 +67,9 @@ export interface OpenedFile {
  * anything outside it, symlinks included. A write goes to a temp file in the target directory, so a
  * reader never sees half a file: with overwrite it is renamed into place; without, it is hard-linked
  * to the final name, an atomic create that fails with `EEXIST` when another writer got there first,
- * so a race never overwrites and the body is never read twice. Deleting a file also removes the
- * directories it leaves empty (Django keeps them): listings then match S3 and memory, where
- * "directories" exist only as key prefixes.
+ * so a race never overwrites and the body is never read twice. Deleting a file, and a write that
+ * fails, also remove the directories they leave empty (Django keeps them): listings then match S3 and
+ * memory, where "directories" exist only as key prefixes.
  */
 export class FileSystemDriver implements StorageDriver {
   readonly kind = "filesystem";
@@ -104,7 +104,10 @@ export class FileSystemDriver implements StorageDriver {
     return this.#root.location;
   }
 
-  /** Resolves with the key used and its size; on failure or abort the temp file is removed. */
+  /**
+   * Resolves with the key used and its size; on failure or abort the temp file is removed, and with it
+   * the directories it leaves empty.
+   */
   async write(key: string, body: DriverBody, options: DriverWriteOptions): Promise<DriverWriteResult> {
     let created: { dir: string; tmp: string; handle: FileHandle };
     try {
@@ -138,7 +141,11 @@ export class FileSystemDriver implements StorageDriver {
       pending = null;
       return { key: final, size };
     } finally {
-      if (pending !== null) await unlink(pending).catch(() => undefined);
+      if (pending !== null) {
+        await unlink(pending).catch(() => undefined);
+        // the directories made for it, now empty, go too: a failed save leaves no directory, as on S3
+        await this.#root.prune(dir);
+      }
     }
   }
 
