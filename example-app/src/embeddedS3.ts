@@ -11,6 +11,7 @@
  * - awsChunked: SDK-default stream uploads arrive as `aws-chunked`; s3rver stored the framing as data.
  * - conditional: `If-None-Match: *` / `If-Match` on PUT (PutObject, CopyObject) and on POST
  *   `?uploadId` (CompleteMultipartUpload) answer 412 like S3; s3rver ignores both and overwrites.
+ *   Conditional writes of one key run one at a time, so of two racing `If-None-Match: *` one gets 412.
  * - abortMultipart: AbortMultipartUpload (405 in s3rver, parts leaked) removes the upload.
  * - copySource: s3rver decodes `x-amz-copy-source` with `decodeURI`, so `%2B` stayed encoded.
  * Not shimmable: SigV4 is never verified, anonymous access is always allowed, ACLs are ignored,
@@ -142,6 +143,8 @@ function shims(S3Error: new (code: string, message: string, detail?: object) => 
     }
     await next();
   };
+  /** The conditional write of each key in progress, which the next one of that key waits for. */
+  const conditionalWrites = new Map<string, Promise<void>>();
   const conditional: Middleware = async (ctx, next) => {
     const noneMatch = ctx.get("if-none-match").trim();
     const match = ctx.get("if-match").trim();
@@ -149,7 +152,19 @@ function shims(S3Error: new (code: string, message: string, detail?: object) => 
       ctx.method === "PUT" && !("uploadId" in ctx.query) && !("acl" in ctx.query) && !("tagging" in ctx.query);
     const isComplete = ctx.method === "POST" && "uploadId" in ctx.query;
     const target = (noneMatch || match) && (isPut || isComplete) ? bucketAndKey(ctx) : null;
-    if (target) {
+    if (!target) return next();
+    // S3 checks the condition and writes as one step; s3rver streams the body in between, so two
+    // conditional writes of one key, checked before either was stored, both passed and the last won
+    const id = `${target.bucket}/${target.key}`;
+    const before = conditionalWrites.get(id) ?? Promise.resolve();
+    let release = () => {};
+    const done = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const mine = before.then(() => done);
+    conditionalWrites.set(id, mine);
+    await before;
+    try {
       const meta = await ctx.app.store.getMetadata(target.bucket, target.key).catch(() => null);
       const etag = meta ? String(meta.etag).replace(/"/g, "") : null;
       const failed = (condition: string) =>
@@ -159,8 +174,11 @@ function shims(S3Error: new (code: string, message: string, detail?: object) => 
       if (noneMatch === "*" && meta) throw failed("If-None-Match");
       if (match && !meta) throw new S3Error("NoSuchKey", "The specified key does not exist.", { Key: target.key });
       if (match && match !== "*" && match.replace(/"/g, "") !== etag) throw failed("If-Match");
+      await next();
+    } finally {
+      release();
+      if (conditionalWrites.get(id) === mine) conditionalWrites.delete(id);
     }
-    await next();
   };
   const copySource: Middleware = async (ctx, next) => {
     const headers = ctx.request.headers;

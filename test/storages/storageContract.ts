@@ -145,6 +145,21 @@ export function describeStorageContract(
       expect((await storage.read(second)).toString()).toBe("two");
     });
 
+    it("never overwrites when saves of one name race: each lands under its own name", async () => {
+      const keys = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => storage.save(`${prefix}/race.txt`, `writer ${i}`)),
+      );
+      expect(new Set(keys).size).toBe(8);
+      expect(keys).toContain(`${prefix}/race.txt`);
+      for (const [i, key] of keys.entries()) expect((await storage.read(key)).toString()).toBe(`writer ${i}`);
+      // past the S3 multipart threshold (8 MiB), where the name is claimed before the parts are sent
+      const big = await Promise.all(
+        [1, 2].map((byte) => storage.save(`${prefix}/race.bin`, Readable.from([Buffer.alloc(9 * 1024 * 1024, byte)]))),
+      );
+      expect(new Set(big).size).toBe(2);
+      for (const [i, key] of big.entries()) expect((await storage.read(key, { start: 0, end: 0 }))[0]).toBe(i + 1);
+    });
+
     it("overwrites only when asked", async () => {
       const key = await storage.save(`${prefix}/o.txt`, "one");
       expect(await storage.save(key, "two", { overwrite: true })).toBe(key);
