@@ -690,10 +690,14 @@ export class Storage {
 
   /**
    * Resolves with `name` when it is free, else with `name` plus `_` and 7 random characters, truncated
-   * to `maxLength` (Django's `get_available_name`). `save()` does not need it: it writes conditionally.
+   * to `maxLength` (Django's `get_available_name`). On a storage with `fileOverwrite` every name is
+   * available: it resolves with `name`, its stem shortened to `maxLength` (django-storages'
+   * `get_available_overwrite_name`), the key `save()` replaces. `save()` does not need it: it writes
+   * conditionally.
    */
   async getAvailableName(name: string, maxLength?: number): Promise<string> {
     let candidate = this.#key(name);
+    if (this.#fileOverwrite) return firstName(candidate, maxLength, true);
     if (maxLength !== undefined && keyLength(candidate) > maxLength)
       candidate = getAlternativeName(candidate, maxLength);
     while (await this.exists(candidate)) candidate = getAlternativeName(name, maxLength);

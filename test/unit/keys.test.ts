@@ -116,4 +116,16 @@ describe("alternative and available names", () => {
     expect(storage.generateFilename("up/2026/My File.txt")).toBe("up/2026/My_File.txt");
     expect(() => storage.generateFilename("up/../../etc/passwd")).toThrow(InvalidKeyError);
   });
+
+  it("getAvailableName on a storage that overwrites gives the name save() writes: the name, its stem shortened to fit (django-storages)", async () => {
+    const storage = new InMemoryStorage({ fileOverwrite: true });
+    await storage.save("a/b.txt", "x");
+    expect(await storage.getAvailableName("a/b.txt")).toBe("a/b.txt");
+    const long = `a/${"é".repeat(30)}.txt`;
+    await storage.save(long, "x", { maxLength: 20 });
+    const available = await storage.getAvailableName(long, 20);
+    expect(available).toBe(`a/${"é".repeat(14)}.txt`);
+    expect(await storage.save(long, "y", { maxLength: 20 })).toBe(available);
+    await expect(storage.getAvailableName("a/b.txt", 5)).rejects.toBeInstanceOf(InvalidKeyError);
+  });
 });
