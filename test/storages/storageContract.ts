@@ -194,6 +194,16 @@ export function describeStorageContract(
       expect((await storage.read(key, { start: 7 })).toString()).toBe("789");
     });
 
+    it("hands out bytes that are the reader's own: changing them in place changes no stored file", async () => {
+      const given = Buffer.from("0123456789");
+      const key = await storage.save(`${prefix}/mine.txt`, given);
+      given.fill(0x78);
+      for await (const chunk of await storage.open(key)) (chunk as Buffer).fill(0x79);
+      for await (const chunk of await storage.open(key, { start: 2, end: 5 })) (chunk as Buffer).fill(0x7a);
+      (await storage.read(key)).fill(0x7a);
+      expect((await storage.read(key)).toString()).toBe("0123456789");
+    });
+
     it("reads a range that starts at or past the end as no bytes", async () => {
       const key = await storage.save(`${prefix}/ten.txt`, "0123456789");
       expect((await storage.read(key, { start: 10 })).toString()).toBe("");

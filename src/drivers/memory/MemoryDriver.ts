@@ -80,12 +80,15 @@ export class MemoryDriver implements StorageDriver {
     return { key: final, size: bytes.length };
   }
 
-  /** Resolves with a stream of the object's bytes (or of the inclusive `range`), or `null` when missing. */
+  /**
+   * Resolves with a stream of a copy of the object's bytes (or of the inclusive `range`), or `null` when
+   * missing: a reader that changes its chunks in place changes no stored file, as on disk and S3.
+   */
   async open(key: string, range?: ByteRange): Promise<Readable | null> {
     const object = this.#objects.get(key);
     if (!object) return null;
     const bytes = range ? object.bytes.subarray(range.start, (range.end ?? Number.MAX_SAFE_INTEGER) + 1) : object.bytes;
-    return Readable.from([bytes], { objectMode: false });
+    return Readable.from([Buffer.from(bytes)], { objectMode: false });
   }
 
   /** Resolves with the object's metadata, or `null` when missing. */
