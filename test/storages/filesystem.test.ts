@@ -5,6 +5,7 @@ import { Readable } from "node:stream";
 import { FileSystemDriver } from "../../src/drivers/fs/FileSystemDriver";
 import { PathOutsideRootError } from "../../src/drivers/fs/PathOutsideRootError";
 import { FileValidationError } from "../../src/errors/FileValidationError";
+import { InvalidKeyError } from "../../src/errors/InvalidKeyError";
 import { StorageConfigError } from "../../src/errors/StorageConfigError";
 import { StorageOperationError } from "../../src/errors/StorageOperationError";
 import { FileSystemStorage } from "../../src/storage/FileSystemStorage";
@@ -216,6 +217,28 @@ describe("FileSystemStorage on disk", () => {
     expect(error.cause).toMatchObject({ message: "upstream broke" });
     // nor the directory made for it
     expect(await tree(location)).toEqual([]);
+  });
+
+  it("refuses a name longer than the file system takes with InvalidKeyError, before reading, as createUpload does", async () => {
+    const location = freshLocation();
+    const storage = new FileSystemStorage({ location, signingSecret: "s".repeat(32) });
+    // 90 CJK characters fit a varchar(255), and are 270 bytes
+    const name = `docs/${"日".repeat(90)}.pdf`;
+    const stream = Readable.from(["never read"]);
+    const error = await storage.save(name, stream).catch((e) => e);
+    expect(error).toBeInstanceOf(InvalidKeyError);
+    expect(error.message).toBe(
+      `"${"日".repeat(90)}.pdf" is 274 bytes long, and file systems take names of at most 255: save it under a shorter name.`,
+    );
+    expect(stream.destroyed).toBe(true);
+    await expect(storage.createUpload(name, { size: 3 })).rejects.toBeInstanceOf(InvalidKeyError);
+    // a name that fits, taken, leaves no room for an alternative: refused too, nothing kept
+    const fits = `docs/${"日".repeat(82)}.pdf`;
+    await storage.save(fits, "first");
+    const alternative = await storage.save(fits, "second").catch((e) => e);
+    expect(alternative).toBeInstanceOf(InvalidKeyError);
+    expect(alternative.message).toMatch(/^No room for an alternative name: ".*_[A-Za-z0-9]{7}\.pdf" is 258 bytes long/);
+    expect(await tree(location)).toEqual(["docs", `docs/${"日".repeat(82)}.pdf`]);
   });
 
   it("removes the temp file when a stream ends short of its announced length", async () => {

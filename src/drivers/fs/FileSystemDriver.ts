@@ -27,6 +27,20 @@ import { isMissing, SafeRoot } from "./SafeRoot";
 const MAX_NAME_BYTES = 255;
 
 /**
+ * Throws `InvalidKeyError` when a segment of `key` is longer than file systems take (`MAX_NAME_BYTES`):
+ * caught before any byte is read, instead of an `ENAMETOOLONG` once the content is written.
+ */
+function checkNameLengths(key: string, lead: string, advice: string): void {
+  const long = key.split("/").find((segment) => Buffer.byteLength(segment) > MAX_NAME_BYTES);
+  if (long === undefined) return;
+  throw new InvalidKeyError(
+    `${lead}${JSON.stringify(long)} is ${Buffer.byteLength(long)} bytes long, and file systems take names of at ` +
+      `most ${MAX_NAME_BYTES}: ${advice}.`,
+    { key },
+  );
+}
+
+/**
  * Errors that mean a key names no readable file, beyond "missing": a segment longer than the file
  * system allows (ENAMETOOLONG) and a symlink loop or a symlink where none may be (ELOOP). A request for
  * such a key is a 404, not a server error.
@@ -112,6 +126,7 @@ export class FileSystemDriver implements StorageDriver {
     let created: { dir: string; tmp: string; handle: FileHandle };
     try {
       options.signal?.throwIfAborted();
+      checkNameLengths(key, "", "save it under a shorter name");
       created = await this.#createTemp(key);
     } catch (error) {
       // The body was never read: release its source (a file descriptor, a socket).
@@ -135,6 +150,7 @@ export class FileSystemDriver implements StorageDriver {
           } catch (error) {
             if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
             final = options.alternativeKey(final);
+            checkNameLengths(final, "No room for an alternative name: ", "save it under a shorter name");
           }
         }
       }
@@ -307,14 +323,7 @@ export class FileSystemDriver implements StorageDriver {
         { key },
       );
     }
-    const long = key.split("/").find((segment) => Buffer.byteLength(segment) > MAX_NAME_BYTES);
-    if (long !== undefined) {
-      throw new InvalidKeyError(
-        `${JSON.stringify(long)} is ${Buffer.byteLength(long)} bytes long, and file systems take names of at most ` +
-          `${MAX_NAME_BYTES}: upload it under a shorter name.`,
-        { key },
-      );
-    }
+    checkNameLengths(key, "", "upload it under a shorter name");
     const encoded = encodeKeyPath(key);
     const query = this.signer.signUpload(this.basePath + encoded, options.expiresIn, options);
     const expires = Number(new URLSearchParams(query).get("expires"));
