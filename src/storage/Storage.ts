@@ -665,10 +665,11 @@ export class Storage {
   path(name: string): string {
     const key = this.#key(name);
     if (!this.#driver.path) {
-      throw new StorageOperationError("read", `${this.#label()} has no local paths (it is ${this.#driver.kind}).`, {
-        key,
-        storage: this.name,
-      });
+      throw new StorageConfigError(
+        `${this.#label()} has no local paths (it is ${this.#driver.kind}): read the file with open() or read(), ` +
+          "or use a FileSystemStorage.",
+        { key, storage: this.name },
+      );
     }
     return this.#driver.path(key);
   }

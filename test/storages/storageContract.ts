@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readdirSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -8,6 +8,7 @@ import { fromPath } from "../../src/content/fromPath";
 import { FileNotFoundError } from "../../src/errors/FileNotFoundError";
 import { FileValidationError } from "../../src/errors/FileValidationError";
 import { InvalidKeyError } from "../../src/errors/InvalidKeyError";
+import { StorageConfigError } from "../../src/errors/StorageConfigError";
 import { StorageOperationError } from "../../src/errors/StorageOperationError";
 import type { Storage } from "../../src/storage/Storage";
 import { descriptorsOn } from "../support/openDescriptors";
@@ -366,6 +367,24 @@ export function describeStorageContract(
       expect((await storage.listAll(`${prefix}/a😀`)).map((o) => o.name)).toEqual([key]);
       expect(storage.url(key)).toContain("/a%F0%9F%98%80/photo.txt");
       expect((await storage.read(key)).toString()).toBe("mine");
+    });
+
+    it("gives a local path only on disk; elsewhere path() throws StorageConfigError saying so", async () => {
+      const key = await storage.save(`${prefix}/local.txt`, "here");
+      if (storage.driver.path !== undefined) {
+        expect((await readFile(storage.path(key))).toString()).toBe("here");
+        return;
+      }
+      const error = (() => {
+        try {
+          return storage.path(key);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(StorageConfigError);
+      expect(error).toMatchObject({ code: "STORAGE_CONFIG", key });
+      expect((error as Error).message).toMatch(/has no local paths .*: read the file with open\(\) or read\(\)/);
     });
 
     it("builds a URL synchronously", async () => {
