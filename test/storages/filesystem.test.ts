@@ -320,6 +320,30 @@ describe("FileSystemStorage on disk", () => {
     expect(await storage.exists("d/x.txt/deeper")).toBe(false);
   });
 
+  it("refuses a key under a file, or a file over a directory, saying a disk name cannot be both", async () => {
+    const location = freshLocation();
+    const storage = new FileSystemStorage({ location });
+    await storage.save("report.pdf", "pdf");
+    await storage.save("d/x.txt", "x");
+    const stream = Readable.from(["never read"]);
+    const under = await storage.save("report.pdf/notes/a.txt", stream).catch((e) => e);
+    expect(under).toBeInstanceOf(StorageOperationError);
+    expect(under.message).toBe(
+      'Could not save "report.pdf/notes/a.txt" on filesystem storage: "report.pdf" is a file, so on disk it cannot ' +
+        "also be a directory (S3 and memory keep both a key and keys under it): save under another name.",
+    );
+    expect(under.cause.cause).toMatchObject({ code: "ENOTDIR" });
+    expect(stream.destroyed).toBe(true);
+    const over = await storage.save("d", "over", { overwrite: true }).catch((e) => e);
+    expect(over).toBeInstanceOf(StorageOperationError);
+    expect(over.message).toBe(
+      'Could not save "d" on filesystem storage: "d" is a directory, so on disk it cannot also be a file (S3 and ' +
+        "memory keep both a key and keys under it): save under another name.",
+    );
+    expect(over.cause.cause).toMatchObject({ code: "EISDIR" });
+    expect(await tree(location)).toEqual(["d", "d/x.txt", "report.pdf"]);
+  });
+
   it("applies filePermissions and directoryPermissions", async () => {
     const location = freshLocation();
     const storage = new FileSystemStorage({ location, filePermissions: 0o640, directoryPermissions: 0o750 });

@@ -1,5 +1,5 @@
 import { type BigIntStats, constants, type Dirent } from "node:fs";
-import { chmod, type FileHandle, lstat, open, readdir, rename, unlink } from "node:fs/promises";
+import { chmod, type FileHandle, lstat, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { guessContentType } from "../../content/guessContentType";
@@ -131,7 +131,7 @@ export class FileSystemDriver implements StorageDriver {
     } catch (error) {
       // The body was never read: release its source (a file descriptor, a socket).
       if (body.kind === "stream") body.stream.destroy();
-      throw error;
+      throw await this.#explainClash(key, error);
     }
     const { dir, tmp, handle } = created;
     let pending: string | null = tmp;
@@ -141,7 +141,9 @@ export class FileSystemDriver implements StorageDriver {
       options.signal?.throwIfAborted();
       let final = key;
       if (options.overwrite) {
-        await rename(tmp, path.join(dir, path.posix.basename(final)));
+        await rename(tmp, path.join(dir, path.posix.basename(final))).catch(async (error: unknown) => {
+          throw await this.#explainClash(key, error);
+        });
       } else {
         for (;;) {
           try {
@@ -338,6 +340,32 @@ export class FileSystemDriver implements StorageDriver {
   /** The file's path under `location` (it may not exist yet); throws `PathOutsideRootError` if it would escape. */
   path(key: string): string {
     return this.#root.join(key);
+  }
+
+  /**
+   * `error` in the words of the key when it means that the key and another one cannot both exist here,
+   * as they can on S3 and in memory: a segment of `key` is a file (ENOTDIR), or `key` is a directory
+   * (EISDIR); otherwise `error` itself.
+   */
+  async #explainClash(key: string, error: unknown): Promise<unknown> {
+    const code = (error as NodeJS.ErrnoException)?.code;
+    const both = "(S3 and memory keep both a key and keys under it): save under another name.";
+    // the system's code stays, for callers that answer by it (serveFiles: 409)
+    const explained = (message: string) => Object.assign(new Error(message, { cause: error }), { code });
+    if (code === "EISDIR")
+      return explained(`${JSON.stringify(key)} is a directory, so on disk it cannot also be a file ${both}`);
+    if (code !== "ENOTDIR") return error;
+    const segments = key.split("/");
+    for (let i = 1; i < segments.length; i++) {
+      const ancestor = segments.slice(0, i).join("/");
+      const isDirectory = await stat(this.#root.join(ancestor)).then(
+        (s) => s.isDirectory(),
+        () => true,
+      );
+      if (!isDirectory)
+        return explained(`${JSON.stringify(ancestor)} is a file, so on disk it cannot also be a directory ${both}`);
+    }
+    return error;
   }
 
   /** Creates the temp file, retrying when a concurrent delete pruned the directory in between. */
