@@ -195,6 +195,16 @@ export function describeStorageContract(
       expect((await storage.read(key, { start: 7 })).toString()).toBe("789");
     });
 
+    it("reads one-byte ranges at either end, and a range past the end as the bytes that exist", async () => {
+      const key = await storage.save(`${prefix}/edges.txt`, "0123456789");
+      expect((await storage.read(key, { start: 0, end: 0 })).toString()).toBe("0");
+      expect((await storage.read(key, { start: 9, end: 9 })).toString()).toBe("9");
+      expect((await storage.read(key, { start: 8, end: 100 })).toString()).toBe("89");
+      const chunks: string[] = [];
+      for await (const chunk of await storage.open(key, { start: 0, end: 0 })) chunks.push(String(chunk));
+      expect(chunks.join("")).toBe("0");
+    });
+
     it("hands out bytes that are the reader's own: changing them in place changes no stored file", async () => {
       const given = Buffer.from("0123456789");
       const key = await storage.save(`${prefix}/mine.txt`, given);

@@ -1,4 +1,4 @@
-import { Readable } from "node:stream";
+import { pipeline, Readable } from "node:stream";
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -45,6 +45,7 @@ import { type CredentialProvider, S3Credentials } from "./S3Credentials";
 import type { ResolvedS3Options, S3ObjectParameters, S3StorageOptions } from "./S3StorageOptions";
 import { S3Uploader } from "./S3Uploader";
 import { S3UrlBuilder } from "./S3UrlBuilder";
+import { contentRangeStart, sliceRange } from "./sliceRange";
 
 function status(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
@@ -204,7 +205,17 @@ export class S3Driver implements StorageDriver {
     }
     if (result === null) return null;
     const body = result.Body as Readable;
-    if (!isGzipEncoded(result.ContentEncoding)) return body;
+    if (!isGzipEncoded(result.ContentEncoding)) {
+      if (range === undefined) return body;
+      // HTTP lets a server send more than the range asked (a 200 with the whole object; s3rver answers
+      // `bytes=0-0` with all of it): the range is cut from what came, never other bytes handed over
+      const start = contentRangeStart(result.ContentRange);
+      if (start === null || start > range.start) {
+        body.destroy();
+        throw new Error(`Asked for ${Range}, the server sent ${result.ContentRange}.`);
+      }
+      return pipeline(body, sliceRange(range, start), () => undefined);
+    }
     if (range === undefined) return gunzipBody(body);
     body.destroy();
     const whole = await this.#get(key, undefined);
