@@ -603,12 +603,16 @@ export class Storage {
     await this.#run("delete", key, () => this.#driver.delete(key));
   }
 
-  /** Lists the immediate directories and files under `prefix` ("" for the root), both relative to it. */
+  /**
+   * Lists the immediate directories and files under `prefix` ("" for the root), both relative to it,
+   * each sorted as `listAll` sorts (by UTF-16 code units; S3 itself lists by UTF-8 bytes).
+   */
   async listdir(prefix = ""): Promise<ListResult> {
     const normalized = prefix.replace(/\/+$/, "");
     if (normalized !== "") this.#key(normalized);
     const dir = normalized === "" ? "" : `${normalized}/`;
-    return this.#run("list", dir, () => this.#driver.list(dir));
+    const { directories, files } = await this.#run("list", dir, () => this.#driver.list(dir));
+    return { directories: directories.sort(byName), files: files.sort(byName) };
   }
 
   /**
@@ -632,7 +636,7 @@ export class Storage {
     const found = await this.#run("list", dir, () =>
       this.#driver.listAll ? this.#driver.listAll(dir) : this.#walk(dir),
     );
-    return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return found.sort((a, b) => byName(a.name, b.name));
   }
 
   /** `listAll` for a driver without one: `list` per directory and `stat` per object. */
@@ -728,6 +732,9 @@ function firstName(key: string, maxLength: number | undefined, overwrite: boolea
   if (maxLength === undefined || keyLength(key) <= maxLength) return key;
   return overwrite ? getAvailableOverwriteName(key, maxLength) : getAlternativeName(key, maxLength);
 }
+
+/** Names in UTF-16 code unit order (`Array.prototype.sort`'s), the same on every storage. */
+const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 const bytes = (n: number) => `${n} byte${n === 1 ? "" : "s"}`;
 

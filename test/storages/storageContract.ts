@@ -323,6 +323,19 @@ export function describeStorageContract(
       expect(await storage.listdir(`${prefix}/nothing-here`)).toEqual({ directories: [], files: [] });
     });
 
+    it("lists in one order on every storage: by UTF-16 code units, as listAll and Array.prototype.sort", async () => {
+      // S3 lists by UTF-8 bytes, which puts U+FF01 before an emoji (a surrogate pair) and JavaScript after
+      for (const name of ["b", "😀", "\uFF01", "Z", "a"]) {
+        await storage.save(`${prefix}/o/${name}`, name);
+        await storage.save(`${prefix}/o/d${name}/f`, name);
+      }
+      const order = ["Z", "a", "b", "😀", "\uFF01"];
+      expect(await storage.listdir(`${prefix}/o`)).toEqual({ directories: order.map((n) => `d${n}`), files: order });
+      expect((await storage.listAll(`${prefix}/o`)).filter((o) => !o.name.endsWith("/f")).map((o) => o.name)).toEqual(
+        order.map((n) => `${prefix}/o/${n}`),
+      );
+    });
+
     it("lists every object under a prefix at any depth, sorted, with size and modification time", async () => {
       const before = Date.now();
       await storage.save(`${prefix}/all/one.txt`, "1");
