@@ -175,9 +175,31 @@ export class StorageRegistry {
     return storage;
   }
 
-  /** Builds every configured storage and resolves credentials; makes no request to any object store. */
+  /**
+   * Builds every configured storage and resolves credentials; makes no request to any object store.
+   * Waits for all of them: one failure is thrown as it is, several as one `StorageConfigError` naming
+   * each storage (`cause`: an `AggregateError` of them all).
+   */
   async ready(): Promise<void> {
-    await Promise.all(this.names().map((name) => this.get(name).ready()));
+    const names = this.names();
+    // every storage settles before this one rejects: a failure left behind would be an unhandled rejection
+    const results = await Promise.allSettled(names.map(async (name) => this.get(name).ready()));
+    const failed = names.flatMap((name, i) => {
+      const result = results[i] as PromiseSettledResult<void>;
+      return result.status === "rejected" ? [{ name, error: result.reason as unknown }] : [];
+    });
+    if (failed.length === 0) return;
+    if (failed.length === 1) throw (failed[0] as { error: unknown }).error;
+    throw new StorageConfigError(
+      `${failed.length} of ${names.length} storages are not ready: ` +
+        failed.map(({ name, error }) => `"${name}": ${(error as Error)?.message ?? String(error)}`).join("; "),
+      {
+        cause: new AggregateError(
+          failed.map(({ error }) => error),
+          "storages not ready",
+        ),
+      },
+    );
   }
 
   /** Swaps `name` for a fresh in-memory storage until `restore()`, and returns it. */

@@ -135,6 +135,42 @@ describe("StorageRegistry", () => {
     await registry.ready();
     expect(built).toBe(2);
   });
+
+  it("ready() waits for every storage and names each one that failed, leaving no rejection unhandled", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const registry = new StorageRegistry();
+      const media = new InMemoryStorage();
+      const credentials = new Error("credentials expired");
+      jest
+        .spyOn(media, "ready")
+        .mockImplementation(() => new Promise((_, reject) => setTimeout(() => reject(credentials), 5)));
+      const fine = new InMemoryStorage();
+      registry.configure({
+        media,
+        private: () => {
+          throw new Error("no signing secret");
+        },
+        fine,
+      });
+      const error = await registry.ready().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StorageConfigError);
+      expect((error as Error).message).toMatch(/2 of 3 storages are not ready/);
+      expect((error as Error).message).toContain('"media": credentials expired');
+      expect((error as Error).message).toContain('"private": Could not build storage "private": no signing secret');
+      expect((error as Error).cause).toBeInstanceOf(AggregateError);
+      expect(((error as Error).cause as AggregateError).errors).toHaveLength(2);
+      // one failure is thrown as it is
+      registry.configure({ media, fine });
+      await expect(registry.ready()).rejects.toBe(credentials);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
 });
 
 describe("strftime for uploadTo", () => {
