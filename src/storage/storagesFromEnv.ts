@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { resolve, sep } from "node:path";
 import { StorageConfigError } from "../errors/StorageConfigError";
-import { type Env, first, flag, positiveNumber } from "./env/envValues";
+import { MAX_EXPIRES_IN } from "../http/UrlSigner";
+import { type Env, first, flag } from "./env/envValues";
 import { s3OptionsFromEnv } from "./env/s3OptionsFromEnv";
-import { FileSystemStorage } from "./FileSystemStorage";
+import { FileSystemStorage, MIN_SIGNING_SECRET_BYTES } from "./FileSystemStorage";
 import { realPathOf } from "./realPathOf";
 import { S3Storage } from "./S3Storage";
 import type { StoragesConfig } from "./StorageRegistry";
@@ -45,8 +46,15 @@ const withSlash = (url: string) => (url.endsWith("/") ? url : `${url}/`);
  */
 function signingSecrets(env: Env): (required: boolean) => string | undefined {
   let generated: string | undefined;
+  const secret = first(env, "STORAGES_SIGNING_SECRET");
+  // checked now: a short secret fails public media too (it signs direct uploads), at its first use
+  if (secret && Buffer.byteLength(secret) < MIN_SIGNING_SECRET_BYTES) {
+    throw new StorageConfigError(
+      `STORAGES_SIGNING_SECRET is ${Buffer.byteLength(secret)} bytes; it must be at least ` +
+        `${MIN_SIGNING_SECRET_BYTES} bytes of random data (openssl rand -base64 48).`,
+    );
+  }
   return (required) => {
-    const secret = first(env, "STORAGES_SIGNING_SECRET");
     if (secret) return secret;
     if (env.NODE_ENV === "production") {
       if (!required) return undefined;
@@ -64,6 +72,22 @@ function signingSecrets(env: Env): (required: boolean) => string | undefined {
     }
     return generated;
   };
+}
+
+/**
+ * A lifetime of signed URLs in whole seconds, read when `storagesFromEnv` is called (as S3 values are),
+ * so a bad value stops the start-up instead of the first private download. Unset or empty: undefined.
+ */
+function expireSeconds(env: Env, name: string): number | undefined {
+  const value = first(env, name)?.trim();
+  if (value === undefined || value === "") return undefined;
+  const seconds = Number(value);
+  if (!/^\d+$/.test(value) || seconds < 1 || seconds > MAX_EXPIRES_IN) {
+    throw new StorageConfigError(
+      `${name} must be a whole number of seconds from 1 to ${MAX_EXPIRES_IN}, not ${JSON.stringify(value)}.`,
+    );
+  }
+  return seconds;
 }
 
 /** The path of a base URL (`/media/` of `https://cdn.example/media/`), for comparing where each is served. */
@@ -115,6 +139,7 @@ function diskConfig(env: Env): StoragesConfig {
     }
   }
   const signingSecret = signingSecrets(env);
+  const privateExpire = expireSeconds(env, "PRIVATE_MEDIA_EXPIRE");
   return {
     // signs direct-upload URLs (serveFiles takes them) and download-name overrides; URLs stay plain
     default: () =>
@@ -125,7 +150,7 @@ function diskConfig(env: Env): StoragesConfig {
         baseUrl: privateUrl,
         querystringAuth: true,
         signingSecret: signingSecret(true),
-        querystringExpire: positiveNumber(env, "PRIVATE_MEDIA_EXPIRE") ?? 3600,
+        querystringExpire: privateExpire ?? 3600,
       }),
     staticfiles: () =>
       new FileSystemStorage({
@@ -141,8 +166,9 @@ function diskConfig(env: Env): StoragesConfig {
  * `storages.configure()`: on S3 when `USE_S3=true` (or a bucket name is set and `USE_S3` unset),
  * otherwise on local disk with signed private URLs. S3 options come from django-storages' variables,
  * with django-s3-storage's names as aliases (`STORAGE_ENV_VARS` lists them all). Throws
- * `StorageConfigError` naming the variable for invalid values: S3 options are validated now, but
- * nothing is built or contacted until a storage is first used.
+ * `StorageConfigError` naming the variable for invalid values: S3 options, `PRIVATE_MEDIA_EXPIRE` and the
+ * length of `STORAGES_SIGNING_SECRET` are validated now, but nothing is built or contacted until a
+ * storage is first used.
  *
  * On S3 the three storages share a bucket, each under its own prefix: `media` (or `AWS_LOCATION`),
  * `private` and `static` by default. `private` always presigns and ignores the settings that would make

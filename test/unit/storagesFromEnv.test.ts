@@ -163,6 +163,28 @@ describe("storagesFromEnv", () => {
     }
   });
 
+  it("refuses malformed disk values at storagesFromEnv(), naming the variable, before any storage is built", () => {
+    const roots = { MEDIA_ROOT: "/tmp/m", PRIVATE_MEDIA_ROOT: "/tmp/p", STORAGES_SIGNING_SECRET: "s".repeat(32) };
+    for (const [value, message] of [
+      ["1h", /^PRIVATE_MEDIA_EXPIRE must be a whole number of seconds from 1 to \d+, not "1h"/],
+      ["0", /^PRIVATE_MEDIA_EXPIRE must be a whole number/],
+      ["1.5", /^PRIVATE_MEDIA_EXPIRE must be a whole number/],
+      ["1e12", /^PRIVATE_MEDIA_EXPIRE must be a whole number/],
+    ] as const) {
+      expect(() => storagesFromEnv({ ...roots, PRIVATE_MEDIA_EXPIRE: value })).toThrow(StorageConfigError);
+      expect(() => storagesFromEnv({ ...roots, PRIVATE_MEDIA_EXPIRE: value })).toThrow(message);
+    }
+    expect(
+      build({ ...roots, PRIVATE_MEDIA_EXPIRE: " 600 " })
+        .get("private")
+        .url("a.pdf"),
+    ).toMatch(/expires=/);
+    // a short secret broke public media too (it signs direct uploads), and named no variable
+    const short = () => storagesFromEnv({ ...roots, STORAGES_SIGNING_SECRET: "short" });
+    expect(short).toThrow(StorageConfigError);
+    expect(short).toThrow(/^STORAGES_SIGNING_SECRET is 5 bytes; it must be at least 32 bytes of random data/);
+  });
+
   it("lets public media on local disk take direct uploads with the same secret, where there is one", async () => {
     const withSecret = build({ STORAGES_SIGNING_SECRET: "s".repeat(40), MEDIA_ROOT: "/tmp/m" });
     const upload = await withSecret.get("default").createUpload("a.txt", { size: 1 });

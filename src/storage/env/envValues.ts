@@ -54,15 +54,6 @@ export function toInteger(value: string, name: string): number {
   return Number(trimmed);
 }
 
-/** A positive number variable (seconds of the disk storage); unset or empty gives undefined. */
-export function positiveNumber(env: Env, name: string): number | undefined {
-  const value = env[name];
-  if (value === undefined || value === "") return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new StorageConfigError(`${name} must be a positive number, not ${value}.`);
-  return n;
-}
-
 /**
  * `value` of variable `name` parsed as a JSON object (not an array or null). Throws `StorageConfigError`
  * naming the variable, with the parser's complaint, and a hint when it looks like a Python dict.

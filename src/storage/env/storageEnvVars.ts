@@ -118,7 +118,7 @@ const DISK_VARS: StorageEnvVar[] = [
     option: "querystringExpire",
     storages: ["private"],
     backend: "disk",
-    description: "Seconds a signed private URL lives (default 3600).",
+    description: "Whole seconds a signed private URL lives (default 3600).",
   },
   {
     name: "STORAGES_SIGNING_SECRET",
