@@ -11,6 +11,18 @@ describe("InMemoryStorage", () => {
     );
   });
 
+  it("refuses URL options every signing backend refuses, so a test on a fake fails where production would", () => {
+    const storage = new InMemoryStorage();
+    for (const expiresIn of [0, -60, Number.NaN, Number.POSITIVE_INFINITY, 1e12])
+      expect(() => storage.url("a.pdf", { expiresIn })).toThrow(/expiresIn must be a positive number of seconds/);
+    expect(() => storage.url("a.pdf", { contentType: "text/html\r\nSet-Cookie: a=b" })).toThrow(
+      /is not a valid header value/,
+    );
+    expect(storage.url("a.pdf", { expiresIn: 60, contentType: "application/pdf", download: "a.pdf" })).toBe(
+      "/media/a.pdf",
+    );
+  });
+
   it("stats the MD5 of the bytes as ETag, the given content type and the write time", async () => {
     const storage = new InMemoryStorage();
     const before = Date.now();

@@ -3,6 +3,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { assertAnnouncedLength } from "../../content/assertAnnouncedLength";
 import { encodeKeyPath } from "../../http/encodeKeyPath";
+import { MAX_EXPIRES_IN } from "../../http/UrlSigner";
 import type {
   ByteRange,
   DriverBody,
@@ -14,6 +15,7 @@ import type {
   ObjectStat,
   StorageDriver,
   StoredObject,
+  UrlOptions,
 } from "../../types";
 
 /** Options of the in-memory driver. */
@@ -137,8 +139,22 @@ export class MemoryDriver implements StorageDriver {
     return found;
   }
 
-  /** `baseUrl` plus the percent-encoded key; nothing serves it, so expiry and overrides are ignored. */
-  url(key: string): string {
+  /**
+   * `baseUrl` plus the percent-encoded key; nothing serves it, so expiry and overrides leave it as it is.
+   * They are checked all the same, as the signing drivers check them (`RangeError`, `TypeError`): an
+   * `expiresIn` that is not a positive number of seconds, or a `contentType` that is not a header value,
+   * would pass a test on `storages.fake()` and fail in production.
+   */
+  url(key: string, options: UrlOptions = {}): string {
+    const { expiresIn, contentType } = options;
+    if (expiresIn !== undefined && (!Number.isFinite(expiresIn) || expiresIn <= 0 || expiresIn > MAX_EXPIRES_IN)) {
+      throw new RangeError(
+        `expiresIn must be a positive number of seconds up to ${MAX_EXPIRES_IN} (about 1,000 years), got ${expiresIn}.`,
+      );
+    }
+    if (contentType !== undefined && !/^[\x21-\x7e][\x20-\x7e]*$/.test(contentType)) {
+      throw new TypeError(`contentType ${JSON.stringify(contentType)} is not a valid header value.`);
+    }
     return this.#baseUrl + encodeKeyPath(key);
   }
 
