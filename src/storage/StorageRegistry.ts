@@ -134,7 +134,7 @@ export class StorageRegistry {
     const cached = this.#built.get(name);
     if (cached) return cached;
     if (!Object.hasOwn(this.#config, name)) {
-      const known = Object.keys(this.#config);
+      const known = this.names();
       throw new StorageConfigError(
         `No storage named "${name}" is configured. ` +
           (known.length

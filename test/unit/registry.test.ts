@@ -63,6 +63,15 @@ describe("StorageRegistry", () => {
     expect(() => new StorageRegistry().get("default")).toThrow(/call storages.configure\(storagesFromEnv\(\)\)/);
   });
 
+  it("counts faked storages among the names it lists for an unknown one", () => {
+    const registry = new StorageRegistry();
+    registry.fake("default");
+    // a test that fakes "default" and forgets "private" was told no storage was configured at all
+    expect(() => registry.get("private")).toThrow('Configured storages: "default".');
+    registry.configure({ staticfiles: new InMemoryStorage() });
+    expect(() => registry.get("media")).toThrow('Configured storages: "staticfiles", "default".');
+  });
+
   it("wraps a failing factory in StorageConfigError with the cause", () => {
     const registry = new StorageRegistry();
     const cause = new Error("no bucket");
