@@ -2,10 +2,10 @@ import {
   CopyObjectCommand,
   HeadObjectCommand,
   type HeadObjectCommandOutput,
-  ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
 } from "@aws-sdk/client-s3";
 import { copyInParts } from "../drivers/s3/copyInParts";
+import { listObjectsPage } from "../drivers/s3/listObjectsPage";
 import { planMetadataUpdate, type S3HeaderChange } from "../drivers/s3/planMetadataUpdate";
 import { readParameters } from "../drivers/s3/readParameters";
 import { StorageConfigError } from "../errors/StorageConfigError";
@@ -187,15 +187,13 @@ export async function syncMetadata(
 
   function listPage(token: string | undefined): Promise<ListObjectsV2CommandOutput> {
     const { RequestPayer, ExpectedBucketOwner } = settings.objectParameters;
-    return client.send(
-      new ListObjectsV2Command({
-        Bucket: bucket,
-        Prefix: listPrefix,
-        ContinuationToken: token,
-        RequestPayer,
-        ExpectedBucketOwner,
-      }),
-    );
+    return listObjectsPage(client, {
+      Bucket: bucket,
+      Prefix: listPrefix,
+      ContinuationToken: token,
+      RequestPayer,
+      ExpectedBucketOwner,
+    });
   }
 
   function record(key: string, status: SyncMetadataObjectResult["status"], changes: S3HeaderChange[], error?: unknown) {

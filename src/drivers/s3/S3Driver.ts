@@ -7,7 +7,6 @@ import {
   GetObjectCommand,
   type GetObjectCommandOutput,
   HeadObjectCommand,
-  ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
   PutObjectTaggingCommand,
   type S3Client,
@@ -36,6 +35,7 @@ import { defaultObjectParameters } from "./defaultObjectParameters";
 import { explainS3Failure } from "./explainS3Failure";
 import { gunzipBody, isGzipEncoded } from "./gunzipBody";
 import { uncompressedSize } from "./gzipIfSmaller";
+import { listObjectsPage } from "./listObjectsPage";
 import { parseTagging } from "./parseTagging";
 import { putObjectHeaders } from "./putObjectHeaders";
 import { readParameters } from "./readParameters";
@@ -315,22 +315,23 @@ export class S3Driver implements StorageDriver {
     return found;
   }
 
-  /** ListObjectsV2 pages under the full key `prefix`, with the storage-wide payer and owner settings. */
+  /**
+   * ListObjectsV2 pages under the full key `prefix`, with the storage-wide payer and owner settings;
+   * keys URL-encoded on the wire (`listObjectsPage`).
+   */
   async *#listPages(prefix: string, delimiter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
     // a listing has no object: the storage-wide objectParameters say who pays and who must own the bucket
     const { RequestPayer, ExpectedBucketOwner } = this.#options.objectParameters;
     let token: string | undefined;
     do {
-      const page: ListObjectsV2CommandOutput = await this.#client.send(
-        new ListObjectsV2Command({
-          Bucket: this.#options.bucketName,
-          Prefix: prefix,
-          Delimiter: delimiter,
-          ContinuationToken: token,
-          RequestPayer,
-          ExpectedBucketOwner,
-        }),
-      );
+      const page: ListObjectsV2CommandOutput = await listObjectsPage(this.#client, {
+        Bucket: this.#options.bucketName,
+        Prefix: prefix,
+        Delimiter: delimiter,
+        ContinuationToken: token,
+        RequestPayer,
+        ExpectedBucketOwner,
+      });
       yield page;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
