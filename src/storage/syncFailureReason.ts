@@ -11,19 +11,26 @@ function describe(error: unknown): string {
 }
 
 /**
- * Why one object could not be examined or rewritten, in words that say what to do: the permissions
- * sync-meta needs, an ACL-less bucket, an archived object, a concurrent change. Never throws.
+ * Why one object could not be examined or rewritten, in words that say what to do: refused credentials,
+ * the permissions sync-meta needs (a 403 of CopyObject, or of HEAD, which names it only by its status),
+ * an ACL-less bucket, an archived object, a concurrent change. Never throws.
  */
 export function syncFailureReason(error: unknown, bucket: string): string {
   const e = error as S3ErrorLike | null;
   const explained = explainAclError(error, bucket);
   if (explained !== error) return (explained as Error).message;
+  if (CREDENTIAL_ERRORS.has(e?.name ?? "")) {
+    return (
+      `${describe(error)} (the credentials were refused: check accessKey and secretKey (AWS_S3_ACCESS_KEY_ID and ` +
+      "AWS_S3_SECRET_ACCESS_KEY), securityToken for temporary keys, or the SDK's credential chain)"
+    );
+  }
+  const denied =
+    `${describe(error)} (sync-meta needs s3:GetObject and s3:PutObject on the object, s3:PutObjectAcl ` +
+    "when an ACL is set, and kms:Decrypt and kms:GenerateDataKey on the key of SSE-KMS objects)";
   switch (e?.name) {
     case "AccessDenied":
-      return (
-        `${describe(error)} (sync-meta needs s3:GetObject and s3:PutObject on the object, s3:PutObjectAcl ` +
-        "when an ACL is set, and kms:Decrypt and kms:GenerateDataKey on the key of SSE-KMS objects)"
-      );
+      return denied;
     case "PreconditionFailed":
     case "ConditionalRequestConflict": // S3, when a write races the conditional completion of a copy
     case "InvalidRange": // a part's range past the end: the object shrank since HEAD
@@ -31,9 +38,10 @@ export function syncFailureReason(error: unknown, bucket: string): string {
     case "InvalidObjectState":
       return `${describe(error)} (the object is archived; restore it before rewriting its headers)`;
     default:
-      return e?.$metadata?.httpStatusCode === 412
-        ? "the object changed between HEAD and its copy (its ETag no longer matches); run sync-meta again for it"
-        : describe(error);
+      if (e?.$metadata?.httpStatusCode === 412)
+        return "the object changed between HEAD and its copy (its ETag no longer matches); run sync-meta again for it";
+      // A refused HEAD has no body, so the SDK names its error after the status ("403"), not AccessDenied.
+      return e?.$metadata?.httpStatusCode === 403 ? denied : describe(error);
   }
 }
 
