@@ -177,7 +177,8 @@ export async function syncMetadata(
       // Fetch the next page while this one is worked on; its failure surfaces when it is awaited.
       page = token ? listPage(token) : null;
       page?.catch(() => undefined);
-      const keys = (current.Contents ?? []).map((object) => object.Key as string);
+      // "folder" placeholders made by consoles (`dir/`) are no files, as in listAll: left out
+      const keys = (current.Contents ?? []).map((object) => object.Key as string).filter((key) => !key.endsWith("/"));
       listed += keys.length;
       listingComplete = page === null;
       progress();

@@ -245,6 +245,16 @@ describe("syncMetadata (sync-meta)", () => {
     expect((await head("scoped/ab.txt")).CacheControl).toBeUndefined();
   });
 
+  it("leaves out the folder placeholders consoles make, as listAll does", async () => {
+    await Promise.all(["folders/", "folders/a/", "folders/a/1.txt"].map((k) => put(k, "")));
+    const current = storage({ location: "folders", maxAgeSeconds: 60 });
+
+    expect(await syncMetadata(current)).toMatchObject({ examined: 1, updated: 1, missing: 0, failed: 0 });
+
+    expect((await head("folders/a/1.txt")).CacheControl).toBe("private, max-age=60");
+    expect((await head("folders/a/")).CacheControl).toBeUndefined();
+  });
+
   it("lists more than 1,000 objects once, page by page, with bounded concurrency", async () => {
     // Most are up to date already: s3rver is slow at copies, and HEAD is what this test counts.
     const keys = Array.from({ length: 1005 }, (_, i) => `many/${String(i).padStart(4, "0")}.txt`);
