@@ -144,6 +144,14 @@ describe("S3Storage CloudFront signed URLs", () => {
     expect(verifiesAsCloudFront(url.replace("application%2Fpdf", "text%2Fhtml"))).toBe(false);
   });
 
+  it("signs an attachment disposition with a content-type override a browser could run", () => {
+    const url = new S3Storage(cloudFront).url("docs/picture.png", { contentType: "image/svg+xml" });
+    const query = new URL(parseSignedUrl(url).resource).searchParams;
+    expect(query.get("response-content-disposition")).toBe(attachmentDisposition("picture.png"));
+    expect(query.get("response-content-type")).toBe("image/svg+xml");
+    expect(verifiesAsCloudFront(url)).toBe(true);
+  });
+
   it("calls a custom signer with the unsigned URL and the expiry, and returns what it returns", () => {
     const calls: Array<[string, Date]> = [];
     const storage = new S3Storage({

@@ -130,6 +130,28 @@ describe.each(CHECKSUM_MODES)("S3Storage URLs with %s SDK checksums", (mode) => 
     expect(response.headers.get("content-type")).toBe("application/pdf");
   });
 
+  it("serves a content-type override a browser could run (html, svg) as an attachment, as serveFiles does", async () => {
+    const key = await storage.save("docs/picture.png", "<script>alert(1)</script>");
+    for (const contentType of ["text/html", "image/svg+xml", "text/plain, text/html"]) {
+      const response = await fetch(storage.url(key, { contentType }));
+      expect([contentType, response.status]).toEqual([contentType, 200]);
+      expect(response.headers.get("content-disposition")).toBe(
+        "attachment; filename=\"picture.png\"; filename*=UTF-8''picture.png",
+      );
+    }
+    // a download name still wins, and a safe override stays inline
+    const named = await fetch(storage.url(key, { contentType: "text/html", download: "page.txt" }));
+    expect(named.headers.get("content-disposition")).toMatch(/^attachment; filename="page.txt"/);
+    const plain = await fetch(storage.url(key, { contentType: "text/plain" }));
+    expect(plain.headers.get("content-disposition")).toBeNull();
+    // a storage that opts out of the protection gets the type inline
+    const unsafe = makeS3Storage(bucket, mode, { location: "media", allowUnsafeInline: true });
+    await unsafe.ready();
+    const inline = await fetch(unsafe.url(key, { contentType: "text/html" }));
+    expect(inline.headers.get("content-disposition")).toBeNull();
+    await unsafe.close();
+  });
+
   it("uses publicEndpointUrl only for URLs, signed for that host", async () => {
     // Same server under another host name: writes go to endpointUrl, the URL (and its signature) to localhost.
     const publicEndpoint = endpoint.replace("127.0.0.1", "localhost");

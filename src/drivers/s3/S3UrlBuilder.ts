@@ -1,3 +1,5 @@
+import { posix } from "node:path";
+import { isUnsafeInline } from "../../content/guessContentType";
 import { StorageConfigError } from "../../errors/StorageConfigError";
 import type { UrlOptions } from "../../types";
 import type { UrlBase } from "./resolveUrlBase";
@@ -99,9 +101,8 @@ export class S3UrlBuilder {
       throw new RangeError(`expiresIn must be an integer from 1 to ${MAX_CLOUDFRONT_SECONDS} seconds.`);
     }
     let query = "";
-    if (options.download !== undefined) {
-      query += `&response-content-disposition=${uriEncode(attachmentDisposition(options.download))}`;
-    }
+    const disposition = this.#disposition(objectKey, options);
+    if (disposition !== undefined) query += `&response-content-disposition=${uriEncode(disposition)}`;
     if (options.contentType !== undefined) query += `&response-content-type=${uriEncode(options.contentType)}`;
     const url = `${this.#customDomainBase}${encodeS3Path(objectKey)}${query === "" ? "" : `?${query.slice(1)}`}`;
     const sign = this.#options.cloudfrontSigner as CloudFrontUrlSigner;
@@ -126,7 +127,7 @@ export class S3UrlBuilder {
       region: base.region,
       expiresIn,
       now,
-      responseContentDisposition: options.download === undefined ? undefined : attachmentDisposition(options.download),
+      responseContentDisposition: this.#disposition(objectKey, options),
       responseContentType: options.contentType,
     });
   }
@@ -167,6 +168,19 @@ export class S3UrlBuilder {
     });
     // X-Amz-Date is whole seconds: the URL dies at that second plus its lifetime
     return { url, expiresAt: new Date((Math.floor(now / 1000) + lifetime) * 1000) };
+  }
+
+  /**
+   * The `response-content-disposition` of a signed URL: `attachment` under the `download` name, else,
+   * for a `contentType` override a browser could run as a document on the bucket's origin (html, svg,
+   * any xml, a malformed type), `attachment` under the key's name unless the storage sets
+   * `allowUnsafeInline`, as `serveFiles` answers the same override on disk. S3 keeps the object's own
+   * disposition otherwise, and an image stored inline would be served as the HTML it was told to be.
+   */
+  #disposition(objectKey: string, options: UrlOptions): string | undefined {
+    if (options.download !== undefined) return attachmentDisposition(options.download);
+    if (options.contentType === undefined || this.#options.allowUnsafeInline) return undefined;
+    return isUnsafeInline(options.contentType) ? attachmentDisposition(posix.basename(objectKey)) : undefined;
   }
 
   /** Unsigned URLs cannot carry response overrides (S3 ignores them without a signature); refuse loudly. */
