@@ -28,10 +28,14 @@ const UNSAFE_INLINE = [
   /^text\/xsl\b/i,
   // every XML dialect (svg, xhtml, mathml, rdf, xslt, xul, ...): some browsers render them as documents
   /^[\w.-]+\/[\w.+-]*\+xml\b/i,
+  // Firefox renders RDF as XML, and each part of a multipart/x-mixed-replace as its own type (text/html)
+  /^text\/rdf\b/i,
+  /^multipart\/x-mixed-replace\b/i,
 ];
 
 /**
- * True for types a browser may run as a document on the storage's origin (html, svg, any xml), and for
+ * True for types a browser may run as a document on the storage's origin (html, svg, any xml, a
+ * multipart/x-mixed-replace whose parts are html), and for
  * anything that is not one well-formed media type or makes browsers sniff: these are served as
  * `Content-Disposition: attachment` unless a storage opts out (stored XSS; Rails' Active Storage does
  * the same).

@@ -21,9 +21,19 @@ describe("content types", () => {
       "image/png, text/html",
       "application/unknown",
       "unknown/unknown",
+      // Firefox renders these as documents too (github.com/BlackFan/content-type-research, XSS.md)
+      "text/rdf",
+      "multipart/x-mixed-replace; boundary=x",
+      'Multipart/X-Mixed-Replace;boundary="x"',
     ])
-      expect(isUnsafeInline(type)).toBe(true);
-    for (const type of ["image/png", "application/pdf", "text/plain; charset=utf-8"])
+      expect([type, isUnsafeInline(type)]).toEqual([type, true]);
+    for (const type of [
+      "image/png",
+      "application/pdf",
+      "text/plain; charset=utf-8",
+      "multipart/form-data",
+      "text/rdfa",
+    ])
       expect(isUnsafeInline(type)).toBe(false);
   });
 });
