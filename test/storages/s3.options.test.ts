@@ -1,3 +1,5 @@
+import { generateKeyPairSync } from "node:crypto";
+import { inspect } from "node:util";
 import { S3Client } from "@aws-sdk/client-s3";
 import { S3Storage } from "../../src/storage/S3Storage";
 import { configError } from "../support/configError";
@@ -46,6 +48,31 @@ describe("S3Storage options", () => {
       multipartChunksize: 8 * 1024 * 1024,
       maxConcurrency: 4,
     });
+  });
+
+  it("keeps the secret key, session token and CloudFront key out of logged or serialized settings", () => {
+    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const cloudfrontKey = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    const storage = new S3Storage({
+      bucketName: "b",
+      regionName: "eu-west-1",
+      accessKey: "AKIDEXAMPLE",
+      secretKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+      securityToken: "session-token-secret",
+      customDomain: "cdn.example.com",
+      cloudfrontKey,
+      cloudfrontKeyId: "K2JCJMDEHXQW5F",
+    });
+    const { settings } = storage;
+    expect(settings.secretKey).toBe("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+    expect(settings.securityToken).toBe("session-token-secret");
+    expect(settings.cloudfrontKey).toBe(cloudfrontKey);
+    for (const shown of [JSON.stringify(settings), inspect(settings, { depth: 5 }), JSON.stringify({ ...settings })]) {
+      expect(shown).toContain("AKIDEXAMPLE");
+      expect(shown).not.toContain("bPxRfiCYEXAMPLEKEY");
+      expect(shown).not.toContain("session-token-secret");
+      expect(shown).not.toContain("PRIVATE KEY");
+    }
   });
 
   it("passes fileOverwrite to the facade and location to the driver", () => {

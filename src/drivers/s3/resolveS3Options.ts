@@ -433,5 +433,10 @@ export function resolveS3Options(options: S3StorageOptions): ResolvedS3Options {
   // Unsigned URLs never expire: the setting is unused there, so only the signing modes limit it.
   const maxExpire = s3UrlMode(resolved) === "presigned" ? MAX_PRESIGN_SECONDS : MAX_CLOUDFRONT_SECONDS;
   resolved.querystringExpire = integer("querystringExpire", options.querystringExpire, 3600, 1, maxExpire);
+  // Readable by name, but out of console.log(storage.settings), JSON and spreads: a logged settings
+  // object must not carry the secret key, the session token or the CloudFront private key.
+  for (const secret of SECRET_SETTINGS) Object.defineProperty(resolved, secret, { enumerable: false });
   return resolved;
 }
+
+const SECRET_SETTINGS = ["secretKey", "securityToken", "cloudfrontKey"] as const;
