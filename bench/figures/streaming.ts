@@ -8,11 +8,11 @@ import type { S3Target } from "../s3Target";
 import { deletePrefix } from "../support/deletePrefix";
 import { generatedMd5, generatedStream } from "../support/generatedStream";
 import { type Metered, meter, perOp } from "../support/meter";
+import { peakRssMiB } from "../support/peakRss";
 import { countRequests, type RequestCounter } from "../support/requestCounter";
 import { advantageAtLeast, rssTarget } from "../targets";
 
 const MiB = 1024 * 1024;
-const peakRssMiB = () => process.resourceUsage().maxRSS / 1024;
 
 /** The object a path's save writes in a round; both reads then read the raw path's (same bytes). */
 const keyOf = (label: string, round: number, path: string) => `stream/${label}/r${round}/${path}.bin`;
@@ -103,7 +103,9 @@ async function measure(phase: string, task: TaskContext, size: number, label: st
   const saving = phase === "save";
   const key = keyOf(label, task.round, saving ? task.path : "raw");
   const run = saving ? await save(task, size, key) : await read(task, size, key);
-  const rss: Measurement = { value: peakRssMiB(), extra: { rssBeforeMiB: rssBefore } };
+  // getrusage's figure too, for comparison only: on Linux it includes the orchestrator's RSS at fork
+  const maxRssMiB = process.resourceUsage().maxRSS / 1024;
+  const rss: Measurement = { value: peakRssMiB(), extra: { rssBeforeMiB: rssBefore, maxRssMiB } };
   if (saving) await verify(task.target, key, size, task.params.md5 as string);
   return {
     [`stream.${phase}.${label}`]: perOp(size / 1e6 / run.seconds, run, 1),
