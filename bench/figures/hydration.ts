@@ -1,5 +1,5 @@
 import { DataSource, type ObjectLiteral } from "typeorm";
-import { FileFieldSubscriber, storages } from "typeorm-storages";
+import { type FieldFile, FileFieldSubscriber, storages } from "typeorm-storages";
 import { libStorage } from "../clients";
 import type { BenchConfig } from "../config";
 import type { FigureGroup, Measurement, TaskContext } from "../figure";
@@ -26,7 +26,8 @@ export async function seeded(entity: Function, subscribers: Function[], rows: nu
 
 /**
  * Loads every row `loads` times after a few warm-up loads (an application serves many; the first,
- * cold load is kept in `extra.firstLoadMs`); resolves with ms per load and requests per load.
+ * cold load is kept in `extra.firstLoadMs`); resolves with ms per timed load and requests per load,
+ * counted over every load since the storages were made, so a request on the cold first load shows.
  * `find()` is the whole of it: TypeORM reads the rows, runs transformers and subscribers.
  */
 async function measureLoads(task: TaskContext): Promise<Measurement> {
@@ -54,9 +55,10 @@ async function measureLoads(task: TaskContext): Promise<Measurement> {
     async () => {
       for (let i = 0; i < loads; i++) check(await repository.find());
     },
-    counter,
+    null,
     null,
   );
+  checkKeys(await repository.find({ order: { id: "ASC" }, take: 10 }), lib);
   await dataSource.destroy();
   await storages.close();
   const measurement: Measurement = {
@@ -64,8 +66,20 @@ async function measureLoads(task: TaskContext): Promise<Measurement> {
     clientCpuMs: run.clientCpuMs / loads,
     extra: { firstLoadMs: first.seconds * 1000 },
   };
-  if (counter) measurement.requestsPerOp = run.requests / loads;
+  // every request since the storages were made, the cold first load (which awaits ready()) included
+  if (counter) measurement.requestsPerOp = counter.count / (warmUps + loads);
   return measurement;
+}
+
+/** Fails the run unless loaded rows hold the seeded keys (as `FieldFile`s on the library path, strings otherwise). */
+function checkKeys(rows: ObjectLiteral[], lib: boolean): void {
+  for (const [i, row] of rows.entries()) {
+    const seeded = [sampleKey(i), `contracts/${i}/signed_${i}.pdf`];
+    const loaded = [row.attachment, row.contract].map((value) => (lib ? (value as FieldFile).name : value));
+    if (loaded[0] !== seeded[0] || loaded[1] !== seeded[1]) {
+      throw new Error(`row ${i} loaded ${JSON.stringify(loaded)}, seeded ${JSON.stringify(seeded)}`);
+    }
+  }
 }
 
 /** Hydration: loading rows with two file columns against the same rows with plain varchar columns. */
