@@ -1,6 +1,9 @@
 import { randomBytes } from "node:crypto";
+import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { withRawClient } from "../clients";
 import type { BenchConfig } from "../config";
 import type { FigureDefinition, FigureGroup, Measurement, TaskContext } from "../figure";
+import type { S3Target } from "../s3Target";
 import { deletePrefix } from "../support/deletePrefix";
 import { forEachConcurrent } from "../support/forEachConcurrent";
 import { meter, perOp } from "../support/meter";
@@ -25,11 +28,15 @@ async function measure(task: TaskContext): Promise<Record<string, Measurement>> 
   };
   await warmUp(ops, prefix, body);
   const [a, b, c, d] = ["a", "b", "c", "d"].map(keys);
-  const results: Record<string, Measurement> = {
+  const saves: Record<string, Measurement> = {
     "save.seq.overwrite": await timed(1, a, (key) => ops.save(key, body, true)),
     "save.seq.new": await timed(1, b, (key) => ops.save(key, body, false)),
     "save.c8.overwrite": await timed(config.concurrency, c, (key) => ops.save(key, body, true)),
     "save.c8.new": await timed(config.concurrency, d, (key) => ops.save(key, body, false)),
+  };
+  await expectStored(target, `${prefix}/`, [...a, ...b, ...c, ...d], body.length);
+  const results: Record<string, Measurement> = {
+    ...saves,
     read: await timed(1, a, async (key) => {
       if ((await ops.read(key)).length !== body.length) throw new Error(`${key}: wrong size read back`);
     }),
@@ -41,9 +48,38 @@ async function measure(task: TaskContext): Promise<Record<string, Measurement>> 
     }),
     delete: await timed(1, a, (key) => ops.delete(key)),
   };
+  await expectStored(target, `${prefix}/a/`, [], body.length);
   await ops.close();
   await deletePrefix(target, `${prefix}/`);
   return results;
+}
+
+/**
+ * Fails the run unless the objects under `prefix` are exactly `keys`, each of `bytes` bytes: what the
+ * server holds after the timed saves (or deletes), listed with a raw client outside the timings.
+ */
+async function expectStored(target: S3Target, prefix: string, keys: string[], bytes: number): Promise<void> {
+  const stored = new Map<string, number | undefined>();
+  await withRawClient(target, async (client) => {
+    let token: string | undefined;
+    do {
+      const page = await client.send(
+        new ListObjectsV2Command({ Bucket: target.bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const object of page.Contents ?? []) stored.set(object.Key as string, object.Size);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  });
+  const missing = keys.filter((key) => !stored.has(key));
+  const wrong = keys.filter((key) => stored.has(key) && stored.get(key) !== bytes);
+  const expected = new Set(keys);
+  const extra = [...stored.keys()].filter((key) => !expected.has(key));
+  if (missing.length || wrong.length || extra.length) {
+    throw new Error(
+      `under ${prefix}: ${missing.length} missing (${missing.slice(0, 3).join(", ")}), ${wrong.length} not ` +
+        `${bytes} bytes (${wrong.slice(0, 3).join(", ")}), ${extra.length} unexpected (${extra.slice(0, 3).join(", ")})`,
+    );
+  }
 }
 
 /** A few of every operation on keys of their own, so both paths start with warm connections and code. */
