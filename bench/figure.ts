@@ -27,6 +27,8 @@ export interface FigureSummary {
   advantage: number[];
   libRequests: number | null;
   rawRequests: number | null;
+  /** The most requests per operation the library path sent in any one round (null when not counted). */
+  libRequestsMax: number | null;
 }
 
 /** A target from the issue, checked against a figure's summary (and, for RSS, its sibling figures). */

@@ -27,6 +27,12 @@ function requests(rounds: Measurement[]): number | null {
   return counted.length ? spread(counted).median : null;
 }
 
+/** The most requests per op of a path in any round, or null when not counted. */
+function mostRequests(rounds: Measurement[]): number | null {
+  const counted = rounds.map((m) => m.requestsPerOp).filter((n): n is number => n !== undefined);
+  return counted.length ? Math.max(...counted) : null;
+}
+
 /** Pairs the rounds of both paths (round i of lib with round i of raw) into a figure summary. */
 export function summarize(figure: FigureDefinition, lib: Measurement[], raw: Measurement[]): FigureSummary {
   const rounds = Math.min(lib.length, raw.length);
@@ -39,5 +45,6 @@ export function summarize(figure: FigureDefinition, lib: Measurement[], raw: Mea
     advantage: Array.from({ length: rounds }, (_, i) => advantage(figure, libValues[i], rawValues[i])),
     libRequests: requests(lib),
     rawRequests: requests(raw),
+    libRequestsMax: mostRequests(lib),
   };
 }
