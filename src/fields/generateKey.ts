@@ -1,12 +1,15 @@
+import { keyLength } from "../keys/getAlternativeName";
 import { validateKey } from "../keys/validateKey";
 import type { Storage } from "../storage/Storage";
-import type { FileFieldDefinition } from "./FileFieldDefinition";
+import type { FileFieldDefinition, UploadTo } from "./FileFieldDefinition";
 import { strftime } from "./strftime";
 
 /**
  * The key a new upload is saved under: the filename cleaned by the storage's `getValidName`, placed by
  * the field's `uploadTo` (a strftime template directory, or a function of the entity and the cleaned
- * filename), then validated like any key. Throws `InvalidKeyError`.
+ * filename), then validated like any key. A key longer than the field's `maxLength` is shortened
+ * when saved (Django's `get_available_name`), so only the shortened key is held to the 1024-byte limit.
+ * Throws `InvalidKeyError`.
  */
 export async function generateKey(
   field: FileFieldDefinition,
@@ -15,9 +18,14 @@ export async function generateKey(
   filename: string,
 ): Promise<string> {
   const cleaned = storage.getValidName(filename);
-  const { uploadTo } = field;
-  if (typeof uploadTo === "function") return validateKey(await uploadTo(entity, cleaned), storage.name);
+  const key = await placed(field.uploadTo, entity, cleaned);
+  // a key longer than the column is shortened when saved: only the shortened key must fit 1024 bytes
+  return validateKey(key, storage.name, !(typeof key === "string" && keyLength(key) > field.maxLength));
+}
+
+/** `cleaned` placed by `uploadTo`: the function's result, or under the expanded template's directory. */
+async function placed(uploadTo: UploadTo, entity: object, cleaned: string): Promise<unknown> {
+  if (typeof uploadTo === "function") return uploadTo(entity, cleaned);
   const dir = strftime(uploadTo);
-  const key = dir === "" ? cleaned : dir.endsWith("/") ? `${dir}${cleaned}` : `${dir}/${cleaned}`;
-  return validateKey(key, storage.name);
+  return dir === "" ? cleaned : dir.endsWith("/") ? `${dir}${cleaned}` : `${dir}/${cleaned}`;
 }

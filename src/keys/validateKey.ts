@@ -29,8 +29,10 @@ const SHORT_KEY = Math.floor(MAX_KEY_BYTES / 3);
  * Returns `key` unchanged when it is a safe relative key; throws `InvalidKeyError` for an empty key, an
  * absolute path, a backslash, NUL or control characters, an unpaired UTF-16 surrogate, `.`/`..`/empty
  * segments, a trailing slash, or more than 1024 UTF-8 bytes. Nothing that passes can address anything outside a storage's root.
+ * `limitBytes: false` leaves the byte limit out, for a name about to be shortened to a `maxLength`
+ * (the shortened name is then checked in full).
  */
-export function validateKey(key: unknown, storage?: string | null): string {
+export function validateKey(key: unknown, storage?: string | null, limitBytes = true): string {
   // The fast path runs on every url() and every storage call; it accepts exactly what the checks below
   // accept (test/unit/fastPaths.test.ts compares both), and anything else takes the slow path to get
   // its precise message.
@@ -54,6 +56,7 @@ export function validateKey(key: unknown, storage?: string | null): string {
     if (segment === "") throw fail("empty path segments ('//') are not allowed");
     if (segment === "." || segment === "..") throw fail("'.' and '..' segments are not allowed");
   }
-  if (Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES) throw fail(`keys are limited to ${MAX_KEY_BYTES} UTF-8 bytes`);
+  if (limitBytes && Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES)
+    throw fail(`keys are limited to ${MAX_KEY_BYTES} UTF-8 bytes`);
   return key;
 }

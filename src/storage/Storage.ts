@@ -190,6 +190,18 @@ export class Storage {
     return validateKey(key, this.name);
   }
 
+  /**
+   * `name` checked as a key, and the name to try first: `name`, or when longer than `maxLength`, the
+   * name `firstName` shortens it to. A name shortened anyway may be over the byte limit (a client's
+   * filename of any length, as Django truncates it); the shortened one may not.
+   */
+  #names(name: string, maxLength: number | undefined, overwrite: boolean): { key: string; first: string } {
+    const shortened = maxLength !== undefined && typeof name === "string" && keyLength(name) > maxLength;
+    const key = validateKey(name, this.name, !shortened);
+    const first = firstName(key, maxLength, overwrite);
+    return { key, first: shortened ? this.#key(first) : first };
+  }
+
   async #run<T>(operation: StorageOperation, key: string | null, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
@@ -227,11 +239,10 @@ export class Storage {
     let key: string;
     let first: string;
     try {
-      key = this.#key(name);
+      ({ key, first } = this.#names(name, options.maxLength, overwrite));
       // before the content is opened: a bad limit must not leave a file handle behind
       if (options.maxSize !== undefined || options.accept !== undefined)
         checkUploadLimits("save()", options.maxSize, options.accept);
-      first = firstName(key, options.maxLength, overwrite);
       // a type given explicitly is often the browser's, passed on: "image/png, text/html" would pass an
       // `accept` of image/* by its first entry, and browsers read such a list by its last
       if (options.contentType !== undefined && !isMediaType(options.contentType))
@@ -427,8 +438,9 @@ export class Storage {
    * type (on disk, the one the name gives), `accept` and `maxSize`, and the disposition.
    */
   #planUpload(name: string, options: CreateUploadOptions): UploadPlan {
-    const key = this.#key(name);
     const { size, maxLength, maxSize, accept } = options;
+    const overwrite = options.overwrite ?? this.#fileOverwrite;
+    const { key, first } = this.#names(name, maxLength, overwrite);
     if (maxSize !== undefined || accept !== undefined) checkUploadLimits("createUpload()", maxSize, accept);
     const expiresIn = options.expiresIn ?? DEFAULT_UPLOAD_EXPIRES_IN;
     if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_UPLOAD_EXPIRES_IN)
@@ -443,8 +455,6 @@ export class Storage {
       });
     if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0)
       throw refuse("size", `its size must be a whole number of bytes, not ${JSON.stringify(size)}`);
-    const overwrite = options.overwrite ?? this.#fileOverwrite;
-    const first = firstName(key, maxLength, overwrite);
     // on disk the file will be served with the type its name gives, whatever the uploader declares
     const contentType = this.#driver.typeFromName
       ? guessContentType(first)
@@ -701,11 +711,9 @@ export class Storage {
    * conditionally.
    */
   async getAvailableName(name: string, maxLength?: number): Promise<string> {
-    let candidate = this.#key(name);
-    if (this.#fileOverwrite) return firstName(candidate, maxLength, true);
-    if (maxLength !== undefined && keyLength(candidate) > maxLength)
-      candidate = getAlternativeName(candidate, maxLength);
-    while (await this.exists(candidate)) candidate = getAlternativeName(name, maxLength);
+    let { first: candidate } = this.#names(name, maxLength, this.#fileOverwrite);
+    if (this.#fileOverwrite) return candidate;
+    while (await this.exists(candidate)) candidate = this.#key(getAlternativeName(name, maxLength));
     return candidate;
   }
 

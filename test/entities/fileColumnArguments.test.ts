@@ -81,6 +81,26 @@ describe(`@FileColumn storage arguments on ${DB}`, () => {
     }
   });
 
+  it("shortens an uploaded filename of any length to the field's maxLength, as Django does, for save() and createUpload()", async () => {
+    const avatars = new InMemoryStorage({ baseUrl: "/avatars/" });
+    storages.configure({ avatars });
+    const ds = await openDataSource([Profile], [FileFieldSubscriber]);
+    try {
+      const profile = new Profile();
+      // a client's multipart filename can be longer than any key: over 1024 UTF-8 bytes here
+      const key = await profile.thumb.save(`${"語".repeat(400)}.png`, "4");
+      expect(key).toMatch(/^語+_[A-Za-z0-9]{7}\.png$/);
+      expect([...key].length).toBeLessThanOrEqual(20);
+      expect(await avatars.exists(key)).toBe(true);
+      const upload = await profile.avatar.createUpload(`${"a".repeat(2000)}.png`, { size: 1 });
+      expect(upload.key).toMatch(/^a\/a+_[A-Za-z0-9]{16}\.png$/);
+      expect(upload.key.length).toBe(255);
+    } finally {
+      await ds.destroy();
+      storages.configure({});
+    }
+  });
+
   it("refuses a bad maxSize or accept when the class is declared", () => {
     expect(() => FileColumn({ maxSize: -1 })).toThrow("@FileColumn: maxSize must be a whole number of bytes, not -1.");
     expect(() => FileColumn({ accept: [] })).toThrow(/accept must be a non-empty array/);

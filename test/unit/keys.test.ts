@@ -128,4 +128,24 @@ describe("alternative and available names", () => {
     expect(await storage.save(long, "y", { maxLength: 20 })).toBe(available);
     await expect(storage.getAvailableName("a/b.txt", 5)).rejects.toBeInstanceOf(InvalidKeyError);
   });
+
+  it("shortens a name over 1024 UTF-8 bytes to maxLength, as Django truncates any name too long, and refuses it only without a maxLength that fits", async () => {
+    for (const overwrite of [false, true]) {
+      const storage = new InMemoryStorage({ fileOverwrite: overwrite });
+      const ascii = await storage.save(`up/${"a".repeat(2000)}.txt`, "x", { maxLength: 100 });
+      expect(ascii).toMatch(/^up\/a+(_[A-Za-z0-9]{7})?\.txt$/);
+      expect([...ascii].length).toBeLessThanOrEqual(100);
+      const wide = await storage.save(`up/${"語".repeat(400)}.txt`, "x", { maxLength: 255 });
+      expect(wide.startsWith("up/語")).toBe(true);
+      expect([...wide].length).toBeLessThanOrEqual(255);
+      expect(await storage.getAvailableName(`up/${"b".repeat(2000)}.txt`, 50)).toMatch(/^up\/b+/);
+      // no maxLength, or one that leaves the name over the byte limit: nothing to shorten it to
+      await expect(storage.save(`up/${"c".repeat(2000)}.txt`, "x")).rejects.toThrow(/1024 UTF-8 bytes/);
+      await expect(storage.save(`up/${"語".repeat(400)}.txt`, "x", { maxLength: 380 })).rejects.toThrow(
+        /1024 UTF-8 bytes/,
+      );
+      // the other rules still hold before any shortening
+      await expect(storage.save(`../${"d".repeat(2000)}.txt`, "x", { maxLength: 100 })).rejects.toThrow(/'\.\.'/);
+    }
+  });
 });
