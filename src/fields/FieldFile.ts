@@ -16,6 +16,7 @@ import { boundDataSource, readRaw, writeRaw } from "./fileFieldState";
 import { generateKey } from "./generateKey";
 import { isKeyHeld, keyHolder } from "./isKeyHeld";
 import { clearPending, isPending, markPending, pendingHolder } from "./pendingUploads";
+import { persistInTurn } from "./persistInTurn";
 import { resolveStorage } from "./resolveStorage";
 import { readUploadTicket, type UploadTicketClaims } from "./uploadTicket";
 import { TICKET_REFUSALS } from "./verifyUploadTicket";
@@ -423,7 +424,7 @@ export class FieldFile {
     const manager = options.save === false ? undefined : managerFor(entity, options.manager);
     if (readRaw(entity, field.propertyName) === claims.key) {
       // attached already (a retry): the file is this row's, never to be deleted for a failed save
-      if (manager) await manager.save(entity);
+      if (manager) await persistInTurn(entity, manager, () => manager.save(entity));
       return claims.key;
     }
     // One ticket, one row: a second row holding the key would lose its file when the first lets go of
@@ -445,7 +446,7 @@ export class FieldFile {
       if (held === "own") {
         // this row holds it already (attached through another instance of it): only save the row
         (entity as Record<string, unknown>)[field.propertyName] = claims.key;
-        if (manager) await manager.save(entity);
+        if (manager) await persistInTurn(entity, manager, () => manager.save(entity));
         return claims.key;
       }
       if (claims.uploadId !== null && !(await storage.exists(claims.key))) {
@@ -510,6 +511,20 @@ export class FieldFile {
     manager: EntityManager | undefined,
     direct: boolean,
   ): Promise<string> {
+    // after the entity's other persists: its previous value is then the one they left
+    if (manager) return persistInTurn(entity, manager, () => this.#point(entity, field, storage, key, manager, direct));
+    return this.#point(entity, field, storage, key, undefined, direct);
+  }
+
+  /** `#take` itself, in the entity's turn. */
+  async #point(
+    entity: object,
+    field: FileFieldDefinition,
+    storage: Storage,
+    key: string,
+    manager: EntityManager | undefined,
+    direct: boolean,
+  ): Promise<string> {
     const previous = readRaw(entity, field.propertyName);
     // a direct upload's name is always new (random, and joined without overwrite); save()'s is not
     const overwrote = !direct && storage.fileOverwrite;
@@ -552,8 +567,11 @@ export class FieldFile {
     if (this.#name === null && !this.#unknownKey()) return;
     const { entity, field } = this.#bound("delete");
     const manager = options.save === false ? undefined : managerFor(entity, options.manager);
-    (entity as Record<string, unknown>)[field.propertyName] = null;
-    if (manager) await manager.save(entity);
+    const clear = async () => {
+      (entity as Record<string, unknown>)[field.propertyName] = null;
+      if (manager) await manager.save(entity);
+    };
+    await (manager ? persistInTurn(entity, manager, clear) : clear());
   }
 
   /**

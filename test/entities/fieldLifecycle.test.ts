@@ -106,6 +106,44 @@ describe(`file fields on ${DB}`, () => {
     expect(await doc.attachment.size()).toBe(4);
   });
 
+  describe("saves of one entity started together (Promise.all), which persist it one after the other", () => {
+    it("insert a new row once, holding the file of each field", async () => {
+      const doc = Object.assign(new Document(), { ownerId: 5 });
+      const [attachment, contract] = await Promise.all([
+        doc.attachment.save("a.pdf", Buffer.from("a")),
+        doc.contract.save("c.pdf", Buffer.from("c")),
+      ]);
+      expect(await docs().count()).toBe(1);
+      const row = await docs().findOneByOrFail({ id: doc.id });
+      expect([row.attachment.name, row.contract.name]).toEqual([attachment, contract]);
+    });
+
+    it("leave one field of a new row with the last file, and delete the one it replaced", async () => {
+      const doc = Object.assign(new Document(), { ownerId: 5 });
+      const keys = await Promise.all([
+        doc.attachment.save("one.pdf", Buffer.from("1")),
+        doc.attachment.save("two.pdf", Buffer.from("2")),
+      ]);
+      expect(await docs().count()).toBe(1);
+      const held = (await docs().findOneByOrFail({ id: doc.id })).attachment.name as string;
+      expect(keys).toContain(held);
+      expect(doc.attachment.name).toBe(held);
+      expect(await media.exists(held)).toBe(true);
+      expect(await media.exists(keys.find((key) => key !== held) as string)).toBe(false);
+    });
+
+    it("let a delete() and a save() started together leave the row and the storage agreeing", async () => {
+      const doc = await savedDocument("old");
+      const old = doc.attachment.name as string;
+      const [, key] = await Promise.all([doc.attachment.delete(), doc.attachment.save("new.pdf", Buffer.from("n"))]);
+      const held = (await docs().findOneByOrFail({ id: doc.id })).attachment.name;
+      expect(held).toBe(doc.attachment.name);
+      expect(await media.exists(old)).toBe(false);
+      expect(await media.exists(key)).toBe(held === key);
+      expect(await docs().count()).toBe(1);
+    });
+  });
+
   it("leaves the column alone when the property was never set", async () => {
     const doc = await savedDocument();
     const key = doc.attachment.name;
