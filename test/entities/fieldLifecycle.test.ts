@@ -144,6 +144,15 @@ describe(`file fields on ${DB}`, () => {
     });
   });
 
+  it("keeps the key a FieldFile was read with after save(), as the README says, while the property reads the new one", async () => {
+    const doc = Object.assign(new Document(), { ownerId: 5 });
+    const kept = doc.attachment;
+    const key = await kept.save("kept.pdf", Buffer.from("k"));
+    expect(kept.name).toBeNull();
+    expect(doc.attachment.name).toBe(key);
+    expect(doc.attachment).not.toBe(kept);
+  });
+
   it("leaves the column alone when the property was never set", async () => {
     const doc = await savedDocument();
     const key = doc.attachment.name;
