@@ -1,11 +1,14 @@
 import { Column, type ColumnOptions } from "typeorm";
 import { checkUploadLimits } from "../content/uploadLimits";
+import { InvalidKeyError } from "../errors/InvalidKeyError";
 import { StorageConfigError } from "../errors/StorageConfigError";
+import { validateKey } from "../keys/validateKey";
 import { Storage } from "../storage/Storage";
 import { FileColumnTransformer } from "./FileColumnTransformer";
 import type { FileFieldDefinition, StorageReference, UploadTo } from "./FileFieldDefinition";
 import { registerFileField } from "./fileFields";
 import { installFileAccessor } from "./installFileAccessor";
+import { strftime, unexpandedToken } from "./strftime";
 
 /** Options of `@FileColumn` / `@PrivateFileColumn`; any other TypeORM column option passes through. */
 export interface FileColumnOptions<Entity = any>
@@ -63,6 +66,7 @@ export function fileColumn(
     throw new StorageConfigError(`maxLength must be a positive integer, not ${JSON.stringify(maxLength)}.`);
   }
   checkUploadLimits("@FileColumn", maxSize, accept);
+  if (typeof uploadTo === "string") checkUploadToTemplate(uploadTo);
   return (target: object, propertyKey: string | symbol) => {
     if (typeof propertyKey !== "string") {
       throw new StorageConfigError("File columns must be declared on string-named properties.");
@@ -91,6 +95,31 @@ export function fileColumn(
     })(target, propertyKey);
     installFileAccessor(target, field);
   };
+}
+
+/**
+ * Refuses, when the class is declared, an `uploadTo` template every save would fail with or get wrong:
+ * a `%` token `strftime` leaves in the key as it is (Django's strftime knows `%y`, `%j`, `%B`...), or
+ * a directory no key can begin with (absolute, `..`, `//`, a backslash).
+ */
+function checkUploadToTemplate(uploadTo: string): void {
+  const token = unexpandedToken(uploadTo);
+  if (token !== null)
+    throw new StorageConfigError(
+      `@FileColumn: uploadTo ${JSON.stringify(uploadTo)} has ${token}, which is not expanded: use %Y %m %d %H %M %S, ` +
+        'or %% for a "%"; for anything else, give uploadTo as a function (entity, filename) => key.',
+    );
+  const dir = strftime(uploadTo);
+  try {
+    if (dir !== "") validateKey(dir.endsWith("/") ? `${dir}x` : `${dir}/x`);
+  } catch (error) {
+    if (!(error instanceof InvalidKeyError)) throw error;
+    throw new StorageConfigError(
+      `@FileColumn: uploadTo ${JSON.stringify(uploadTo)} cannot begin a key: ${error.message} ` +
+        'Give a relative directory, like "documents/%Y/%m/".',
+      { cause: error },
+    );
+  }
 }
 
 /**

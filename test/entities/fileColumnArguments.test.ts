@@ -101,6 +101,19 @@ describe(`@FileColumn storage arguments on ${DB}`, () => {
     }
   });
 
+  it("refuses an uploadTo template with a token it would not expand, or a directory no key can have, when the class is declared", () => {
+    // Django's strftime knows %y, %j, %B...: here they would have stayed in every key, literally
+    expect(() => FileColumn({ uploadTo: "photos/%y/%j/" })).toThrow(
+      /uploadTo "photos\/%y\/%j\/" has %y, which is not expanded: use %Y %m %d %H %M %S, or %% for a "%"/,
+    );
+    expect(() => FileColumn({ uploadTo: "100%/" })).toThrow(StorageConfigError);
+    expect(() => FileColumn({ uploadTo: "/srv/media/" })).toThrow(/uploadTo "\/srv\/media\/" cannot begin a key/);
+    expect(() => FileColumn({ uploadTo: "a/../b/" })).toThrow(StorageConfigError);
+    expect(() => FileColumn({ uploadTo: "a//b" })).toThrow(StorageConfigError);
+    for (const fine of ["", "docs", "docs/", "docs/%Y/%m/%d/%H%M%S/", "100%%/", "a b/%%Y/"])
+      expect(() => FileColumn({ uploadTo: fine })).not.toThrow();
+  });
+
   it("refuses a bad maxSize or accept when the class is declared", () => {
     expect(() => FileColumn({ maxSize: -1 })).toThrow("@FileColumn: maxSize must be a whole number of bytes, not -1.");
     expect(() => FileColumn({ accept: [] })).toThrow(/accept must be a non-empty array/);
