@@ -53,7 +53,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<Runnin
 
   storages.configure(storagesFromEnv(storageEnv(config, env)));
   if (s3rver || config.createBucket) await createBucket(env.AWS_STORAGE_BUCKET_NAME as string, config.origins);
-  const dataSource = await createDataSource(config).initialize();
+  const { dataSource, databaseFile } = createDataSource(config);
+  await dataSource.initialize();
   // Resolves S3 credentials ahead, so the list page's presigned URLs are signed synchronously.
   await storages.ready();
   // Direct-upload tickets are signed with STORAGES_SIGNING_SECRET on S3 too: without it in production
@@ -79,6 +80,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<Runnin
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await dataSource.destroy();
+      // the last commit's save may still be replacing the SQLite file
+      await databaseFile?.idle();
       await s3rver?.close();
     },
   };
