@@ -31,6 +31,9 @@ interface FormValues {
   visibility: Visibility;
 }
 
+/** Uploads listed on one page of `/`. */
+export const PAGE_SIZE = 50;
+
 const views = new Eta({ views: path.join(APP_DIR, "views"), cache: process.env.NODE_ENV === "production" });
 
 /**
@@ -112,9 +115,26 @@ export function createApp(dataSource: DataSource, config: AppConfig, staticFiles
       direct,
     });
 
-  app.get("/", async (_req, res) => {
-    const rows = await uploads.find({ order: { createdAt: "DESC", id: "DESC" } });
-    render(res, 200, "list", { uploads: rows });
+  const notFound = (res: Response) =>
+    render(res, 404, "message", { title: "Not found", message: "There is no page at this address." });
+
+  // The newest uploads first, PAGE_SIZE a page (`/?page=2`): a page costs one query, and rendering
+  // `file.url` signs locally (no storage request), however many rows the table holds.
+  app.get("/", async (req, res) => {
+    const raw = req.query.page ?? "1";
+    const page = typeof raw === "string" && /^[1-9]\d{0,8}$/.test(raw) ? Number(raw) : null;
+    if (page === null) return notFound(res);
+    const rows = await uploads.find({
+      order: { createdAt: "DESC", id: "DESC" },
+      skip: (page - 1) * PAGE_SIZE,
+      take: PAGE_SIZE + 1,
+    });
+    render(res, 200, "list", {
+      uploads: rows.slice(0, PAGE_SIZE),
+      page,
+      newer: page > 1 ? page - 1 : null,
+      older: rows.length > PAGE_SIZE ? page + 1 : null,
+    });
   });
 
   app.get("/upload", (_req, res) => {
@@ -206,7 +226,7 @@ export function createApp(dataSource: DataSource, config: AppConfig, staticFiles
   });
 
   app.use((_req: Request, res: Response) => {
-    render(res, 404, "message", { title: "Not found", message: "There is no page at this address." });
+    notFound(res);
   });
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const { type, status, expose, message } = error as {
