@@ -84,6 +84,7 @@ function databaseFile(env: Env): string {
 export function readConfig(env: Env = process.env): AppConfig {
   const dataDir = path.resolve(env.DATA_DIR || path.join(APP_DIR, "data"));
   const port = positiveInteger(env, "PORT", 3000, { allowZero: true });
+  if (port > 65535) throw new Error(`PORT must be a port number from 0 to 65535, not ${JSON.stringify(env.PORT)}.`);
   return {
     host: env.HOST || "127.0.0.1",
     port,

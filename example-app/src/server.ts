@@ -45,6 +45,42 @@ function describeSetup(config: AppConfig, env: NodeJS.ProcessEnv): string {
   return `media: ${media}; database: ${database}`;
 }
 
+/** `listen`'s error, saying which of PORT and HOST to change. */
+function listenError(config: AppConfig, error: NodeJS.ErrnoException): Error {
+  if (error.code === "EADDRINUSE") {
+    return new Error(
+      `PORT ${config.port} is already in use on ${config.host} (another program, or the app running already): stop it, or set PORT to a free port (PORT=0 picks one).`,
+      { cause: error },
+    );
+  }
+  if (error.code === "EACCES") {
+    return new Error(`PORT ${config.port} needs privileges to listen on; set PORT to 1024 or above.`, { cause: error });
+  }
+  if (error.code === "ENOTFOUND" || error.code === "EAI_AGAIN" || error.code === "EADDRNOTAVAIL") {
+    return new Error(
+      `HOST ${JSON.stringify(config.host)} is not an address this machine can listen on (${error.message}); ` +
+        "set HOST to one of its addresses (127.0.0.1, or 0.0.0.0 for every interface).",
+      { cause: error },
+    );
+  }
+  return error;
+}
+
+/** A failed connection to `DATABASE_URL`, naming the variable and the server (never the password). */
+function databaseError(databaseUrl: string, error: unknown): Error {
+  let server = "a malformed URL";
+  try {
+    const url = new URL(databaseUrl);
+    server = `${url.hostname}:${url.port || 5432}`;
+  } catch {}
+  const reason = error instanceof Error ? error.message : String(error);
+  return new Error(
+    `Could not connect to the PostgreSQL database at DATABASE_URL (${server}): ${reason}. ` +
+      "Check that the server runs and DATABASE_URL is postgres://user:password@host:port/database.",
+    { cause: error },
+  );
+}
+
 /** Starts the app from the environment and resolves once it listens; throws on bad configuration. */
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RunningApp> {
   const config = readConfig(env);
@@ -54,7 +90,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<Runnin
   storages.configure(storagesFromEnv(storageEnv(config, env)));
   if (s3rver || config.createBucket) await createBucket(env.AWS_STORAGE_BUCKET_NAME as string, config.origins);
   const { dataSource, databaseFile } = createDataSource(config);
-  await dataSource.initialize();
+  await dataSource.initialize().catch((error: unknown) => {
+    throw config.databaseUrl ? databaseError(config.databaseUrl, error) : error;
+  });
   // Resolves S3 credentials ahead, so the list page's presigned URLs are signed synchronously.
   await storages.ready();
   // Direct-upload tickets are signed with STORAGES_SIGNING_SECRET on S3 too: without it in production
@@ -65,7 +103,11 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<Runnin
   const server = createApp(dataSource, config, staticFiles).listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
-    server.once("error", reject);
+    server.once("error", (error) => reject(listenError(config, error)));
+  }).catch(async (error: unknown) => {
+    await dataSource.destroy();
+    await s3rver?.close();
+    throw error;
   });
   const { port } = server.address() as AddressInfo;
   // PORT=0: the app's default origins are known now, before any request is read
