@@ -81,6 +81,9 @@ function databaseError(databaseUrl: string, error: unknown): Error {
   );
 }
 
+/** How long stopping the app waits for requests in flight before cutting their connections. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 /** Starts the app from the environment and resolves once it listens; throws on bad configuration. */
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RunningApp> {
   const config = readConfig(env);
@@ -119,8 +122,15 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<Runnin
   return {
     url,
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // No new connections, idle ones closed now; requests in flight (an upload being received, a
+      // save being committed) get SHUTDOWN_GRACE_MS to finish, so none leaves a file without its row.
+      // A keep-alive connection turns idle once its response is sent: closed then, not at its timeout.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const idle = setInterval(() => server.closeIdleConnections(), 50);
+      const cut = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+      await closed;
+      clearInterval(idle);
+      clearTimeout(cut);
       await dataSource.destroy();
       // the last commit's save may still be replacing the SQLite file
       await databaseFile?.idle();
@@ -133,6 +143,8 @@ if (require.main === module) {
   main().then(
     (app) => {
       const stop = () => {
+        // a second Ctrl-C (the listeners are gone) quits at once
+        console.log("Stopping: requests in flight may finish (Ctrl-C again to quit at once).");
         app.close().then(
           () => process.exit(0),
           () => process.exit(1),

@@ -15,6 +15,10 @@ export interface AppProcess {
   dataDir: string;
   /** Everything the app printed so far (stdout and stderr). */
   output(): string;
+  /** Sends `signal` to the app (SIGTERM, SIGINT) without waiting for it to exit. */
+  signal(signal: NodeJS.Signals): void;
+  /** Resolves with the exit code once the app exited. */
+  exited: Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -38,7 +42,7 @@ export async function startApp(env: Record<string, string>): Promise<AppProcess>
   child.stderr?.on("data", (chunk) => {
     output += chunk;
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`The app did not start within 20 s:\n${output}`)), 20000);
     const check = () => {
@@ -58,6 +62,8 @@ export async function startApp(env: Record<string, string>): Promise<AppProcess>
     url,
     dataDir,
     output: () => output,
+    signal: (signal) => child.kill(signal),
+    exited,
     async stop() {
       if (child.exitCode === null) child.kill("SIGTERM");
       await exited;
