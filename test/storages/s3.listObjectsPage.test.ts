@@ -18,7 +18,7 @@ const s3UrlEncode = (text: string) => encodeURIComponent(text).replace(/%20/g, "
 /**
  * A reverse proxy in front of s3rver (which ignores `encoding-type`) that answers a ListObjectsV2 asking
  * for `encoding-type=url` as S3 does: keys and prefixes URL-encoded, `<EncodingType>url</EncodingType>`.
- * Records the listing requests.
+ * A server that encodes itself (Ceph in the strict pass) is passed through. Records the listing requests.
  */
 async function urlEncodingS3(upstream: string) {
   const agent = new http.Agent({ keepAlive: true });
@@ -37,13 +37,16 @@ async function urlEncodingS3(upstream: string) {
       const chunks: Buffer[] = [];
       answer.on("data", (chunk: Buffer) => chunks.push(chunk));
       answer.on("end", () => {
-        const body = Buffer.concat(chunks)
-          .toString("utf8")
-          .replace(
-            /<(Key|Prefix|Delimiter|StartAfter)>([^<]*)<\/\1>/g,
-            (_, tag: string, text: string) => `<${tag}>${s3UrlEncode(xmlText(text))}</${tag}>`,
-          )
-          .replace(/(<ListBucketResult[^>]*>)/, "$1<EncodingType>url</EncodingType>");
+        const received = Buffer.concat(chunks).toString("utf8");
+        // a server that encodes itself (Ceph, S3) is passed on as it answered
+        const body = /<EncodingType>/.test(received)
+          ? received
+          : received
+              .replace(
+                /<(Key|Prefix|Delimiter|StartAfter)>([^<]*)<\/\1>/g,
+                (_, tag: string, text: string) => `<${tag}>${s3UrlEncode(xmlText(text))}</${tag}>`,
+              )
+              .replace(/(<ListBucketResult[^>]*>)/, "$1<EncodingType>url</EncodingType>");
         const headers = { ...answer.headers };
         delete headers["content-length"];
         res.writeHead(200, headers);

@@ -246,7 +246,7 @@ describe("syncMetadata (sync-meta)", () => {
   });
 
   it("leaves out the folder placeholders consoles make, as listAll does", async () => {
-    await Promise.all(["folders/", "folders/a/", "folders/a/1.txt"].map((k) => put(k, "")));
+    await Promise.all(["folders/", "folders/a/", "folders/a/1.txt"].map((k) => put(k, "", { ContentLength: 0 })));
     const current = storage({ location: "folders", maxAgeSeconds: 60 });
 
     expect(await syncMetadata(current)).toMatchObject({ examined: 1, updated: 1, missing: 0, failed: 0 });
