@@ -511,50 +511,40 @@ export class FieldFile {
     manager: EntityManager | undefined,
     direct: boolean,
   ): Promise<string> {
-    // after the entity's other persists: its previous value is then the one they left
-    if (manager) return persistInTurn(entity, manager, () => this.#point(entity, field, storage, key, manager, direct));
-    return this.#point(entity, field, storage, key, undefined, direct);
-  }
-
-  /** `#take` itself, in the entity's turn. */
-  async #point(
-    entity: object,
-    field: FileFieldDefinition,
-    storage: Storage,
-    key: string,
-    manager: EntityManager | undefined,
-    direct: boolean,
-  ): Promise<string> {
-    const previous = readRaw(entity, field.propertyName);
-    // a direct upload's name is always new (random, and joined without overwrite); save()'s is not
-    const overwrote = !direct && storage.fileOverwrite;
-    markPending(storage, key, {
-      holder: entity,
-      propertyName: field.propertyName,
-      previous,
-      keepOnRollback: direct,
-      overwrote,
-    });
-    (entity as Record<string, unknown>)[field.propertyName] = key;
-    if (manager) {
-      try {
-        await manager.save(entity);
-      } catch (error) {
-        // No longer pending: the row committed with the key (an `afterTransactionCommit` of another
-        // subscriber failed), or its rollback already pointed the field back and dealt with the file.
-        if (!isPending(storage, key)) throw error;
-        writeRaw(entity, field.propertyName, previous);
-        // Inside your transaction the row may have been written before the failure, and the transaction
-        // may still commit: the file is left to its rollback (or to `orphans`), never deleted here.
-        if (manager.queryRunner?.isTransactionActive !== true) {
-          if (direct) await storage.reopenUpload(key).catch(() => undefined);
-          else if (!overwrote) await storage.delete(key).catch(() => undefined);
-          clearPending(storage, key);
+    const point = async (): Promise<string> => {
+      const previous = readRaw(entity, field.propertyName);
+      // a direct upload's name is always new (random, and joined without overwrite); save()'s is not
+      const overwrote = !direct && storage.fileOverwrite;
+      markPending(storage, key, {
+        holder: entity,
+        propertyName: field.propertyName,
+        previous,
+        keepOnRollback: direct,
+        overwrote,
+      });
+      (entity as Record<string, unknown>)[field.propertyName] = key;
+      if (manager) {
+        try {
+          await manager.save(entity);
+        } catch (error) {
+          // No longer pending: the row committed with the key (an `afterTransactionCommit` of another
+          // subscriber failed), or its rollback already pointed the field back and dealt with the file.
+          if (!isPending(storage, key)) throw error;
+          writeRaw(entity, field.propertyName, previous);
+          // Inside your transaction the row may have been written before the failure, and the transaction
+          // may still commit: the file is left to its rollback (or to `orphans`), never deleted here.
+          if (manager.queryRunner?.isTransactionActive !== true) {
+            if (direct) await storage.reopenUpload(key).catch(() => undefined);
+            else if (!overwrote) await storage.delete(key).catch(() => undefined);
+            clearPending(storage, key);
+          }
+          throw error;
         }
-        throw error;
       }
-    }
-    return key;
+      return key;
+    };
+    // after the entity's other persists: its previous value is then the one they left
+    return manager ? persistInTurn(entity, manager, point) : point();
   }
 
   /**
