@@ -7,6 +7,11 @@ export interface ObjectStat {
   contentType: string | null;
   lastModified: Date;
   etag: string | null;
+  /**
+   * S3: the bytes as stored (`Content-Length`), the compressed size of a gzipped object. Absent on
+   * backends that store what was saved (disk, memory).
+   */
+  storedSize?: number;
   /** S3: the object's `Content-Encoding` (null: none). Absent on backends that keep none (disk, memory). */
   contentEncoding?: string | null;
 }

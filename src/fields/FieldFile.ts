@@ -476,8 +476,10 @@ export class FieldFile {
       throw refuse("upload", "no file has arrived under its key; send it to the upload URL first", claims.key);
     }
     const encoding = stat.contentEncoding === undefined ? claims.contentEncoding : stat.contentEncoding;
+    // the bytes that arrived, as the URL signed their Content-Length (`size` of an encoded one is its original size)
+    const arrived = stat.storedSize ?? stat.size;
     if (
-      stat.size !== claims.size ||
+      arrived !== claims.size ||
       (stat.contentType ?? "") !== claims.contentType ||
       encoding !== claims.contentEncoding
     ) {
@@ -486,7 +488,7 @@ export class FieldFile {
         `${size} bytes of ${type}${coding === null ? "" : `, ${coding}-encoded`}`;
       throw refuse(
         "upload",
-        `the file that arrived (${described(stat.size, stat.contentType, encoding)}) is not the one announced ` +
+        `the file that arrived (${described(arrived, stat.contentType, encoding)}) is not the one announced ` +
           `(${described(claims.size, claims.contentType, claims.contentEncoding)}), so it was deleted`,
         claims.key,
       );

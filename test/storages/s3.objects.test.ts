@@ -388,6 +388,34 @@ describe("S3Storage gzip", () => {
     );
     expect((await gz.read("legacy.js")).equals(css)).toBe(true);
   });
+
+  it("gives the original size of gzip objects written without uncompressed_size (django-storages, a preset ContentEncoding)", async () => {
+    const { gzipSync } = await import("node:zlib");
+    const compressed = gzipSync(css);
+    await raw.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: "static/legacy-size.css",
+        Body: compressed,
+        ContentEncoding: "gzip",
+        ContentType: "text/css",
+      }),
+    );
+    expect(await gz.size("legacy-size.css")).toBe(css.length);
+    expect(await gz.stat("legacy-size.css")).toMatchObject({ size: css.length, storedSize: compressed.length });
+    expect((await gz.read("legacy-size.css")).length).toBe(css.length);
+    // bytes saved already gzipped, under a ContentEncoding of the settings: size() counts what read() gives
+    const preset = makeS3Storage(bucket, "required", { objectParameters: { ContentEncoding: "gzip" } });
+    const key = await preset.save("preset/site.css", compressed);
+    expect(await preset.size(key)).toBe((await preset.read(key)).length);
+    expect(await preset.size(key)).toBe(css.length);
+    // too short to be gzip: read() fails on it, and size() counts the stored bytes
+    await raw.send(
+      new PutObjectCommand({ Bucket: bucket, Key: "static/short.css", Body: "abc", ContentEncoding: "gzip" }),
+    );
+    expect(await gz.size("short.css")).toBe(3);
+    await preset.close();
+  });
 });
 
 describe("S3Storage on a bucket with ACLs disabled", () => {

@@ -31,10 +31,11 @@ import type {
   UrlOptions,
 } from "../../types";
 import { buildS3Client } from "./buildS3Client";
+import { isPreconditionFailed } from "./conditionalErrors";
 import { defaultObjectParameters } from "./defaultObjectParameters";
 import { explainS3Failure } from "./explainS3Failure";
 import { gunzipBody, isGzipEncoded } from "./gunzipBody";
-import { uncompressedSize } from "./gzipIfSmaller";
+import { gzipTrailerSizeIsExact, uncompressedSize } from "./gzipIfSmaller";
 import { listObjectsPage } from "./listObjectsPage";
 import { parseTagging } from "./parseTagging";
 import { putObjectHeaders } from "./putObjectHeaders";
@@ -222,7 +223,7 @@ export class S3Driver implements StorageDriver {
     return whole === null ? null : gunzipBody(whole.Body as Readable, range);
   }
 
-  async #get(key: string, Range: string | undefined): Promise<GetObjectCommandOutput | null> {
+  async #get(key: string, Range: string | undefined, IfMatch?: string): Promise<GetObjectCommandOutput | null> {
     try {
       return await this.#client.send(
         new GetObjectCommand({
@@ -230,6 +231,7 @@ export class S3Driver implements StorageDriver {
           Bucket: this.#options.bucketName,
           Key: this.#objectKey(key),
           Range,
+          IfMatch,
         }),
       );
     } catch (error) {
@@ -238,7 +240,11 @@ export class S3Driver implements StorageDriver {
     }
   }
 
-  /** `size` is the original byte count: gzipped objects carry it in metadata (django-s3-storage's key). */
+  /**
+   * `size` is the original byte count, what `open()` gives: gzipped objects carry it in metadata
+   * (django-s3-storage's key); those written without it (django-storages, bytes saved gzipped under a
+   * preset ContentEncoding) give it in their gzip trailer, read with a second, 4-byte GET.
+   */
   async stat(key: string): Promise<ObjectStat | null> {
     try {
       const head = await this.#client.send(
@@ -248,9 +254,19 @@ export class S3Driver implements StorageDriver {
           Key: this.#objectKey(key),
         }),
       );
-      const original = isGzipEncoded(head.ContentEncoding) ? uncompressedSize(head.Metadata) : Number.NaN;
+      const stored = head.ContentLength ?? 0;
+      let size = stored;
+      if (isGzipEncoded(head.ContentEncoding)) {
+        const recorded = uncompressedSize(head.Metadata);
+        const original = Number.isSafeInteger(recorded)
+          ? recorded
+          : await this.#gzipTrailerSize(key, stored, head.ETag);
+        if (original === undefined) return null; // deleted between the two requests
+        if (original !== null) size = original;
+      }
       return {
-        size: Number.isSafeInteger(original) && original >= 0 ? original : (head.ContentLength ?? 0),
+        size,
+        storedSize: stored,
         contentType: head.ContentType ?? null,
         lastModified: head.LastModified ?? new Date(0),
         etag: normalizeEtag(head.ETag),
@@ -260,6 +276,27 @@ export class S3Driver implements StorageDriver {
       if (isNotFound(error)) return null;
       throw error;
     }
+  }
+
+  /**
+   * The original size of the gzipped object `key` of `stored` bytes, from the ISIZE field of its gzip
+   * trailer (`gzipTrailerSize`); null when the trailer cannot tell, undefined when the object is gone.
+   */
+  async #gzipTrailerSize(key: string, stored: number, etag: string | undefined): Promise<number | null | undefined> {
+    if (!gzipTrailerSizeIsExact(stored)) return null;
+    let result: GetObjectCommandOutput | null;
+    try {
+      // the last 4 bytes of the object the HEAD saw (s3rver reads a suffix range `bytes=-4` as `0-4`)
+      result = await this.#get(key, `bytes=${stored - 4}-${stored - 1}`, etag);
+    } catch (error) {
+      if (isPreconditionFailed(error)) return null; // replaced since: its trailer says nothing of this size
+      throw error;
+    }
+    if (result === null) return undefined;
+    // the last 4 bytes of what came: a server that ignores ranges sends the whole object
+    let tail = Buffer.alloc(0);
+    for await (const chunk of result.Body as Readable) tail = Buffer.concat([tail, chunk as Buffer]).subarray(-4);
+    return tail.length === 4 ? tail.readUInt32LE(0) : null;
   }
 
   async delete(key: string): Promise<void> {

@@ -1,4 +1,4 @@
-/** True for S3's 412 Precondition Failed: a conditional write found the key taken. */
+/** True for S3's 412 Precondition Failed: a conditional write found the key taken, or a conditional read the object replaced. */
 export function isPreconditionFailed(error: unknown): boolean {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number } } | null;
   return e?.name === "PreconditionFailed" || e?.$metadata?.httpStatusCode === 412;

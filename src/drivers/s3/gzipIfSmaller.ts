@@ -19,6 +19,20 @@ export function uncompressedSize(metadata: Record<string, string> | undefined): 
   return value === undefined || !/^\d+$/.test(value) ? Number.NaN : Number(value);
 }
 
+/** The smallest gzip member: a 10-byte header, an empty deflate block, an 8-byte trailer. */
+const MIN_GZIP_LENGTH = 20;
+/** Deflate compresses at most about 1032:1, so a member of `n` bytes holds at most `n * 1032` bytes. */
+const MAX_DEFLATE_RATIO = 1032;
+
+/**
+ * Whether the ISIZE field of the trailer of a gzip object of `stored` bytes (its original size modulo
+ * 2^32) is its original size: the object is long enough to be gzip, and too short to hold 4 GiB. It
+ * counts the last member only; one gzip member per object is what gzip writers produce.
+ */
+export function gzipTrailerSizeIsExact(stored: number): boolean {
+  return stored >= MIN_GZIP_LENGTH && stored * MAX_DEFLATE_RATIO < 2 ** 32;
+}
+
 /** The media type of a Content-Type value, lower case, without parameters. */
 function mediaType(contentType: string): string {
   const semicolon = contentType.indexOf(";");
