@@ -216,6 +216,8 @@ export interface StorageDriver {
   write(key: string, body: DriverBody, options: DriverWriteOptions): Promise<DriverWriteResult>;
   open(key: string, range?: ByteRange): Promise<Readable | null>;
   stat(key: string): Promise<ObjectStat | null>;
+  /** Whether `key` exists, when the backend can tell with less than `stat` (S3: a HEAD, never the gzip trailer). */
+  exists?(key: string): Promise<boolean>;
   delete(key: string): Promise<void>;
   /** `prefix` is "" or ends with "/". */
   list(prefix: string): Promise<ListResult>;

@@ -483,7 +483,7 @@ export class Storage {
   async #freeName(plan: UploadPlan): Promise<string> {
     await this.ready();
     let candidate = plan.first;
-    for (let tries = 0; !plan.driverOptions.overwrite && (await this.#driver.stat(candidate)) !== null; tries++) {
+    for (let tries = 0; !plan.driverOptions.overwrite && (await this.#found(candidate)); tries++) {
       if (tries === 16) throw new Error("16 alternative names in a row were taken.");
       candidate = getAlternativeName(plan.key, plan.maxLength);
     }
@@ -604,7 +604,7 @@ export class Storage {
   /** Resolves with true when the object exists, false when it does not; other failures throw. */
   async exists(name: string): Promise<boolean> {
     const key = this.#key(name);
-    return (await this.#run("exists", key, () => this.#driver.stat(key))) !== null;
+    return this.#run("exists", key, () => this.#found(key));
   }
 
   /** Deletes the object; deleting a missing object is not an error. */
@@ -647,6 +647,11 @@ export class Storage {
       this.#driver.listAll ? this.#driver.listAll(dir) : this.#walk(dir),
     );
     return found.sort((a, b) => byName(a.name, b.name));
+  }
+
+  /** Whether the driver holds `key`: its own `exists` when it has one, else a `stat`. */
+  async #found(key: string): Promise<boolean> {
+    return this.#driver.exists ? this.#driver.exists(key) : (await this.#driver.stat(key)) !== null;
   }
 
   /** `listAll` for a driver without one: `list` per directory and `stat` per object. */

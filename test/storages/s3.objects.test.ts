@@ -8,6 +8,7 @@ import { S3Storage } from "../../src/storage/S3Storage";
 import {
   type CapturedRequest,
   captureRequests,
+  countRequests,
   createTestBucket,
   deleteTestBucket,
   makeS3Storage,
@@ -404,6 +405,11 @@ describe("S3Storage gzip", () => {
     expect(await gz.size("legacy-size.css")).toBe(css.length);
     expect(await gz.stat("legacy-size.css")).toMatchObject({ size: css.length, storedSize: compressed.length });
     expect((await gz.read("legacy-size.css")).length).toBe(css.length);
+    // exists() and a save's taken-name check need no size: one HEAD, never the trailer's GET
+    const requests = countRequests(gz.client);
+    expect(await gz.exists("legacy-size.css")).toBe(true);
+    await gz.save("legacy-size.css", "body { color: red }");
+    expect(requests.names.filter((name) => name === "GetObjectCommand")).toEqual([]);
     // bytes saved already gzipped, under a ContentEncoding of the settings: size() counts what read() gives
     const preset = makeS3Storage(bucket, "required", { objectParameters: { ContentEncoding: "gzip" } });
     const key = await preset.save("preset/site.css", compressed);

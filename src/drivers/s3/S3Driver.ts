@@ -7,6 +7,7 @@ import {
   GetObjectCommand,
   type GetObjectCommandOutput,
   HeadObjectCommand,
+  type HeadObjectCommandOutput,
   type ListObjectsV2CommandOutput,
   PutObjectTaggingCommand,
   type S3Client,
@@ -247,13 +248,7 @@ export class S3Driver implements StorageDriver {
    */
   async stat(key: string): Promise<ObjectStat | null> {
     try {
-      const head = await this.#client.send(
-        new HeadObjectCommand({
-          ...readParameters(this.#parametersFor(key)),
-          Bucket: this.#options.bucketName,
-          Key: this.#objectKey(key),
-        }),
-      );
+      const head = await this.#head(key);
       const stored = head.ContentLength ?? 0;
       let size = stored;
       if (isGzipEncoded(head.ContentEncoding)) {
@@ -276,6 +271,27 @@ export class S3Driver implements StorageDriver {
       if (isNotFound(error)) return null;
       throw error;
     }
+  }
+
+  /** One HEAD: `exists()` and the taken-name check of a save need no size, so no gzip trailer is read. */
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.#head(key);
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+
+  #head(key: string): Promise<HeadObjectCommandOutput> {
+    return this.#client.send(
+      new HeadObjectCommand({
+        ...readParameters(this.#parametersFor(key)),
+        Bucket: this.#options.bucketName,
+        Key: this.#objectKey(key),
+      }),
+    );
   }
 
   /**
