@@ -53,6 +53,24 @@ export interface AbandonedUpload {
 const byKey = new Map<string, Entry[]>();
 const byHolder = new WeakMap<object, Set<Entry>>();
 
+/*
+ * An entry whose holder is collected before its row committed or rolled back (an entity given an upload
+ * with `save: false`, then never saved: a request that failed validation) is forgotten, or every such
+ * upload would stay in `byKey`, with its storage, for the life of the process. Nothing can save that
+ * holder any more; its file stays for `orphans` to sweep, as Django leaves it. A transaction level
+ * whose rollback or commit still has to deal with the upload keeps the holder alive until then
+ * (transactionFrames.ts).
+ */
+const forgetWhenCollected = new FinalizationRegistry<Entry>((entry) => forget(entry));
+
+function forget(entry: Entry): void {
+  const entries = byKey.get(entry.key);
+  const at = entries?.indexOf(entry) ?? -1;
+  if (!entries || at === -1) return;
+  if (entries.length === 1) byKey.delete(entry.key);
+  else entries.splice(at, 1);
+}
+
 function find(storage: Storage, key: string): Entry | undefined {
   return byKey.get(key)?.find((entry) => entry.storage === storage);
 }
@@ -76,6 +94,7 @@ export function markPending(storage: Storage, key: string, field: PendingField):
   const held = byHolder.get(field.holder);
   if (held) held.add(entry);
   else byHolder.set(field.holder, new Set([entry]));
+  forgetWhenCollected.register(field.holder, entry, entry);
 }
 
 /** The object whose field took the pending upload `key`, if it is pending and its holder is alive. */
@@ -116,11 +135,10 @@ export function isShared(storage: Storage, key: string): boolean {
 
 /** Forgets an upload once its row is committed (or the object deleted). */
 export function clearPending(storage: Storage, key: string): void {
-  const entries = byKey.get(key);
-  const entry = entries?.find((e) => e.storage === storage);
-  if (!entries || !entry) return;
-  if (entries.length === 1) byKey.delete(key);
-  else entries.splice(entries.indexOf(entry), 1);
+  const entry = find(storage, key);
+  if (!entry) return;
+  forget(entry);
+  forgetWhenCollected.unregister(entry);
   const holder = entry.holder.deref();
   if (holder) byHolder.get(holder)?.delete(entry);
 }

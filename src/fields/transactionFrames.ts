@@ -2,7 +2,15 @@ import type { QueryRunner } from "typeorm";
 import type { Storage } from "../storage/Storage";
 import { type CleanupTask, runCleanup } from "./cleanup";
 import { readRaw, writeRaw } from "./fileFieldState";
-import { clearPending, isPending, isShared, keepsOnRollback, overwroteExisting, undoPending } from "./pendingUploads";
+import {
+  clearPending,
+  isPending,
+  isShared,
+  keepsOnRollback,
+  overwroteExisting,
+  pendingHolder,
+  undoPending,
+} from "./pendingUploads";
 import { slotOf } from "./queryRunnerSlots";
 
 /*
@@ -29,9 +37,18 @@ interface Frame {
   uploads: CleanupTask[];
   deletions: CleanupTask[];
   restores: FieldRestore[];
+  /**
+   * The objects holding the pending uploads of its uploads and deletions, kept alive until the level
+   * ends: a pending upload whose holder is collected is forgotten (pendingUploads.ts), and then neither
+   * deleted by a rollback nor, abandoned, by the commit.
+   */
+  holders: object[];
 }
 
-const newFrame = (): Frame => ({ uploads: [], deletions: [], restores: [] });
+/** What one save or removal queues in the current level. */
+export type FrameWork = Omit<Frame, "holders">;
+
+const newFrame = (): Frame => ({ uploads: [], deletions: [], restores: [], holders: [] });
 
 const FRAMES = Symbol.for("typeorm-storages:frames");
 
@@ -59,7 +76,7 @@ export function openFrame(queryRunner: QueryRunner): void {
  * again) would delete a file the row holds at commit. An abandoned upload is checked again at commit
  * (isStillAbandoned), so only rows' keys are dropped.
  */
-export function queueInFrame(queryRunner: QueryRunner, work: Frame, taken: readonly StoredKey[]): void {
+export function queueInFrame(queryRunner: QueryRunner, work: FrameWork, taken: readonly StoredKey[]): void {
   const frames = framesOf(queryRunner);
   if (taken.length > 0)
     for (const frame of frames)
@@ -71,6 +88,10 @@ export function queueInFrame(queryRunner: QueryRunner, work: Frame, taken: reado
   top.uploads.push(...work.uploads);
   top.deletions.push(...work.deletions);
   top.restores.push(...work.restores);
+  for (const task of [...work.uploads, ...work.deletions]) {
+    const holder = pendingHolder(task.storage, task.key);
+    if (holder !== undefined) top.holders.push(holder);
+  }
 }
 
 /**
@@ -86,6 +107,7 @@ export async function commitFrame(queryRunner: QueryRunner): Promise<void> {
       frames[frames.length - 1].uploads.push(...top.uploads);
       frames[frames.length - 1].deletions.push(...top.deletions);
       frames[frames.length - 1].restores.push(...top.restores);
+      frames[frames.length - 1].holders.push(...top.holders);
     }
     return;
   }

@@ -1,0 +1,105 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { type DataSource, type EntityManager, type EntitySubscriberInterface, EventSubscriber } from "typeorm";
+import { FileFieldSubscriber, InMemoryStorage, storages } from "../../src";
+import { isPending } from "../../src/fields/pendingUploads";
+import { DB, openDataSource } from "../support/dataSource";
+import { Document } from "./entities";
+
+/*
+ * What a process running for weeks lets go of: every request loads rows and uploads files, and some
+ * give up halfway. These tests collect garbage: `global.gc` under `node --expose-gc`, else the same
+ * function turned on for this process through V8's flags (a fresh context then exposes it). Where
+ * neither works they are skipped, saying so.
+ */
+function garbageCollector(): (() => void) | undefined {
+  const exposed = (globalThis as { gc?: () => void }).gc;
+  if (exposed) return exposed;
+  try {
+    setFlagsFromString("--expose-gc");
+    return runInNewContext("gc") as () => void;
+  } catch {
+    return undefined;
+  }
+}
+
+const gc = garbageCollector();
+const withGc = gc ? describe : describe.skip;
+if (!gc) console.warn("retention.test.ts skipped: run jest under `node --expose-gc` to collect garbage in tests.");
+
+/** Lets the current job end (WeakRefs made in it keep their targets until then), collects, runs finalizers. */
+async function collectGarbage(): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    gc?.();
+  }
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Collects garbage as a transaction commits: after your callback let go of its entities. */
+@EventSubscriber()
+class CollectBeforeCommit implements EntitySubscriberInterface {
+  beforeTransactionCommit(): Promise<void> {
+    return collectGarbage();
+  }
+}
+
+let ds: DataSource;
+let media: InMemoryStorage;
+
+beforeAll(async () => {
+  ds = await openDataSource([Document], [FileFieldSubscriber, CollectBeforeCommit]);
+});
+
+afterAll(async () => {
+  await ds?.destroy();
+});
+
+beforeEach(async () => {
+  media = new InMemoryStorage({ baseUrl: "/media/" });
+  storages.configure({ default: media, private: new InMemoryStorage() });
+  await ds.getRepository(Document).clear();
+});
+
+/** An upload into a new entity that is then dropped: a request that failed validation. */
+async function uploadAndDrop(name: string, manager?: EntityManager): Promise<string> {
+  const doc = Object.assign(new Document(), { title: "t" });
+  return doc.attachment.save(name, "bytes", manager ? { manager } : { save: false });
+}
+
+withGc(`what a long-running process lets go of, on ${DB}`, () => {
+  it("forgets an upload made with save: false once its entity is collected, never saved", async () => {
+    const keys: string[] = [];
+    for (let i = 0; i < 20; i++) keys.push(await uploadAndDrop(`dropped-${i}.txt`));
+    expect(keys.every((key) => isPending(media, key))).toBe(true);
+    await collectGarbage();
+    expect(keys.filter((key) => isPending(media, key))).toEqual([]);
+    // the files stay, for `orphans` to sweep, as Django leaves them
+    expect(await Promise.all(keys.map((key) => media.exists(key)))).toEqual(keys.map(() => true));
+  });
+
+  it("still deletes the upload of a rolled-back insert whose entity your code no longer holds", async () => {
+    let key = "";
+    await expect(
+      ds.transaction(async (manager) => {
+        key = await uploadAndDrop("rolled-back.txt", manager);
+        await collectGarbage();
+        throw new Error("rollback");
+      }),
+    ).rejects.toThrow("rollback");
+    expect(key).not.toBe("");
+    expect(await media.exists(key)).toBe(false);
+    expect(isPending(media, key)).toBe(false);
+  });
+
+  it("still deletes, at commit, an upload its field let go of, once your code no longer holds the entity", async () => {
+    let first = "";
+    await ds.transaction(async (manager) => {
+      const doc = Object.assign(new Document(), { title: "t" });
+      first = await doc.attachment.save("first.txt", "1", { save: false });
+      await doc.attachment.save("second.txt", "2", { manager });
+    });
+    expect(await media.exists(first)).toBe(false);
+    expect(isPending(media, first)).toBe(false);
+  });
+});
