@@ -15,7 +15,7 @@ import {
 import type { EntityMetadata } from "typeorm/metadata/EntityMetadata";
 import type { Storage } from "../storage/Storage";
 import { type CleanupTask, runCleanup } from "./cleanup";
-import { completeDatabaseKeys, loadRemovedRow, takeRemovedRow } from "./databaseKeys";
+import { completeDatabaseKeys, forgetRemovedRows, loadRemovedRow, takeRemovedRow } from "./databaseKeys";
 import { bindEntity, trackDataSources } from "./dataSources";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
 import { isChanged, markSaved, readRaw } from "./fileFieldState";
@@ -204,10 +204,12 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
   }
 
   async afterTransactionCommit(event: TransactionCommitEvent): Promise<void> {
+    if (!event.queryRunner.isTransactionActive) forgetRemovedRows(event.queryRunner);
     await commitFrame(event.queryRunner);
   }
 
   async afterTransactionRollback(event: TransactionRollbackEvent): Promise<void> {
+    if (!event.queryRunner.isTransactionActive) forgetRemovedRows(event.queryRunner);
     await rollbackFrame(event.queryRunner);
   }
 

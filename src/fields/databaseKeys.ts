@@ -114,6 +114,15 @@ export function takeRemovedRow(
   return row;
 }
 
+/**
+ * Forgets the rows loaded for removals whose `afterRemove` never came (the DELETE failed): called once
+ * the outermost transaction ends. A connection SQLite drivers keep for the whole DataSource would
+ * otherwise hold one row per failed removal for the life of the process.
+ */
+export function forgetRemovedRows(queryRunner: QueryRunner): void {
+  findSlot<RemovedRows>(queryRunner, REMOVED_ROWS)?.clear();
+}
+
 function loadKeys(
   queryRunner: QueryRunner,
   metadata: EntityMetadata,

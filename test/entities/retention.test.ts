@@ -1,10 +1,18 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { type DataSource, type EntityManager, type EntitySubscriberInterface, EventSubscriber } from "typeorm";
+import {
+  type BeforeQueryEvent,
+  type DataSource,
+  type EntityManager,
+  type EntitySubscriberInterface,
+  EventSubscriber,
+  type QueryRunner,
+} from "typeorm";
 import { FileFieldSubscriber, InMemoryStorage, storages } from "../../src";
 import { isPending } from "../../src/fields/pendingUploads";
+import { findSlot } from "../../src/fields/queryRunnerSlots";
 import { DB, openDataSource } from "../support/dataSource";
-import { Document } from "./entities";
+import { Document, Folder, Page } from "./entities";
 
 /*
  * What a process running for weeks lets go of: every request loads rows and uploads files, and some
@@ -44,11 +52,23 @@ class CollectBeforeCommit implements EntitySubscriberInterface {
   }
 }
 
+/** Fails the DELETE of pages while `refusing`, and remembers the connection it ran on. */
+@EventSubscriber()
+class RefusePageDeletes implements EntitySubscriberInterface {
+  static refusing = false;
+  static connection: QueryRunner | undefined;
+  beforeQuery(event: BeforeQueryEvent): void {
+    if (!RefusePageDeletes.refusing || !/^DELETE FROM\W+page\b/i.test(event.query)) return;
+    RefusePageDeletes.connection = event.queryRunner;
+    throw new Error("refused");
+  }
+}
+
 let ds: DataSource;
 let media: InMemoryStorage;
 
 beforeAll(async () => {
-  ds = await openDataSource([Document], [FileFieldSubscriber, CollectBeforeCommit]);
+  ds = await openDataSource([Document, Folder, Page], [FileFieldSubscriber, CollectBeforeCommit, RefusePageDeletes]);
 });
 
 afterAll(async () => {
@@ -58,7 +78,7 @@ afterAll(async () => {
 beforeEach(async () => {
   media = new InMemoryStorage({ baseUrl: "/media/" });
   storages.configure({ default: media, private: new InMemoryStorage() });
-  await ds.getRepository(Document).clear();
+  for (const entity of [Page, Folder, Document]) await ds.getRepository(entity).createQueryBuilder().delete().execute();
 });
 
 /** An upload into a new entity that is then dropped: a request that failed validation. */
@@ -101,5 +121,32 @@ withGc(`what a long-running process lets go of, on ${DB}`, () => {
     });
     expect(await media.exists(first)).toBe(false);
     expect(isPending(media, first)).toBe(false);
+  });
+});
+
+describe(`what a connection keeps across transactions, on ${DB}`, () => {
+  afterEach(() => {
+    RefusePageDeletes.refusing = false;
+    RefusePageDeletes.connection = undefined;
+  });
+
+  it("forgets the rows it loaded for removals that failed, once their transaction ends", async () => {
+    const folder = new Folder();
+    folder.pages = [new Page(), new Page(), new Page()];
+    await ds.getRepository(Folder).save(folder);
+    for (const page of folder.pages) await page.scan.save(`${page.id}.txt`, "p");
+    const loaded = await ds
+      .getRepository(Folder)
+      .findOneOrFail({ where: { id: folder.id }, relations: { pages: true } });
+    loaded.pages = [];
+    RefusePageDeletes.refusing = true;
+    // the orphans' rows are loaded before their DELETE, which fails: afterRemove never takes them
+    await expect(ds.getRepository(Folder).save(loaded)).rejects.toThrow("refused");
+    const connection = RefusePageDeletes.connection as QueryRunner;
+    expect(connection).toBeDefined();
+    const kept = findSlot<Map<unknown, Map<string, unknown>>>(connection, Symbol.for("typeorm-storages:removed-rows"));
+    expect([...(kept?.values() ?? [])].reduce((sum, rows) => sum + rows.size, 0)).toBe(0);
+    // and the files stay: the rows still hold them
+    for (const page of folder.pages) expect(await media.exists(page.scan.name as string)).toBe(true);
   });
 });
