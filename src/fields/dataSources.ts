@@ -36,9 +36,17 @@ export function liveDataSources(): DataSource[] {
   return [...live].filter((ds) => ds.isInitialized);
 }
 
-/** Remembers which DataSource loaded or saved `entity` (the subscriber calls this). */
+/**
+ * Remembers which DataSource loaded or saved `entity` (the subscriber calls this), and counts the
+ * DataSource as live: it may have initialized before this module loaded, or run on another copy of
+ * TypeORM, whose `destroy()` is not wrapped. So a DataSource met here for the first time makes those
+ * destroyed since leave the set, and one already destroyed (a save that returned as `destroy()` ran)
+ * never enters it: per-tenant DataSources would otherwise stay in memory for the life of the process.
+ */
 export function bindEntity(entity: object, dataSource: DataSource): void {
   setBoundDataSource(entity, dataSource);
+  if (live.has(dataSource) || !dataSource.isInitialized) return;
+  for (const known of live) if (!known.isInitialized) live.delete(known);
   live.add(dataSource);
 }
 

@@ -2,13 +2,14 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import {
   type BeforeQueryEvent,
-  type DataSource,
+  DataSource,
   type EntityManager,
   type EntitySubscriberInterface,
   EventSubscriber,
   type QueryRunner,
 } from "typeorm";
 import { FileFieldSubscriber, InMemoryStorage, storages } from "../../src";
+import { bindEntity } from "../../src/fields/dataSources";
 import { isPending } from "../../src/fields/pendingUploads";
 import { findSlot } from "../../src/fields/queryRunnerSlots";
 import { DB, openDataSource } from "../support/dataSource";
@@ -96,6 +97,28 @@ withGc(`what a long-running process lets go of, on ${DB}`, () => {
     expect(keys.filter((key) => isPending(media, key))).toEqual([]);
     // the files stay, for `orphans` to sweep, as Django leaves them
     expect(await Promise.all(keys.map((key) => media.exists(key)))).toEqual(keys.map(() => true));
+  });
+
+  it("lets a destroyed DataSource go, also one a save finishing after destroy() bound an entity to", async () => {
+    // per-tenant DataSources: each initialized for a while, then destroyed
+    const tenant = async (lateSave: boolean) => {
+      const other = new DataSource({
+        type: "sqljs",
+        entities: [Document],
+        subscribers: [FileFieldSubscriber],
+        synchronize: true,
+      });
+      await other.initialize();
+      const doc = Object.assign(new Document(), { title: "t" });
+      await other.manager.save(doc);
+      await other.destroy();
+      // what the subscriber does for a save whose INSERT returned as destroy() ran
+      if (lateSave) bindEntity(Object.assign(new Document(), { title: "late" }), other);
+      return new WeakRef(other);
+    };
+    const refs = [await tenant(false), await tenant(true)];
+    await collectGarbage();
+    expect(refs.map((ref) => ref.deref() === undefined)).toEqual([true, true]);
   });
 
   it("still deletes the upload of a rolled-back insert whose entity your code no longer holds", async () => {
