@@ -1,5 +1,3 @@
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import {
   type BeforeQueryEvent,
   DataSource,
@@ -12,38 +10,14 @@ import { FileFieldSubscriber, InMemoryStorage, storages } from "../../src";
 import { bindEntity } from "../../src/fields/dataSources";
 import { isPending } from "../../src/fields/pendingUploads";
 import { findSlot } from "../../src/fields/queryRunnerSlots";
+import { collectGarbage, describeWithGc } from "../support/collectGarbage";
 import { DB, openDataSource } from "../support/dataSource";
 import { Document, Folder, Page } from "./entities";
 
 /*
  * What a process running for weeks lets go of: every request loads rows and uploads files, and some
- * give up halfway. These tests collect garbage: `global.gc` under `node --expose-gc`, else the same
- * function turned on for this process through V8's flags (a fresh context then exposes it). Where
- * neither works they are skipped, saying so.
+ * give up halfway.
  */
-function garbageCollector(): (() => void) | undefined {
-  const exposed = (globalThis as { gc?: () => void }).gc;
-  if (exposed) return exposed;
-  try {
-    setFlagsFromString("--expose-gc");
-    return runInNewContext("gc") as () => void;
-  } catch {
-    return undefined;
-  }
-}
-
-const gc = garbageCollector();
-const withGc = gc ? describe : describe.skip;
-if (!gc) console.warn("retention.test.ts skipped: run jest under `node --expose-gc` to collect garbage in tests.");
-
-/** Lets the current job end (WeakRefs made in it keep their targets until then), collects, runs finalizers. */
-async function collectGarbage(): Promise<void> {
-  for (let i = 0; i < 3; i++) {
-    await new Promise((resolve) => setImmediate(resolve));
-    gc?.();
-  }
-  await new Promise((resolve) => setImmediate(resolve));
-}
 
 /** Collects garbage as a transaction commits: after your callback let go of its entities. */
 @EventSubscriber()
@@ -88,7 +62,7 @@ async function uploadAndDrop(name: string, manager?: EntityManager): Promise<str
   return doc.attachment.save(name, "bytes", manager ? { manager } : { save: false });
 }
 
-withGc(`what a long-running process lets go of, on ${DB}`, () => {
+describeWithGc(`what a long-running process lets go of, on ${DB}`, () => {
   it("forgets an upload made with save: false once its entity is collected, never saved", async () => {
     const keys: string[] = [];
     for (let i = 0; i < 20; i++) keys.push(await uploadAndDrop(`dropped-${i}.txt`));

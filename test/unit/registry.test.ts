@@ -1,6 +1,8 @@
 import type { KeyObject } from "node:crypto";
 import { InMemoryStorage, StorageConfigError, StorageRegistry } from "../../src";
 import { strftime } from "../../src/fields/strftime";
+import { S3Storage } from "../../src/storage/S3Storage";
+import { collectGarbage, describeWithGc } from "../support/collectGarbage";
 
 describe("StorageRegistry", () => {
   describe("signingKey, for direct-upload tickets", () => {
@@ -186,5 +188,33 @@ describe("strftime for uploadTo", () => {
   it("expands Django's tokens in UTC", () => {
     const date = new Date(Date.UTC(2026, 0, 5, 7, 8, 9));
     expect(strftime("docs/%Y/%m/%d/%H%M%S/%%/", date)).toBe("docs/2026/01/05/070809/%/");
+  });
+});
+
+describeWithGc("storages configure() replaced", () => {
+  it("lets an S3 storage go whose temporary credentials were refreshing", async () => {
+    const registry = new StorageRegistry();
+    const expiration = () => new Date(Date.now() + 3600_000);
+    const forgotten = await (async () => {
+      const storage = new S3Storage({
+        bucketName: "bkt",
+        endpointUrl: "http://127.0.0.1:9",
+        clientConfig: {
+          region: "us-east-1",
+          credentials: async () => ({
+            accessKeyId: "ASIA",
+            secretAccessKey: "S",
+            sessionToken: "T",
+            expiration: expiration(),
+          }),
+        },
+      });
+      registry.configure({ default: storage });
+      await registry.ready(); // resolves the credentials, and schedules their refresh
+      registry.configure({ default: new InMemoryStorage() });
+      return new WeakRef(storage);
+    })();
+    await collectGarbage();
+    expect(forgotten.deref()).toBeUndefined();
   });
 });

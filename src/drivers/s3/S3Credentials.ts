@@ -76,16 +76,24 @@ export class S3Credentials {
     return pending;
   }
 
+  #refresh(): void {
+    this.#timer = null;
+    // A failed refresh keeps the old credentials (they may have minutes left) and tries again soon.
+    this.#resolve(true).catch(() => this.#schedule(this.#current?.expiration, RETRY_MS));
+  }
+
   #schedule(expiration: Date | undefined, delay?: number): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     if (this.#closed || (expiration === undefined && delay === undefined)) return;
     const wait = delay ?? Math.max(1000, (expiration as Date).getTime() - Date.now() - REFRESH_AHEAD_MS);
+    // Held weakly: a storage forgotten without close() (storages.configure() replaced it) is collected,
+    // and its timer then fires once for nothing, instead of refreshing its credentials forever.
+    const self = new WeakRef(this);
     this.#timer = setTimeout(
       () => {
-        this.#timer = null;
-        // A failed refresh keeps the old credentials (they may have minutes left) and tries again soon.
-        this.#resolve(true).catch(() => this.#schedule(this.#current?.expiration, RETRY_MS));
+        const credentials = self.deref();
+        if (credentials !== undefined) credentials.#refresh();
       },
       Math.min(wait, MAX_TIMER_MS),
     );
