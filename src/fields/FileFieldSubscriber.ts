@@ -15,7 +15,7 @@ import {
 import type { EntityMetadata } from "typeorm/metadata/EntityMetadata";
 import type { Storage } from "../storage/Storage";
 import { type CleanupTask, runCleanup } from "./cleanup";
-import { completeDatabaseKeys, forgetRemovedRows, loadRemovedRow, takeRemovedRow } from "./databaseKeys";
+import { completeDatabaseKeys, forgetRemovedRows, isRowGone, loadRemovedRow, takeRemovedRow } from "./databaseKeys";
 import { bindEntity, trackDataSources } from "./dataSources";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
 import { isChanged, markSaved, readRaw } from "./fileFieldState";
@@ -148,18 +148,25 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
     this.#prepare(event.entity, event.dataSource);
   }
 
-  /** Also loads the old keys of `select: false` file columns TypeORM left out of `databaseEntity`. */
+  /**
+   * Also loads the old keys of `select: false` file columns TypeORM left out of `databaseEntity`, and
+   * reads again, under the row's lock, those of the fields your code changed (databaseKeys.ts).
+   */
   beforeUpdate(event: UpdateEvent<object>): Promise<void> | undefined {
     if (!event.entity) return undefined;
-    this.#prepare(event.entity as object, event.dataSource);
-    return event.databaseEntity
-      ? completeDatabaseKeys(event.queryRunner, event.metadata, event.databaseEntity, event.entity)
-      : undefined;
+    const entity = event.entity as object;
+    this.#prepare(entity, event.dataSource);
+    if (!event.databaseEntity) return undefined;
+    const changed = new Set<string>();
+    for (const { field, holder, path } of slotsOf(entity, event.databaseEntity, event.metadata))
+      if (isChanged(holder, field.propertyName)) changed.add(path);
+    return completeDatabaseKeys(event.queryRunner, event.metadata, event.databaseEntity, entity, changed);
   }
 
   /**
    * Loads the keys the row holds where TypeORM did not: `select: false` file columns, or the whole row
-   * when it gives no `databaseEntity` (an orphan it deletes), so `afterRemove` deletes the right files.
+   * when it gives no `databaseEntity` (an orphan it deletes), so `afterRemove` deletes the right files;
+   * and reads them again under the row's lock, as a concurrent save may have replaced them since.
    */
   beforeRemove(event: RemoveEvent<object>): Promise<void> | undefined {
     return event.databaseEntity
@@ -238,6 +245,7 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
     const restores: FieldRestore[] = [];
     // A key moved to, or swapped with, another field of the row is not let go of by the row.
     const held = kind === "save" ? keysHeld(slots, written) : [];
+    const rowGone = kind === "save" && isRowGone(databaseEntity);
     // Keys this save writes into the row: a deletion queued earlier in the transaction because a row
     // let go of one (replaced, then pointed at again) would delete a file the row holds at commit.
     const taken: StoredKey[] = [];
@@ -262,8 +270,11 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
         });
       const storage = resolveStorage(field.storage);
       if (newName !== null) taken.push({ storage, key: newName });
-      if (newName !== null && isPending(storage, newName))
+      if (newName !== null && isPending(storage, newName)) {
         uploads.push({ storage, key: newName, reason: "rolled-back" });
+        // the row was removed by a request that committed first: the UPDATE wrote the upload nowhere
+        if (rowGone) deletions.push({ storage, key: newName, reason: "rolled-back", unlessHeld: true });
+      }
       // A key your code did not change is one loaded earlier, stale if another request replaced the
       // file since: TypeORM writes it back, as it does any column, but the file it overwrites stays.
       if (

@@ -12,6 +12,8 @@ export interface CleanupTask {
   reason: CleanupReason;
   /** An abandoned upload of an entity whose row was removed: its field may still hold the key. */
   rowRemoved?: boolean;
+  /** A file a row may hold after all (an upload whose save failed inside a transaction that committed). */
+  unlessHeld?: boolean;
 }
 
 const ATTEMPTS = 3;
@@ -39,7 +41,7 @@ export async function runCleanup(tasks: readonly CleanupTask[], queryRunner?: Qu
       if (task.reason === "abandoned" && !isStillAbandoned(task.storage, task.key, task.rowRemoved ?? false)) return;
       // A file a row let go of may still be another row's: its key copied there (`b.file = a.file`),
       // or written by other code. Only a file no row names is deleted; a lookup that fails keeps it.
-      if (task.reason === "replaced" || task.reason === "removed") {
+      if (task.reason === "replaced" || task.reason === "removed" || task.unlessHeld) {
         const held = await isKeyHeld(task.storage, task.key, { queryRunner }).catch((error: unknown) => {
           storages.reportCleanupError(error, { storage: task.storage, key: task.key, reason: task.reason });
           return true;

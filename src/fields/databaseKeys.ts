@@ -39,31 +39,76 @@ function fileColumnsOf(metadata: EntityMetadata): FileColumns {
   return columns;
 }
 
+/*
+ * `databaseEntity` is the row as TypeORM read it when the save or removal began, without a lock: a
+ * concurrent request may have replaced the file since and committed, before this statement's UPDATE
+ * or DELETE (which waits for that request's row lock) overwrites its key. The file that request
+ * uploaded was then named by no row and deleted by nobody, and the key deleted as "replaced" was one
+ * already gone. So where your code changed a file field, or removes the row, the keys are read again
+ * with the lock the UPDATE or DELETE takes anyway (`FOR NO KEY UPDATE` on PostgreSQL, `FOR UPDATE`
+ * elsewhere), inside the transaction: what the statement really overwrites. One SELECT per such row.
+ * SQLite has no row locks (and TypeORM runs all its transactions on one connection): nothing is read.
+ */
+
 /**
- * Loads the unselectable file columns `databaseEntity` lacks and sets them on it, as hydration would.
- * Given the saved `entity`, only the columns it writes (a value set) are loaded. Returns undefined when
- * nothing is missing; rejects with TypeORM's error when the SELECT fails.
+ * The row lock a locking read takes on `queryRunner`'s database before an UPDATE (`removal`: a
+ * DELETE), or undefined (none, or no transaction).
+ */
+function lockFor(queryRunner: QueryRunner, removal: boolean): "for_no_key_update" | "pessimistic_write" | undefined {
+  if (!queryRunner.isTransactionActive) return undefined;
+  const type = queryRunner.connection.driver.options.type;
+  const postgres = type === "postgres" || type === "aurora-postgres";
+  // the lock an UPDATE of non-key columns takes; a DELETE takes the stronger one
+  if (postgres && !removal) return "for_no_key_update";
+  if (postgres || ["mysql", "mariadb", "aurora-mysql", "cockroachdb", "oracle", "mssql", "sap"].includes(type))
+    return "pessimistic_write";
+  return undefined;
+}
+
+/**
+ * Brings `databaseEntity` up to date with the row the statement is about to overwrite: the
+ * unselectable file columns it lacks (given the saved `entity`, only those it writes) and, under the
+ * row's lock, the file columns at `changed` (property paths your code changed; for a removal, given
+ * no `entity`, all of them). A row already gone holds no file. Returns undefined when nothing is to
+ * load; rejects with TypeORM's error when the SELECT fails (a serialization failure, a lock timeout).
  */
 export function completeDatabaseKeys(
   queryRunner: QueryRunner,
   metadata: EntityMetadata,
   databaseEntity: ObjectLiteral,
   entity?: ObjectLiteral,
+  changed?: ReadonlySet<string>,
 ): Promise<void> | undefined {
-  const { unselected } = fileColumnsOf(metadata);
-  if (unselected.length === 0) return undefined;
+  const { all, unselected } = fileColumnsOf(metadata);
+  const lock = lockFor(queryRunner, entity === undefined);
   // the column getter is patched (patchFileColumns.ts): undefined means never set, or not selected
   const missing = unselected.filter(
     (column) =>
       column.getEntityValue(databaseEntity) === undefined &&
       (entity === undefined || column.getEntityValue(entity) !== undefined),
   );
-  if (missing.length === 0) return undefined;
+  const fresh = lock ? all.filter((column) => entity === undefined || changed?.has(column.propertyPath) === true) : [];
+  const columns = [...new Set([...missing, ...fresh])];
+  if (columns.length === 0) return undefined;
   return serially(queryRunner, async () => {
-    const row = await loadKeys(queryRunner, metadata, metadata.getEntityIdMap(databaseEntity), missing);
-    if (!row) return;
-    for (const column of missing) column.setEntityValue(databaseEntity, column.getEntityValue(row));
+    const id = metadata.getEntityIdMap(databaseEntity);
+    const row = await loadKeys(queryRunner, metadata, id, columns, fresh.length > 0 ? lock : undefined);
+    if (!row && fresh.length > 0) gone.add(databaseEntity);
+    for (const column of columns)
+      if (row) column.setEntityValue(databaseEntity, column.getEntityValue(row));
+      else if (fresh.includes(column)) column.setEntityValue(databaseEntity, null);
   });
+}
+
+/** `databaseEntity`s whose row a locking read found gone: removed by a request that committed first. */
+const gone = new WeakSet<object>();
+
+/**
+ * True when the row of `databaseEntity` was removed before the save wrote it: the UPDATE changes
+ * nothing, and an upload the save wrote into it is held by no row.
+ */
+export function isRowGone(databaseEntity: object | undefined): boolean {
+  return databaseEntity !== undefined && gone.has(databaseEntity);
 }
 
 const REMOVED_ROWS = Symbol.for("typeorm-storages:removed-rows");
@@ -90,7 +135,7 @@ export function loadRemovedRow(
   const { all } = fileColumnsOf(metadata);
   if (all.length === 0 || entityId === undefined) return undefined;
   return serially(queryRunner, async () => {
-    const row = await loadKeys(queryRunner, metadata, entityId, all);
+    const row = await loadKeys(queryRunner, metadata, entityId, all, lockFor(queryRunner, true));
     const byMetadata = removedRowsOf(queryRunner);
     const rows = byMetadata.get(metadata) ?? new Map<string, ObjectLiteral>();
     byMetadata.set(metadata, rows);
@@ -128,12 +173,14 @@ function loadKeys(
   metadata: EntityMetadata,
   id: unknown,
   columns: readonly ColumnMetadata[],
+  lock?: "for_no_key_update" | "pessimistic_write",
 ): Promise<ObjectLiteral | null> {
   const alias = "file_keys";
   const select = (column: ColumnMetadata) => `${alias}.${column.propertyPath}`;
+  const query = queryRunner.manager.createQueryBuilder(metadata.target, alias);
+  if (lock) query.setLock(lock);
   return (
-    queryRunner.manager
-      .createQueryBuilder(metadata.target, alias)
+    query
       .select(metadata.primaryColumns.map(select))
       .addSelect(columns.map(select))
       .withDeleted()
