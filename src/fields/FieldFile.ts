@@ -18,6 +18,7 @@ import { isKeyHeld, keyHolder } from "./isKeyHeld";
 import { clearPending, isPending, markPending, pendingHolder } from "./pendingUploads";
 import { persistInTurn } from "./persistInTurn";
 import { resolveStorage } from "./resolveStorage";
+import { queueFailedUpload } from "./transactionFrames";
 import { readUploadTicket, type UploadTicketClaims } from "./uploadTicket";
 import { TICKET_REFUSALS } from "./verifyUploadTicket";
 
@@ -534,8 +535,11 @@ export class FieldFile {
           if (!isPending(storage, key)) throw error;
           writeRaw(entity, field.propertyName, previous);
           // Inside your transaction the row may have been written before the failure, and the transaction
-          // may still commit: the file is left to its rollback (or to `orphans`), never deleted here.
-          if (manager.queryRunner?.isTransactionActive !== true) {
+          // may still commit: the file is left to its rollback, or to its commit if no row holds it then.
+          const queryRunner = manager.queryRunner;
+          if (queryRunner?.isTransactionActive === true)
+            queueFailedUpload(queryRunner, storage, key, direct || overwrote);
+          else {
             if (direct) await storage.reopenUpload(key).catch(() => undefined);
             else if (!overwrote) await storage.delete(key).catch(() => undefined);
             clearPending(storage, key);

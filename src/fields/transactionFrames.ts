@@ -95,6 +95,22 @@ export function queueInFrame(queryRunner: QueryRunner, work: FrameWork, taken: r
 }
 
 /**
+ * A save of a new upload failed inside the transaction (a serialization failure, a deadlock, a
+ * constraint): its row may or may not hold the key, and the transaction may still roll back (the
+ * usual end, and a caller's retry) or commit (MySQL goes on after a failed statement). Queued so that
+ * a rollback deletes it as any upload of the transaction (unless kept on purpose), and a commit
+ * deletes it unless a row holds it then. Before, the upload was queued by no level, and every failed
+ * attempt of a retried transaction left its file behind.
+ */
+export function queueFailedUpload(queryRunner: QueryRunner, storage: Storage, key: string, keep: boolean): void {
+  const frames = framesOf(queryRunner);
+  if (frames.some((frame) => includesKey(frame.uploads, storage, key))) return;
+  const upload: CleanupTask = { storage, key, reason: "rolled-back" };
+  const deletions: CleanupTask[] = keep ? [] : [{ ...upload, unlessHeld: true }];
+  queueInFrame(queryRunner, { uploads: [upload], deletions, restores: [] }, []);
+}
+
+/**
  * A level committed: a released savepoint's work goes to the enclosing level; the outermost commit
  * makes every upload permanent and deletes what the rows let go of.
  */

@@ -95,6 +95,45 @@ const rowKeys = async () =>
     expect(await stored()).toEqual(keys);
   }, 20000);
 
+  it("SERIALIZABLE transactions that fail and are retried by the caller neither lose nor duplicate files", async () => {
+    const sheet = new Sheet();
+    await sheet.file.save("first.txt", "0");
+    const requests = 8;
+    // every first attempt reads the row before any writes it: all but one must fail and be retried
+    let waiting = requests;
+    let readAll!: () => void;
+    const allRead = new Promise<void>((resolve) => {
+      readAll = resolve;
+    });
+    let failures = 0;
+    const request = async (i: number) => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await ds.transaction("SERIALIZABLE", async (em) => {
+            const mine = await em.findOneByOrFail(Sheet, { id: sheet.id });
+            if (attempt === 0) {
+              if (--waiting === 0) readAll();
+              await allRead;
+            }
+            return mine.file.save(`s${i}.txt`, `${i}/${attempt}`, { manager: em });
+          });
+        } catch (error) {
+          const cause = (error as { driverError?: { code?: string; errno?: number } }).driverError;
+          if (attempt < 20 && (cause?.code === "40001" || cause?.code === "40P01" || cause?.errno === 1213)) {
+            failures++;
+            continue;
+          }
+          throw error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: requests }, (_, i) => request(i)));
+    expect(failures).toBeGreaterThan(0);
+    const keys = await rowKeys();
+    expect(keys).toHaveLength(1);
+    expect(await stored()).toEqual(keys);
+  }, 30000);
+
   it("saves under SELECT ... FOR UPDATE keep exactly the last file", async () => {
     const sheet = new Sheet();
     await sheet.file.save("first.txt", "0");
