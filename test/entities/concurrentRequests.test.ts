@@ -1,5 +1,5 @@
 import { Column, DataSource, type DataSourceOptions, Entity, PrimaryGeneratedColumn } from "typeorm";
-import { type FieldFile, FileColumn, FileFieldSubscriber, InMemoryStorage, storages } from "../../src";
+import { type FieldFile, FileColumn, FileFieldSubscriber, InMemoryStorage, reconcileFiles, storages } from "../../src";
 import { DB, dataSourceOptions } from "../support/dataSource";
 
 @Entity()
@@ -29,7 +29,12 @@ beforeEach(async () => {
   await ds.getRepository(Sheet).createQueryBuilder().delete().execute();
   unhandled.length = 0;
 });
-afterEach(() => expect(unhandled).toEqual([]));
+// every scenario ends with no orphan: `orphans` finds nothing to sweep, and no rejection went unhandled
+afterEach(async () => {
+  const [report] = await reconcileFiles(ds, { minAge: 0 });
+  expect(report.orphans.map((o) => o.name)).toEqual([]);
+  expect(unhandled).toEqual([]);
+});
 
 const stored = async () => (await media.listAll("")).map((o) => o.name).sort();
 const rowKeys = async () =>
