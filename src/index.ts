@@ -40,7 +40,7 @@ export {
 } from "./fields/reconcileFiles";
 export type { UploadTicketClaims } from "./fields/uploadTicket";
 export { verifyUploadTicket } from "./fields/verifyUploadTicket";
-export { type ServeFilesHandler, type ServeFilesOptions, serveFiles } from "./http/serveFiles";
+export { type ServeFilesHandler, type ServeFilesOptions, type ServeFilesRequest, serveFiles } from "./http/serveFiles";
 export { getValidName } from "./keys/getValidName";
 export { validateKey } from "./keys/validateKey";
 export {
@@ -50,8 +50,8 @@ export {
   type StorageCheckStatus,
 } from "./storage/checkStorage";
 export * from "./storage/collectStatic";
-export { FileSystemStorage } from "./storage/FileSystemStorage";
-export { InMemoryStorage } from "./storage/InMemoryStorage";
+export { FileSystemStorage, type FileSystemStorageOptions } from "./storage/FileSystemStorage";
+export { InMemoryStorage, type InMemoryStorageOptions } from "./storage/InMemoryStorage";
 export { S3Storage } from "./storage/S3Storage";
 export { DEFAULT_MANIFEST_NAME, StaticManifest, type StaticManifestOptions } from "./storage/StaticManifest";
 export {
@@ -77,6 +77,13 @@ export { STORAGE_ENV_VARS, type StorageEnvVar, storagesFromEnv, usesS3 } from ".
 export * from "./storage/syncMetadata";
 export type {
   ByteRange,
+  DriverBody,
+  DriverMultipartOptions,
+  DriverMultipartUpload,
+  DriverUploadOptions,
+  DriverUploadRequest,
+  DriverWriteOptions,
+  DriverWriteResult,
   FileContent,
   ListResult,
   LocalFileContent,

@@ -55,6 +55,19 @@ import {
   storages,
   storagesFromEnv,
 } from "typeorm-storages";
+import type {
+  DriverBody,
+  DriverMultipartOptions,
+  DriverMultipartUpload,
+  DriverUploadOptions,
+  DriverUploadRequest,
+  DriverWriteOptions,
+  DriverWriteResult,
+  FileSystemStorageOptions,
+  InMemoryStorageOptions,
+  ServeFilesRequest,
+  StorageDriver,
+} from "typeorm-storages";
 
 @Entity()
 export class Document {
@@ -67,6 +80,27 @@ export class Document {
 
 export const options: FileColumnOptions = { maxSize: 1024, accept: ["image/*"] };
 export const s3: Partial<S3StorageOptions> = { bucketName: "b" };
+// the options of every storage class, as S3StorageOptions above
+export const disk: FileSystemStorageOptions = { location: "/srv/files", baseUrl: "/files/" };
+export const memory: InMemoryStorageOptions = { baseUrl: "/memory/" };
+export const paths = (req: ServeFilesRequest): string | undefined => req.originalUrl ?? req.url;
+
+// a StorageDriver of one's own (\`new Storage(driver)\`): every type its methods take and give has a name
+export function counting(inner: StorageDriver, counts: Map<string, number>): StorageDriver {
+  return {
+    ...inner,
+    kind: inner.kind,
+    publicUrls: inner.publicUrls,
+    write: async (key: string, body: DriverBody, options: DriverWriteOptions): Promise<DriverWriteResult> => {
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      return inner.write(key, body, options);
+    },
+    presignUpload: (key: string, options: DriverUploadOptions): Promise<DriverUploadRequest> =>
+      inner.presignUpload!(key, options),
+    presignMultipartUpload: (key: string, options: DriverMultipartOptions): Promise<DriverMultipartUpload> =>
+      inner.presignMultipartUpload!(key, options),
+  };
+}
 
 export async function demo(): Promise<string> {
   storages.configure(process.env.USE_S3 ? storagesFromEnv() : { default: new InMemoryStorage() });
