@@ -142,7 +142,7 @@ describe("the published package", () => {
     mkdirSync(join(ROOT, ".tmp"), { recursive: true });
     dir = mkdtempSync(join(ROOT, ".tmp", "published-package-"));
     const source = join(dir, "source");
-    for (const entry of ["src", "package.json", "tsconfig.json", "tsconfig.build.json", "README.md"])
+    for (const entry of ["src", "package.json", "tsconfig.json", "tsconfig.build.json", "README.md", "LICENSE"])
       cpSync(join(ROOT, entry), join(source, entry), { recursive: true });
     mkdirSync(join(source, "dist", "storage"), { recursive: true });
     writeFileSync(join(source, "dist", "storage", "Removed.js"), "// left by an older build\n");
@@ -159,10 +159,10 @@ describe("the published package", () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("holds the fresh build and the README, and nothing else", () => {
+  it("holds the fresh build, the README and the licence, and nothing else", () => {
     const paths = files.map((file) => file.path);
     expect(paths).not.toContain("dist/storage/Removed.js");
-    expect(paths.filter((path) => !path.startsWith("dist/")).sort()).toEqual(["README.md", "package.json"]);
+    expect(paths.filter((path) => !path.startsWith("dist/")).sort()).toEqual(["LICENSE", "README.md", "package.json"]);
     expect(paths.filter((path) => !/\.(js|d\.ts|map)$/.test(path) && path.startsWith("dist/"))).toEqual([]);
     const entryPoints = [
       pkg.main,
