@@ -1,7 +1,7 @@
 import { DataSource, type EntityManager, type QueryRunner } from "typeorm";
 import type { Storage } from "../storage/Storage";
 import { liveDataSources } from "./dataSources";
-import { fileKeyColumns, rowsNaming } from "./fileKeyColumns";
+import { type FileKeyColumn, fileKeyColumns, rowsNaming } from "./fileKeyColumns";
 
 /** Where `keyHolder` looks a key up. */
 export interface KeyLookup {
@@ -26,7 +26,10 @@ export interface KeyLookup {
  * own DataSource, and every other DataSource is asked on its master.
  */
 
-/** `look` through `queryRunner`'s manager when it is `dataSource`'s and still connected, else on a master connection. */
+/**
+ * `look` through `queryRunner`'s manager when it is `dataSource`'s and still connected, else on one
+ * master connection, taken for the whole look (all the columns of the DataSource).
+ */
 async function askMaster<T>(
   dataSource: DataSource,
   queryRunner: QueryRunner | undefined,
@@ -57,24 +60,41 @@ export async function keyHolder(
   for (const target of manager ? [manager] : liveDataSources()) {
     const dataSource = target instanceof DataSource ? target : target.connection;
     // a field whose storage this process has not configured holds no key of `storage` (an instance)
-    for (const column of fileKeyColumns(dataSource, { skipUnconfigured: true })) {
-      if (!column.uses.some((use) => use.storage === storage)) continue;
-      const { metadata } = column;
-      const isOwn = (id: Record<string, unknown>) =>
-        own instanceof (metadata.target as Function) &&
-        metadata.primaryColumns.every((pk) => {
-          const mine = pk.getEntityValue(own);
-          return mine !== undefined && mine !== null && String(mine) === String(id[pk.propertyPath]);
-        });
-      // a manager in a transaction answers from inside it; a DataSource's own manager is the DataSource
-      const rows =
-        target instanceof DataSource || !target.queryRunner
-          ? await askMaster(dataSource, queryRunner, (through) => rowsNaming(through, column, [key]))
-          : await rowsNaming(target, column, [key]);
-      for (const row of rows) {
-        if (!isOwn(row.id)) return "other";
-        held = "own";
-      }
+    const columns = fileKeyColumns(dataSource, { skipUnconfigured: true }).filter((column) =>
+      column.uses.some((use) => use.storage === storage),
+    );
+    if (columns.length === 0) continue;
+    const look = (through: EntityManager) => holderIn(through, columns, key, own);
+    // a manager in a transaction answers from inside it; a DataSource's own manager is the DataSource
+    const found =
+      target instanceof DataSource || !target.queryRunner
+        ? await askMaster(dataSource, queryRunner, look)
+        : await look(target);
+    if (found === "other") return "other";
+    if (found === "own") held = "own";
+  }
+  return held;
+}
+
+/** `keyHolder` within one DataSource's `columns`, through `through`. */
+async function holderIn(
+  through: EntityManager,
+  columns: readonly FileKeyColumn[],
+  key: string,
+  own: object | undefined,
+): Promise<"other" | "own" | "none"> {
+  let held: "own" | "none" = "none";
+  for (const column of columns) {
+    const { metadata } = column;
+    const isOwn = (id: Record<string, unknown>) =>
+      own instanceof (metadata.target as Function) &&
+      metadata.primaryColumns.every((pk) => {
+        const mine = pk.getEntityValue(own);
+        return mine !== undefined && mine !== null && String(mine) === String(id[pk.propertyPath]);
+      });
+    for (const row of await rowsNaming(through, column, [key])) {
+      if (!isOwn(row.id)) return "other";
+      held = "own";
     }
   }
   return held;
