@@ -157,10 +157,15 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
     const entity = event.entity as object;
     this.#prepare(entity, event.dataSource);
     if (!event.databaseEntity) return undefined;
-    const changed = new Set<string>();
-    for (const { field, holder, path } of slotsOf(entity, event.databaseEntity, event.metadata))
-      if (isChanged(holder, field.propertyName)) changed.add(path);
-    return completeDatabaseKeys(event.queryRunner, event.metadata, event.databaseEntity, entity, changed);
+    const { databaseEntity, metadata } = event;
+    // asked only where a locking read applies: nothing more per save elsewhere
+    const changed = () => {
+      const paths = new Set<string>();
+      for (const { field, holder, path } of slotsOf(entity, databaseEntity, metadata))
+        if (isChanged(holder, field.propertyName)) paths.add(path);
+      return paths;
+    };
+    return completeDatabaseKeys(event.queryRunner, metadata, databaseEntity, entity, changed);
   }
 
   /**

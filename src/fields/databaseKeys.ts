@@ -68,18 +68,20 @@ function lockFor(queryRunner: QueryRunner, removal: boolean): "for_no_key_update
 /**
  * Brings `databaseEntity` up to date with the row the statement is about to overwrite: the
  * unselectable file columns it lacks (given the saved `entity`, only those it writes) and, under the
- * row's lock, the file columns at `changed` (property paths your code changed; for a removal, given
- * no `entity`, all of them). A row already gone holds no file. Returns undefined when nothing is to
- * load; rejects with TypeORM's error when the SELECT fails (a serialization failure, a lock timeout).
+ * row's lock, the file columns at `changed` (the property paths your code changed, asked only when
+ * a lock applies; for a removal, given no `entity`, all of them). A row already gone holds no file.
+ * Returns undefined when nothing is to load; rejects with TypeORM's error when the SELECT fails (a
+ * serialization failure, a lock timeout).
  */
 export function completeDatabaseKeys(
   queryRunner: QueryRunner,
   metadata: EntityMetadata,
   databaseEntity: ObjectLiteral,
   entity?: ObjectLiteral,
-  changed?: ReadonlySet<string>,
+  changed?: () => ReadonlySet<string>,
 ): Promise<void> | undefined {
   const { all, unselected } = fileColumnsOf(metadata);
+  if (all.length === 0) return undefined;
   const lock = lockFor(queryRunner, entity === undefined);
   // the column getter is patched (patchFileColumns.ts): undefined means never set, or not selected
   const missing = unselected.filter(
@@ -87,7 +89,8 @@ export function completeDatabaseKeys(
       column.getEntityValue(databaseEntity) === undefined &&
       (entity === undefined || column.getEntityValue(entity) !== undefined),
   );
-  const fresh = lock ? all.filter((column) => entity === undefined || changed?.has(column.propertyPath) === true) : [];
+  const paths = lock && entity !== undefined ? changed?.() : undefined;
+  const fresh = lock ? all.filter((column) => entity === undefined || paths?.has(column.propertyPath) === true) : [];
   const columns = [...new Set([...missing, ...fresh])];
   if (columns.length === 0) return undefined;
   return serially(queryRunner, async () => {
