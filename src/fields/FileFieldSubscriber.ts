@@ -13,7 +13,6 @@ import {
   type UpdateEvent,
 } from "typeorm";
 import type { EntityMetadata } from "typeorm/metadata/EntityMetadata";
-import type { Storage } from "../storage/Storage";
 import { type CleanupTask, runCleanup } from "./cleanup";
 import { completeDatabaseKeys, forgetRemovedRows, isRowGone, loadRemovedRow, takeRemovedRow } from "./databaseKeys";
 import { bindEntity, trackDataSources } from "./dataSources";
@@ -24,7 +23,7 @@ import { assertNotShadowed } from "./installFileAccessor";
 import { objectAt } from "./objectAt";
 import { patchFileColumns } from "./patchFileColumns";
 import { abandonedBy, clearPending, isPending } from "./pendingUploads";
-import { resolveStorage } from "./resolveStorage";
+import { resolveStorage, resolveStorageIfConfigured } from "./resolveStorage";
 import { isAnyStorageGettingReady, whenFieldStorageReady } from "./storageReadiness";
 import {
   commitFrame,
@@ -89,13 +88,8 @@ function keysHeld(slots: readonly FieldSlot[], written?: ReadonlySet<string>): S
     const own = readRaw(holder, field.propertyName);
     const raw = own === undefined || (written && !written.has(path)) ? stored : own;
     if (!raw) continue;
-    let storage: Storage;
-    try {
-      storage = resolveStorage(field.storage);
-    } catch {
-      continue;
-    }
-    held.push({ storage, key: raw });
+    const storage = resolveStorageIfConfigured(field.storage);
+    if (storage) held.push({ storage, key: raw });
   }
   return held;
 }

@@ -5,7 +5,7 @@ import type { Storage } from "../storage/Storage";
 import { FileColumnTransformer } from "./FileColumnTransformer";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
 import { getFileFields } from "./fileFields";
-import { resolveStorage } from "./resolveStorage";
+import { resolveStorage, resolveStorageIfConfigured } from "./resolveStorage";
 
 /** Rows read per query while collecting keys, and keys per `IN (...)` when checking them again. */
 const PAGE = 5000;
@@ -62,13 +62,8 @@ export function fileKeyColumns(dataSource: DataSource, { skipUnconfigured = fals
           ? getFileFields(owner).find((f) => f.propertyName === column.propertyName)
           : undefined;
       if (!field) continue; // a single-table parent sees its children's columns, not their fields
-      let storage: Storage;
-      try {
-        storage = resolveStorage(field.storage);
-      } catch (error) {
-        if (skipUnconfigured) continue;
-        throw error;
-      }
+      const storage = skipUnconfigured ? resolveStorageIfConfigured(field.storage) : resolveStorage(field.storage);
+      if (!storage) continue;
       const label = `${metadata.name}.${column.propertyPath}`;
       if (!entry.uses.some((use) => use.storage === storage && use.label === label))
         entry.uses.push({ field, storage, label });

@@ -8,3 +8,15 @@ export function resolveStorage(reference: StorageReference): Storage {
   if (reference instanceof Storage) return reference;
   return reference();
 }
+
+/**
+ * The storage a field refers to, or undefined when it cannot be resolved (not configured in this
+ * process, or a function that throws): for work that must not fail for a field it leaves alone.
+ */
+export function resolveStorageIfConfigured(reference: StorageReference): Storage | undefined {
+  try {
+    return resolveStorage(reference);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,6 +1,6 @@
 import type { Storage } from "../storage/Storage";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
-import { resolveStorage } from "./resolveStorage";
+import { resolveStorageIfConfigured } from "./resolveStorage";
 
 /** Per storage: `true` once `ready()` resolved, else the one pending `ready()` every loaded row waits on. */
 const readiness = new WeakMap<Storage, Promise<void> | true>();
@@ -47,11 +47,6 @@ export function isAnyStorageGettingReady(): boolean {
  * which must not break loading (`url()` says what is missing).
  */
 export function whenFieldStorageReady(field: FileFieldDefinition): Promise<void> | null | undefined {
-  let storage: Storage;
-  try {
-    storage = resolveStorage(field.storage);
-  } catch {
-    return undefined;
-  }
-  return whenReady(storage);
+  const storage = resolveStorageIfConfigured(field.storage);
+  return storage && whenReady(storage);
 }
