@@ -7,6 +7,7 @@ import { Storage } from "../storage/Storage";
 import { FileColumnTransformer } from "./FileColumnTransformer";
 import type { FileFieldDefinition, StorageReference, UploadTo } from "./FileFieldDefinition";
 import { registerFileField } from "./fileFields";
+import { inDirectory } from "./generateKey";
 import { installFileAccessor } from "./installFileAccessor";
 import { strftime, unexpandedToken } from "./strftime";
 
@@ -109,9 +110,8 @@ function checkUploadToTemplate(uploadTo: string): void {
       `@FileColumn: uploadTo ${JSON.stringify(uploadTo)} has ${token}, which is not expanded: use %Y %m %d %H %M %S, ` +
         'or %% for a "%"; for anything else, give uploadTo as a function (entity, filename) => key.',
     );
-  const dir = strftime(uploadTo);
   try {
-    if (dir !== "") validateKey(dir.endsWith("/") ? `${dir}x` : `${dir}/x`);
+    validateKey(inDirectory(strftime(uploadTo), "x"));
   } catch (error) {
     if (!(error instanceof InvalidKeyError)) throw error;
     throw new StorageConfigError(

@@ -26,6 +26,9 @@ export async function generateKey(
 /** `cleaned` placed by `uploadTo`: the function's result, or under the expanded template's directory. */
 async function placed(uploadTo: UploadTo, entity: object, cleaned: string): Promise<unknown> {
   if (typeof uploadTo === "function") return uploadTo(entity, cleaned);
-  const dir = strftime(uploadTo);
-  return dir === "" ? cleaned : dir.endsWith("/") ? `${dir}${cleaned}` : `${dir}/${cleaned}`;
+  return inDirectory(strftime(uploadTo), cleaned);
 }
+
+/** `name` inside the expanded `uploadTo` directory `dir` (none when empty; a trailing `/` is optional). */
+export const inDirectory = (dir: string, name: string) =>
+  dir === "" ? name : dir.endsWith("/") ? `${dir}${name}` : `${dir}/${name}`;
