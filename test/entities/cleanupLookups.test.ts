@@ -1,19 +1,13 @@
-import { Column, DataSource, type DataSourceOptions, Entity, PrimaryGeneratedColumn } from "typeorm";
-import { type FieldFile, FileColumn, FileFieldSubscriber, InMemoryStorage, storages } from "../../src";
+import { DataSource, type DataSourceOptions } from "typeorm";
+import { FileFieldSubscriber, InMemoryStorage, storages } from "../../src";
 import { DB, dataSourceOptions } from "../support/dataSource";
+import { Sheet } from "./entities";
 
 /*
  * Before a replaced or removed file is deleted, its key is looked up in every file column (cleanup.ts):
  * a row that still names it keeps it. That lookup runs once the transaction has committed, while
  * TypeORM still holds the connection that committed it.
  */
-
-@Entity()
-class Sheet {
-  @PrimaryGeneratedColumn() id!: number;
-  @Column({ default: "" }) title!: string;
-  @FileColumn({ uploadTo: "sheets/" }) file!: FieldFile;
-}
 
 let media: InMemoryStorage;
 beforeEach(() => {

@@ -1,13 +1,7 @@
-import { Column, DataSource, type DataSourceOptions, Entity, PrimaryGeneratedColumn } from "typeorm";
-import { type FieldFile, FileColumn, FileFieldSubscriber, InMemoryStorage, reconcileFiles, storages } from "../../src";
+import { DataSource, type DataSourceOptions } from "typeorm";
+import { FileFieldSubscriber, InMemoryStorage, reconcileFiles, storages } from "../../src";
 import { DB, dataSourceOptions } from "../support/dataSource";
-
-@Entity()
-class Sheet {
-  @PrimaryGeneratedColumn() id!: number;
-  @Column({ default: "" }) title!: string;
-  @FileColumn({ uploadTo: "sheets/" }) file!: FieldFile;
-}
+import { Sheet } from "./entities";
 
 let ds: DataSource;
 let media: InMemoryStorage;

@@ -58,3 +58,11 @@ export class Page {
   folder!: Folder;
   @FileColumn({ uploadTo: "pages/" }) scan!: FieldFile;
 }
+
+/** One file field and a plain column, for tests of concurrent requests and of cleanup lookups. */
+@Entity()
+export class Sheet {
+  @PrimaryGeneratedColumn() id!: number;
+  @Column({ default: "" }) title!: string;
+  @FileColumn({ uploadTo: "sheets/" }) file!: FieldFile;
+}
