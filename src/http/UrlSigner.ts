@@ -19,6 +19,22 @@ const SIGNATURE_TEXT = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
  */
 export const MAX_EXPIRES_IN = 1000 * 365 * 24 * 3600;
 
+/** Throws `RangeError` unless `expiresIn` is a positive number of seconds up to `MAX_EXPIRES_IN`. */
+export function checkExpiresIn(expiresIn: number): void {
+  if (!Number.isFinite(expiresIn) || expiresIn <= 0 || expiresIn > MAX_EXPIRES_IN) {
+    throw new RangeError(
+      `expiresIn must be a positive number of seconds up to ${MAX_EXPIRES_IN} (about 1,000 years), got ${expiresIn}.`,
+    );
+  }
+}
+
+/** Throws `TypeError` unless `contentType` is a plain header value (printable ASCII, no line breaks). */
+export function checkContentTypeOverride(contentType: string): void {
+  if (!/^[\x21-\x7e][\x20-\x7e]*$/.test(contentType)) {
+    throw new TypeError(`contentType ${JSON.stringify(contentType)} is not a valid header value.`);
+  }
+}
+
 /** Options of `UrlSigner`. */
 export interface UrlSignerOptions {
   /** The clock, in milliseconds since the epoch (default `Date.now`); tests inject one. */
@@ -64,9 +80,7 @@ export class UrlSigner {
     const params: [string, string][] = [[EXPIRES, this.#expires(expiresIn)]];
     if (options.download !== undefined) params.push([DISPOSITION, contentDisposition(options.download)]);
     if (options.contentType !== undefined) {
-      if (!/^[\x21-\x7e][\x20-\x7e]*$/.test(options.contentType)) {
-        throw new TypeError(`contentType ${JSON.stringify(options.contentType)} is not a valid header value.`);
-      }
+      checkContentTypeOverride(options.contentType);
       params.push([CONTENT_TYPE, options.contentType]);
     }
     const query = canonicalQuery(params);
@@ -89,11 +103,7 @@ export class UrlSigner {
   }
 
   #expires(expiresIn: number): string {
-    if (!Number.isFinite(expiresIn) || expiresIn <= 0 || expiresIn > MAX_EXPIRES_IN) {
-      throw new RangeError(
-        `expiresIn must be a positive number of seconds up to ${MAX_EXPIRES_IN} (about 1,000 years), got ${expiresIn}.`,
-      );
-    }
+    checkExpiresIn(expiresIn);
     return String(Math.floor(this.#now() / 1000) + Math.ceil(expiresIn));
   }
 

@@ -3,7 +3,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { assertAnnouncedLength } from "../../content/assertAnnouncedLength";
 import { encodeKeyPath } from "../../http/encodeKeyPath";
-import { MAX_EXPIRES_IN } from "../../http/UrlSigner";
+import { checkContentTypeOverride, checkExpiresIn } from "../../http/UrlSigner";
 import type {
   ByteRange,
   DriverBody,
@@ -146,15 +146,8 @@ export class MemoryDriver implements StorageDriver {
    * would pass a test on `storages.fake()` and fail in production.
    */
   url(key: string, options: UrlOptions = {}): string {
-    const { expiresIn, contentType } = options;
-    if (expiresIn !== undefined && (!Number.isFinite(expiresIn) || expiresIn <= 0 || expiresIn > MAX_EXPIRES_IN)) {
-      throw new RangeError(
-        `expiresIn must be a positive number of seconds up to ${MAX_EXPIRES_IN} (about 1,000 years), got ${expiresIn}.`,
-      );
-    }
-    if (contentType !== undefined && !/^[\x21-\x7e][\x20-\x7e]*$/.test(contentType)) {
-      throw new TypeError(`contentType ${JSON.stringify(contentType)} is not a valid header value.`);
-    }
+    if (options.expiresIn !== undefined) checkExpiresIn(options.expiresIn);
+    if (options.contentType !== undefined) checkContentTypeOverride(options.contentType);
     return this.#baseUrl + encodeKeyPath(key);
   }
 
