@@ -10,7 +10,7 @@ import {
 import { DEFAULT_MANIFEST_NAME } from "../storage/StaticManifest";
 import type { Storage } from "../storage/Storage";
 import { StorageRegistry } from "../storage/StorageRegistry";
-import { type StoragePlace, storagePlace } from "../storage/storagePlace";
+import { placeWithin, type StoragePlace, storagePlace } from "../storage/storagePlace";
 import type { CliIo, CliStream } from "./CliIo";
 import { concurrencyOption, parseCommandArgs } from "./commandArgs";
 import { loadStorages } from "./loadStorages";
@@ -144,7 +144,7 @@ function refuseClearingOthers(registry: StorageRegistry, name: string, storage: 
     } catch {
       continue;
     }
-    if (there.space === here.space && there.prefix.startsWith(here.prefix))
+    if (placeWithin(there, here))
       throw new StorageConfigError(
         `--clear would delete the files of storage "${other}" too: its location lies inside the one of "${name}", ` +
           "and --clear deletes every object there. Give the static files a location of their own " +

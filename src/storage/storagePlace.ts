@@ -25,7 +25,12 @@ export function storagePlace(storage: Storage): StoragePlace {
   return { space: storage, prefix: "" };
 }
 
+/** Whether `inner` lies at or inside `outer`: one namespace, and `outer`'s prefix starts `inner`'s. */
+export function placeWithin(inner: StoragePlace, outer: StoragePlace): boolean {
+  return inner.space === outer.space && inner.prefix.startsWith(outer.prefix);
+}
+
 /** Whether the two places share objects: one namespace, and one prefix equal to or inside the other. */
 export function placesOverlap(a: StoragePlace, b: StoragePlace): boolean {
-  return a.space === b.space && (a.prefix.startsWith(b.prefix) || b.prefix.startsWith(a.prefix));
+  return placeWithin(a, b) || placeWithin(b, a);
 }
