@@ -18,6 +18,12 @@ export function isMediaType(value: string): boolean {
   return value.length <= 255 && MEDIA_TYPE.test(value);
 }
 
+/** The media type of a Content-Type value, lower case, without parameters (`text/css` of `text/CSS; charset=utf-8`). */
+export function mediaType(contentType: string): string {
+  const semicolon = contentType.indexOf(";");
+  return (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
+}
+
 /** Types a browser sniffs the real type of, as if none had been given. */
 const SNIFFED = /^(?:unknown\/unknown|application\/unknown|\*\/\*)\b/i;
 

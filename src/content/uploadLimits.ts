@@ -1,6 +1,7 @@
 import path from "node:path";
 import { Transform } from "node:stream";
 import { StorageConfigError } from "../errors/StorageConfigError";
+import { mediaType } from "./guessContentType";
 
 /**
  * Checks `maxSize` and `accept` as `save()` and `@FileColumn` take them: a byte count from 0, and
@@ -30,7 +31,7 @@ export function checkUploadLimits(where: string, maxSize: number | undefined, ac
  * case aside. An extension entry says nothing of the type stored: list types where that matters.
  */
 export function isAccepted(accept: readonly string[], name: string, contentType: string): boolean {
-  const type = contentType.split(";")[0].trim().toLowerCase();
+  const type = mediaType(contentType);
   const base = path.posix.basename(name).toLowerCase();
   return accept.some((entry) => {
     const e = entry.toLowerCase();

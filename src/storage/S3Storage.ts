@@ -1,5 +1,5 @@
 import type { S3Client } from "@aws-sdk/client-s3";
-import { guessContentType } from "../content/guessContentType";
+import { guessContentType, mediaType } from "../content/guessContentType";
 import { defaultObjectParameters } from "../drivers/s3/defaultObjectParameters";
 import { S3Driver } from "../drivers/s3/S3Driver";
 import type { ResolvedS3Options, S3ObjectParameters, S3StorageOptions } from "../drivers/s3/S3StorageOptions";
@@ -46,7 +46,7 @@ export class S3Storage extends Storage {
     const params = this.getObjectParameters(name);
     if (params.ContentEncoding !== undefined) return false;
     const type = params.ContentType ?? guessContentType(name);
-    return gzipContentTypes.has(type.split(";")[0].trim().toLowerCase());
+    return gzipContentTypes.has(mediaType(type));
   }
 
   /** The validated options, with defaults filled in. */

@@ -1,5 +1,6 @@
 import { promisify } from "node:util";
 import { gzip } from "node:zlib";
+import { mediaType } from "../../content/guessContentType";
 import type { ResolvedS3Options } from "./S3StorageOptions";
 
 const gzipAsync = promisify(gzip);
@@ -31,12 +32,6 @@ const MAX_DEFLATE_RATIO = 1032;
  */
 export function gzipTrailerSizeIsExact(stored: number): boolean {
   return stored >= MIN_GZIP_LENGTH && stored * MAX_DEFLATE_RATIO < 2 ** 32;
-}
-
-/** The media type of a Content-Type value, lower case, without parameters. */
-function mediaType(contentType: string): string {
-  const semicolon = contentType.indexOf(";");
-  return (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
 }
 
 /**

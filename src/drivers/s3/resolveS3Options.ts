@@ -1,5 +1,5 @@
 import type { ObjectCannedACL } from "@aws-sdk/client-s3";
-import { isMediaType } from "../../content/guessContentType";
+import { isMediaType, mediaType } from "../../content/guessContentType";
 import { StorageConfigError } from "../../errors/StorageConfigError";
 import { checkObjectParameters } from "./checkObjectParameters";
 import { cloudFrontKeySigner } from "./cloudFrontKeySigner";
@@ -412,7 +412,7 @@ export function resolveS3Options(options: S3StorageOptions): ResolvedS3Options {
     pendingUploadTag: pendingTag(options.pendingUploadTag, objectParameters.Tagging),
     gzip: boolean("gzip", options.gzip, false),
     // compared with the stored type's media type, so parameters (charset) are dropped here too
-    gzipContentTypes: new Set(gzipContentTypes.map((type) => type.split(";")[0].trim().toLowerCase())),
+    gzipContentTypes: new Set(gzipContentTypes.map(mediaType)),
     querystringAuth,
     querystringExpire: 3600, // checked below, against the URL mode these options give
     customDomain,
