@@ -2,7 +2,7 @@ import type { DataSource } from "typeorm";
 import { StorageConfigError } from "../errors/StorageConfigError";
 import { refusedListing } from "../storage/refusedListing";
 import type { Storage } from "../storage/Storage";
-import { placesOverlap, type StoragePlace, storagePlace } from "../storage/storagePlace";
+import { placesOverlap, placeWithin, type StoragePlace, storagePlace } from "../storage/storagePlace";
 import type { StoredObject } from "../types";
 import type { FileFieldDefinition } from "./FileFieldDefinition";
 import { type FileKeyColumn, fileKeyColumns, keysOf, rowsNaming } from "./fileKeyColumns";
@@ -154,9 +154,7 @@ async function reconcileStorage(
   // locations of other storages inside this one: their objects are theirs
   const foreign = [...new Set(columns.flatMap((c) => c.uses.map((use) => use.storage)))]
     .map(storagePlace)
-    .filter(
-      (there) => there.space === here.space && there.prefix.startsWith(here.prefix) && there.prefix !== here.prefix,
-    )
+    .filter((there) => placeWithin(there, here) && there.prefix !== here.prefix)
     .map((there) => there.prefix.slice(here.prefix.length));
 
   const listed: StoredObject[] = [];
