@@ -3,8 +3,9 @@ import { keyLength, splitKey } from "./getAlternativeName";
 
 /**
  * `key` itself when it fits `maxLength`, else `key` with its stem shortened to fit, directory and
- * extension kept (django-storages' `get_available_overwrite_name`, for storages that overwrite).
- * Throws `InvalidKeyError` when the directory and extension alone are too long.
+ * every extension kept (`splitKey`), as Django 5.1+ shortens a name for a `FileSystemStorage` with
+ * `allow_overwrite` (django-storages' `get_available_overwrite_name` still keeps only the last one).
+ * Throws `InvalidKeyError` when the directory and extensions alone are too long.
  */
 export function getAvailableOverwriteName(key: string, maxLength: number): string {
   const excess = keyLength(key) - maxLength;

@@ -146,6 +146,13 @@ export function describeStorageContract(
       expect((await storage.read(second)).toString()).toBe("two");
     });
 
+    it("puts the suffix of a taken name before all its extensions, as Django does", async () => {
+      await storage.save(`${prefix}/pack.tar.gz`, "one");
+      const second = await storage.save(`${prefix}/pack.tar.gz`, "two");
+      expect(second).toMatch(new RegExp(`^${prefix}/pack_[A-Za-z0-9]{7}\\.tar\\.gz$`));
+      expect((await storage.read(second)).toString()).toBe("two");
+    });
+
     it("never overwrites when saves of one name race: each lands under its own name", async () => {
       const keys = await Promise.all(
         Array.from({ length: 8 }, (_, i) => storage.save(`${prefix}/race.txt`, `writer ${i}`)),

@@ -1,5 +1,6 @@
 import { getValidName, InMemoryStorage, InvalidKeyError, validateKey } from "../../src";
 import { getAlternativeName, splitKey } from "../../src/keys/getAlternativeName";
+import { getAvailableOverwriteName } from "../../src/keys/getAvailableOverwriteName";
 
 /** Filenames an attacker or a careless client may send. */
 const HOSTILE = [
@@ -102,10 +103,37 @@ describe("alternative and available names", () => {
     expect(splitKey("a/b/.env")).toEqual(["a/b/", ".env", ""]);
   });
 
+  it("keeps every extension after the suffix, from the first dot past the leading dots (Django 5.1+, pathlib's suffixes)", () => {
+    const suffix = "_[A-Za-z0-9]{7}";
+    const cases: [name: string, pattern: string][] = [
+      ["up/archive.tar.gz", `^up/archive${suffix}\\.tar\\.gz$`],
+      ["v1.2.3-final.tar.gz", `^v1${suffix}\\.2\\.3-final\\.tar\\.gz$`],
+      [".bashrc", `^\\.bashrc${suffix}$`],
+      ["cfg/.bashrc.bak", `^cfg/\\.bashrc${suffix}\\.bak$`],
+      ["..a", `^\\.\\.a${suffix}$`],
+      ["a..b", `^a${suffix}\\.\\.b$`],
+      // Python 3.14's pathlib: a trailing dot is a suffix too (3.13 and older gave "a._XXXXXXX")
+      ["a.", `^a${suffix}\\.$`],
+      ["dir.d/noext", `^dir\\.d/noext${suffix}$`],
+    ];
+    for (const [name, pattern] of cases) expect(getAlternativeName(name)).toMatch(new RegExp(pattern));
+    expect(splitKey("a/b.d/c.tar.gz")).toEqual(["a/b.d/", "c", ".tar.gz"]);
+    expect(splitKey("...")).toEqual(["", "...", ""]);
+  });
+
   it("truncates the stem to fit maxLength, and fails clearly when nothing is left", () => {
     const alt = getAlternativeName(`d/${"x".repeat(50)}.txt`, 30);
     expect([...alt].length).toBe(30);
     expect(() => getAlternativeName("dir/long-enough.txt", 12)).toThrow(/raise the field's maxLength/);
+  });
+
+  it("truncates only the stem before all the extensions, and refuses when they leave no room for it", () => {
+    const alt = getAlternativeName(`d/${"x".repeat(50)}.tar.gz`, 30);
+    expect(alt).toMatch(/^d\/x{13}_[A-Za-z0-9]{7}\.tar\.gz$/);
+    // "d/v1_XXXXXXX.2.3-final.tar.gz" is 29 characters: the 2-character stem cannot lose 9
+    expect(() => getAlternativeName("d/v1.2.3-final.tar.gz", 20)).toThrow(InvalidKeyError);
+    expect(getAvailableOverwriteName(`d/${"x".repeat(50)}.tar.gz`, 20)).toBe(`d/${"x".repeat(11)}.tar.gz`);
+    expect(() => getAvailableOverwriteName("d/v1.2.3-final.tar.gz", 19)).toThrow(/directory and extension/);
   });
 
   it("getAvailableName returns a free name (Django's get_available_name)", async () => {
