@@ -14,6 +14,7 @@ import { type StorageOperation, StorageOperationError } from "../errors/StorageO
 import { getAlternativeName, keyLength, splitKey } from "../keys/getAlternativeName";
 import { getAvailableOverwriteName } from "../keys/getAvailableOverwriteName";
 import { getValidName } from "../keys/getValidName";
+import { normalizeKey } from "../keys/normalizeKey";
 import { validateKey } from "../keys/validateKey";
 import type {
   ByteRange,
@@ -699,13 +700,15 @@ export class Storage {
   }
 
   /**
-   * Cleans the last segment of `filename` with `getValidName` and keeps its directory, refusing `..`
-   * (Django's `generate_filename`). Throws `InvalidKeyError`.
+   * Cleans the last segment of `filename` with `getValidName` and keeps its directory, `\\` read as `/`
+   * and empty and `.` segments dropped (Django's `generate_filename`: `a//b` and `./a` are `a/b` and
+   * `a`). Throws `InvalidKeyError` for `..` segments, an absolute path, and whatever else `validateKey`
+   * refuses.
    */
   generateFilename(filename: string): string {
-    const [dir] = splitKey(filename.replace(/\\/g, "/"));
-    const cleaned = `${dir}${this.getValidName(filename)}`;
-    return this.#key(cleaned);
+    const path = String(filename).replace(/\\/g, "/");
+    const [dir] = splitKey(path);
+    return this.#key(normalizeKey(`${dir}${this.getValidName(path.slice(dir.length))}`));
   }
 
   /**

@@ -145,6 +145,31 @@ describe("alternative and available names", () => {
     expect(() => storage.generateFilename("up/../../etc/passwd")).toThrow(InvalidKeyError);
   });
 
+  it("generateFilename normalises the directory as Django's os.path.normpath does, and still refuses what no key may hold", () => {
+    const storage = new InMemoryStorage();
+    expect(storage.generateFilename("a//b.txt")).toBe("a/b.txt");
+    expect(storage.generateFilename("./a.txt")).toBe("a.txt");
+    expect(storage.generateFilename("up/./2026//My File.txt")).toBe("up/2026/My_File.txt");
+    expect(storage.generateFilename("up\\.\\x y.txt")).toBe("up/x_y.txt");
+    expect(storage.generateFilename("..hidden/...dots")).toBe("..hidden/...dots");
+    for (const refused of [
+      "../x.txt",
+      "up/../../etc/passwd",
+      "a/./../b.txt",
+      "/etc/passwd",
+      "//host/x.txt",
+      "a/b/..",
+      "a/b/.",
+      "a/",
+      "./",
+      "a/\u0000/b.txt",
+      "a\uD800/b.txt",
+    ])
+      expect(() => storage.generateFilename(refused)).toThrow(InvalidKeyError);
+    expect(() => storage.generateFilename("a/../b.txt")).toThrow(/'\.' and '\.\.' segments are not allowed/);
+    expect(() => storage.generateFilename("/etc/passwd")).toThrow(/absolute paths are not allowed/);
+  });
+
   it("getAvailableName on a storage that overwrites gives the name save() writes: the name, its stem shortened to fit (django-storages)", async () => {
     const storage = new InMemoryStorage({ fileOverwrite: true });
     await storage.save("a/b.txt", "x");
