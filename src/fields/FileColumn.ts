@@ -2,6 +2,7 @@ import { Column, type ColumnOptions } from "typeorm";
 import { checkUploadLimits } from "../content/uploadLimits";
 import { InvalidKeyError } from "../errors/InvalidKeyError";
 import { StorageConfigError } from "../errors/StorageConfigError";
+import { normalizeKey } from "../keys/normalizeKey";
 import { validateKey } from "../keys/validateKey";
 import { Storage } from "../storage/Storage";
 import { FileColumnTransformer } from "./FileColumnTransformer";
@@ -101,7 +102,7 @@ export function fileColumn(
 /**
  * Refuses, when the class is declared, an `uploadTo` template every save would fail with or get wrong:
  * a `%` token `strftime` leaves in the key as it is (Django's strftime knows `%y`, `%j`, `%B`...), or
- * a directory no key can begin with (absolute, `..`, `//`, a backslash).
+ * a directory no key can begin with once tidied as `generateFilename` tidies it (absolute, `..`).
  */
 function checkUploadToTemplate(uploadTo: string): void {
   const token = unexpandedToken(uploadTo);
@@ -111,7 +112,7 @@ function checkUploadToTemplate(uploadTo: string): void {
         'or %% for a "%"; for anything else, give uploadTo as a function (entity, filename) => key.',
     );
   try {
-    validateKey(inDirectory(strftime(uploadTo), "x"));
+    validateKey(normalizeKey(inDirectory(strftime(uploadTo), "x")));
   } catch (error) {
     if (!(error instanceof InvalidKeyError)) throw error;
     throw new StorageConfigError(

@@ -1,4 +1,5 @@
 import { keyLength } from "../keys/getAlternativeName";
+import { normalizeKey } from "../keys/normalizeKey";
 import { validateKey } from "../keys/validateKey";
 import type { Storage } from "../storage/Storage";
 import type { FileFieldDefinition, UploadTo } from "./FileFieldDefinition";
@@ -7,8 +8,9 @@ import { strftime } from "./strftime";
 /**
  * The key a new upload is saved under: the filename cleaned by the storage's `getValidName`, placed by
  * the field's `uploadTo` (a strftime template directory, or a function of the entity and the cleaned
- * filename), then validated like any key. A key longer than the field's `maxLength` is shortened
- * when saved (Django's `get_available_name`), so only the shortened key is held to the 1024-byte limit.
+ * filename), tidied as Django's `generate_filename` tidies it (`\\` read as `/`, empty and `.` segments
+ * dropped), then validated like any key. A key longer than the field's `maxLength` is shortened when
+ * saved (Django's `get_available_name`), so only the shortened key is held to the 1024-byte limit.
  * Throws `InvalidKeyError`.
  */
 export async function generateKey(
@@ -18,7 +20,9 @@ export async function generateKey(
   filename: string,
 ): Promise<string> {
   const cleaned = storage.getValidName(filename);
-  const key = await placed(field.uploadTo, entity, cleaned);
+  const placedKey = await placed(field.uploadTo, entity, cleaned);
+  // a function may return anything: only a string is tidied, validateKey refuses the rest
+  const key = typeof placedKey === "string" ? normalizeKey(placedKey) : placedKey;
   // a key longer than the column is shortened when saved: only the shortened key must fit 1024 bytes
   return validateKey(key, storage.name, !(typeof key === "string" && keyLength(key) > field.maxLength));
 }

@@ -23,6 +23,17 @@ class Profile {
 }
 
 @Entity()
+class Clipping {
+  @PrimaryGeneratedColumn() id!: number;
+  group = "";
+  @FileColumn({ storage: "avatars", uploadTo: (_clipping, filename) => `./u//${filename}` }) tidied!: FieldFile;
+  @FileColumn({ storage: "avatars", uploadTo: (clipping: Clipping, filename) => `g/${clipping.group}/${filename}` })
+  grouped!: FieldFile;
+  @FileColumn({ storage: "avatars", uploadTo: (_clipping, filename) => `u/../${filename}` }) escaping!: FieldFile;
+  @FileColumn({ storage: "avatars", uploadTo: () => "u/folder/" }) nameless!: FieldFile;
+}
+
+@Entity()
 class Receipt {
   @PrimaryGeneratedColumn() id!: number;
   @FileColumn({ storage: "avatars", maxSize: 10, accept: ["image/*", ".pdf"], uploadTo: "r/" }) scan!: FieldFile;
@@ -101,6 +112,41 @@ describe(`@FileColumn storage arguments on ${DB}`, () => {
     }
   });
 
+  it("tidies the key an uploadTo function gives as Django's generate_filename does, and still refuses '..'", async () => {
+    const avatars = new InMemoryStorage({ baseUrl: "/avatars/" });
+    storages.configure({ avatars });
+    const ds = await openDataSource([Clipping], [FileFieldSubscriber]);
+    try {
+      const clipping = new Clipping();
+      expect(await clipping.tidied.save("me.png", "1", { save: false })).toBe("u/me.png");
+      // an empty part of the path, as a missing group gives, is dropped rather than refused
+      expect(await clipping.grouped.save("x y.pdf", "2", { save: false })).toBe("g/x_y.pdf");
+      await expect(clipping.escaping.save("x.png", "3", { save: false })).rejects.toThrow(
+        /'\.' and '\.\.' segments are not allowed/,
+      );
+      // a directory without a file name stays refused, as Django refuses it: not tidied into a name
+      await expect(clipping.nameless.save("x.png", "4", { save: false })).rejects.toThrow(/must not end with '\/'/);
+      expect((await avatars.listAll()).map((object) => object.name)).toEqual(["g/x_y.pdf", "u/me.png"]);
+    } finally {
+      await ds.destroy();
+      storages.configure({});
+    }
+  });
+
+  it("tidies an uploadTo template as it tidies a key: empty and '.' segments are dropped", async () => {
+    const avatars = new InMemoryStorage({ baseUrl: "/avatars/" });
+    storages.configure({ avatars });
+    try {
+      class Folder {
+        @FileColumn({ storage: "avatars", uploadTo: "./docs//%Y/" }) doc!: FieldFile;
+      }
+      const key = await new Folder().doc.save("a b.txt", "1", { save: false });
+      expect(key).toBe(`docs/${new Date().getUTCFullYear()}/a_b.txt`);
+    } finally {
+      storages.configure({});
+    }
+  });
+
   it("refuses an uploadTo template with a token it would not expand, or a directory no key can have, when the class is declared", () => {
     // Django's strftime knows %y, %j, %B...: here they would have stayed in every key, literally
     expect(() => FileColumn({ uploadTo: "photos/%y/%j/" })).toThrow(
@@ -109,8 +155,20 @@ describe(`@FileColumn storage arguments on ${DB}`, () => {
     expect(() => FileColumn({ uploadTo: "100%/" })).toThrow(StorageConfigError);
     expect(() => FileColumn({ uploadTo: "/srv/media/" })).toThrow(/uploadTo "\/srv\/media\/" cannot begin a key/);
     expect(() => FileColumn({ uploadTo: "a/../b/" })).toThrow(StorageConfigError);
-    expect(() => FileColumn({ uploadTo: "a//b" })).toThrow(StorageConfigError);
-    for (const fine of ["", "docs", "docs/", "docs/%Y/%m/%d/%H%M%S/", "100%%/", "a b/%%Y/"])
+    expect(() => FileColumn({ uploadTo: "a/./../b/" })).toThrow(StorageConfigError);
+    // tidied as a key is (Django's generate_filename): "\\" read as "/", empty and "." segments dropped
+    for (const fine of [
+      "",
+      "docs",
+      "docs/",
+      "docs/%Y/%m/%d/%H%M%S/",
+      "100%%/",
+      "a b/%%Y/",
+      "a//b",
+      "./docs/",
+      ".",
+      "a\\b/",
+    ])
       expect(() => FileColumn({ uploadTo: fine })).not.toThrow();
   });
 
