@@ -284,7 +284,8 @@ export class Storage {
         contentType,
         contentDisposition,
         overwrite,
-        alternativeKey: (taken) => getAlternativeName(taken, options.maxLength),
+        // from the name asked for, never from a taken alternative (Django's file_root): no "_XXXXXXX_YYYYYYY"
+        alternativeKey: () => getAlternativeName(key, options.maxLength),
         signal: options.signal,
       }),
     ).catch((error: unknown) => {

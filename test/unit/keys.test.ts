@@ -1,4 +1,5 @@
-import { getValidName, InMemoryStorage, InvalidKeyError, validateKey } from "../../src";
+import { getValidName, InMemoryStorage, InvalidKeyError, Storage, type StorageDriver, validateKey } from "../../src";
+import { MemoryDriver } from "../../src/drivers/memory/MemoryDriver";
 import { getAlternativeName, splitKey } from "../../src/keys/getAlternativeName";
 import { getAvailableOverwriteName } from "../../src/keys/getAvailableOverwriteName";
 
@@ -134,6 +135,23 @@ describe("alternative and available names", () => {
     expect(() => getAlternativeName("d/v1.2.3-final.tar.gz", 20)).toThrow(InvalidKeyError);
     expect(getAvailableOverwriteName(`d/${"x".repeat(50)}.tar.gz`, 20)).toBe(`d/${"x".repeat(11)}.tar.gz`);
     expect(() => getAvailableOverwriteName("d/v1.2.3-final.tar.gz", 19)).toThrow(/directory and extension/);
+  });
+
+  it("builds every alternative from the name asked for, as Django does, when an alternative is taken too", async () => {
+    const memory = new MemoryDriver();
+    // a backend on which the name, then its first alternative, turn out taken at write time
+    const driver: StorageDriver = {
+      kind: "memory",
+      publicUrls: false,
+      write: (key, body, options) => memory.write(options.alternativeKey(options.alternativeKey(key)), body, options),
+      open: (key, range) => memory.open(key, range),
+      stat: (key) => memory.stat(key),
+      delete: (key) => memory.delete(key),
+      list: (prefix) => memory.list(prefix),
+      url: (key) => memory.url(key),
+    };
+    const storage = new Storage(driver);
+    expect(await storage.save("up/pack.tar.gz", "x")).toMatch(/^up\/pack_[A-Za-z0-9]{7}\.tar\.gz$/);
   });
 
   it("getAvailableName returns a free name (Django's get_available_name)", async () => {
