@@ -17,6 +17,7 @@ import { generateKey } from "./generateKey";
 import { isKeyHeld, keyHolder } from "./isKeyHeld";
 import { clearPending, isPending, markPending, pendingHolder } from "./pendingUploads";
 import { persistInTurn } from "./persistInTurn";
+import { requireStorage } from "./requireStorage";
 import { resolveStorage } from "./resolveStorage";
 import { queueFailedUpload } from "./transactionFrames";
 import { readUploadTicket, type UploadTicketClaims } from "./uploadTicket";
@@ -558,11 +559,15 @@ export class FieldFile {
    * after the transaction commits (unless the field has `keepFiles`); if it rolls back, the field
    * points at the file again. Does nothing on an empty field,
    * except one left out of the `select` that loaded its row: that row may hold a file, so it is cleared.
+   * Throws `StorageConfigError`, leaving the field as it is, when the file is to be deleted and this
+   * process has not configured the field's storage.
    */
   async delete(options: FieldFileDeleteOptions = {}): Promise<void> {
     if (this.#name === null && !this.#unknownKey()) return;
     const { entity, field } = this.#bound("delete");
     const manager = options.save === false ? undefined : managerFor(entity, options.manager);
+    // refused before the field is cleared: after a refused save it would read as empty, and a retry do nothing
+    if (manager && !field.keepFiles) requireStorage(field, this.#name, "clear");
     const clear = async () => {
       (entity as Record<string, unknown>)[field.propertyName] = null;
       if (manager) await manager.save(entity);

@@ -23,6 +23,7 @@ import { assertNotShadowed } from "./installFileAccessor";
 import { objectAt } from "./objectAt";
 import { patchFileColumns } from "./patchFileColumns";
 import { abandonedBy, clearPending, isPending } from "./pendingUploads";
+import { type LettingGo, requireStorage } from "./requireStorage";
 import { resolveStorage, resolveStorageIfConfigured } from "./resolveStorage";
 import { isAnyStorageGettingReady, whenFieldStorageReady } from "./storageReadiness";
 import {
@@ -109,6 +110,39 @@ function waitForStorages(entity: object, event?: LoadEvent<object>): Promise<voi
 }
 
 /**
+ * Makes sure, before the statement runs, that the storage of each file the save or removal will delete
+ * after it resolves (requireStorage.ts): for a removal (`slots` of the row), every non-empty field
+ * that does not keep its files; for a save, those your code changed to another value. Throws the
+ * refusal.
+ */
+function assertDeletable(slots: readonly FieldSlot[], lettingGo: LettingGo): void {
+  for (const { field, holder, databaseHolder } of slots) {
+    if (field.keepFiles) continue;
+    const oldName = databaseHolder ? nameOf(readRaw(databaseHolder, field.propertyName)) : null;
+    if (oldName === null) continue;
+    if (lettingGo === "save") {
+      const newRaw = readRaw(holder, field.propertyName);
+      if (newRaw === undefined || nameOf(newRaw) === oldName || !isChanged(holder, field.propertyName)) continue;
+    }
+    requireStorage(field, oldName, lettingGo);
+  }
+}
+
+/**
+ * Runs `check` once `load` (when given) is done. A refusal is returned as a rejected promise, never
+ * thrown: TypeORM then awaits it with the other rows' before-events, which may still be loading keys.
+ */
+function thenCheck(load: Promise<unknown> | undefined, check: () => void): Promise<void> | undefined {
+  if (load) return load.then(check);
+  try {
+    check();
+    return undefined;
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/**
  * Binds loaded and saved entities to their DataSource and runs the file lifecycle: new uploads are
  * deleted when their transaction (or savepoint) rolls back; replaced and removed files are deleted
  * after the outermost transaction commits. Register it: `subscribers: [FileFieldSubscriber]`.
@@ -144,7 +178,9 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
 
   /**
    * Also loads the old keys of `select: false` file columns TypeORM left out of `databaseEntity`, and
-   * reads again, under the row's lock, those of the fields your code changed (databaseKeys.ts).
+   * reads again, under the row's lock, those of the fields your code changed (databaseKeys.ts). Rejects
+   * with `StorageConfigError`, before the UPDATE, when a file the save replaces or clears is on a
+   * storage this process cannot resolve.
    */
   beforeUpdate(event: UpdateEvent<object>): Promise<void> | undefined {
     if (!event.entity) return undefined;
@@ -159,18 +195,33 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
         if (isChanged(holder, field.propertyName)) paths.add(path);
       return paths;
     };
-    return completeDatabaseKeys(event.queryRunner, metadata, databaseEntity, entity, changed);
+    const load = completeDatabaseKeys(event.queryRunner, metadata, databaseEntity, entity, changed);
+    return thenCheck(load, () => assertDeletable(slotsOf(entity, databaseEntity, metadata), "save"));
   }
 
   /**
    * Loads the keys the row holds where TypeORM did not: `select: false` file columns, or the whole row
    * when it gives no `databaseEntity` (an orphan it deletes), so `afterRemove` deletes the right files;
    * and reads them again under the row's lock, as a concurrent save may have replaced them since.
+   * Rejects with `StorageConfigError`, before the DELETE, when a file the row holds is to be deleted
+   * from a storage this process cannot resolve: TypeORM awaits every row's `beforeRemove` before the
+   * first DELETE, so a removal of several rows, or a cascade, removes none of them.
    */
   beforeRemove(event: RemoveEvent<object>): Promise<void> | undefined {
-    return event.databaseEntity
-      ? completeDatabaseKeys(event.queryRunner, event.metadata, event.databaseEntity)
-      : loadRemovedRow(event.queryRunner, event.metadata, event.entityId);
+    const { queryRunner, metadata, databaseEntity } = event;
+    const check = (row: object) => assertDeletable(slotsOf(row, row, metadata), "remove");
+    if (databaseEntity)
+      return thenCheck(completeDatabaseKeys(queryRunner, metadata, databaseEntity), () => check(databaseEntity));
+    return loadRemovedRow(queryRunner, metadata, event.entityId)?.then((row) => {
+      if (!row) return;
+      try {
+        check(row);
+      } catch (error) {
+        // no afterRemove will take it: a connection SQLite keeps for the DataSource would hold it
+        takeRemovedRow(queryRunner, metadata, event.entityId);
+        throw error;
+      }
+    });
   }
 
   afterInsert(event: InsertEvent<object>): Promise<void> {
@@ -267,7 +318,12 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
           written: newRaw,
           previous: readRaw(databaseHolder, field.propertyName),
         });
-      const storage = resolveStorage(field.storage);
+      const deletes = oldName !== null && !field.keepFiles && (kind === "remove" || changed);
+      // Only a deletion needs the storage (checked before the statement, in beforeUpdate and
+      // beforeRemove). One this process cannot resolve has no upload of it pending, and no deletion
+      // queued for a key to take back.
+      const storage = deletes ? resolveStorage(field.storage) : resolveStorageIfConfigured(field.storage);
+      if (storage === undefined) continue;
       if (newName !== null) taken.push({ storage, key: newName });
       if (newName !== null && isPending(storage, newName)) {
         uploads.push({ storage, key: newName, reason: "rolled-back" });
@@ -276,14 +332,8 @@ export class FileFieldSubscriber implements EntitySubscriberInterface {
       }
       // A key your code did not change is one loaded earlier, stale if another request replaced the
       // file since: TypeORM writes it back, as it does any column, but the file it overwrites stays.
-      if (
-        oldName !== null &&
-        !field.keepFiles &&
-        (kind === "remove" || changed) &&
-        !includesKey(held, storage, oldName)
-      ) {
+      if (deletes && oldName !== null && !includesKey(held, storage, oldName))
         deletions.push({ storage, key: oldName, reason: kind === "remove" ? "removed" : "replaced" });
-      }
     }
     // Uploads the entity's fields let go of before any row held them (a second `save: false`, or an
     // assignment over one) go once this commits: no row holds them then. A removed row holds nothing.

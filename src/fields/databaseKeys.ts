@@ -128,13 +128,14 @@ const idKey = (entityId: unknown) =>
 
 /**
  * For a removal TypeORM gives no `databaseEntity`: loads the file keys of the row `entityId` names, for
- * `takeRemovedRow` to hand to `afterRemove`. Returns undefined when the entity has no file columns.
+ * `takeRemovedRow` to hand to `afterRemove`, and resolves with them (null: no such row). Returns
+ * undefined when the entity has no file columns.
  */
 export function loadRemovedRow(
   queryRunner: QueryRunner,
   metadata: EntityMetadata,
   entityId: unknown,
-): Promise<void> | undefined {
+): Promise<ObjectLiteral | null> | undefined {
   const { all } = fileColumnsOf(metadata);
   if (all.length === 0 || entityId === undefined) return undefined;
   return serially(queryRunner, async () => {
@@ -145,6 +146,7 @@ export function loadRemovedRow(
     // a row already gone holds no file: a stale entry from a removal that failed is forgotten
     if (row) rows.set(idKey(entityId), row);
     else rows.delete(idKey(entityId));
+    return row;
   });
 }
 
@@ -201,8 +203,8 @@ const LOADS = Symbol.for("typeorm-storages:key-loads");
  * every row of a save at once, and one connection must not run two queries at a time (pg, TypeORM
  * #12238).
  */
-function serially(queryRunner: QueryRunner, load: () => Promise<void>): Promise<void> {
-  const queued = findSlot<Promise<void>>(queryRunner, LOADS) ?? Promise.resolve();
+function serially<T>(queryRunner: QueryRunner, load: () => Promise<T>): Promise<T> {
+  const queued = findSlot<Promise<unknown>>(queryRunner, LOADS) ?? Promise.resolve();
   const next = queued.then(load);
   setSlot(
     queryRunner,

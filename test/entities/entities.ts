@@ -1,4 +1,4 @@
-import { Column, Entity, ManyToOne, OneToMany, PrimaryGeneratedColumn } from "typeorm";
+import { Column, DeleteDateColumn, Entity, ManyToOne, OneToMany, PrimaryGeneratedColumn } from "typeorm";
 import { type FieldFile, FileColumn, PrivateFileColumn } from "../../src";
 
 @Entity()
@@ -65,4 +65,12 @@ export class Sheet {
   @PrimaryGeneratedColumn() id!: number;
   @Column({ default: "" }) title!: string;
   @FileColumn({ uploadTo: "sheets/" }) file!: FieldFile;
+}
+
+/** A soft-deletable row: `softRemove` keeps it, and its file, for `recover`. */
+@Entity()
+export class Memo {
+  @PrimaryGeneratedColumn() id!: number;
+  @PrivateFileColumn({ uploadTo: "memos/" }) note!: FieldFile;
+  @DeleteDateColumn() deletedAt!: Date | null;
 }

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { Readable } from "node:stream";
-import type { DataSource } from "typeorm";
+import { type DataSource, In } from "typeorm";
 import {
   EmptyFileFieldError,
   FieldFile,
@@ -14,7 +14,7 @@ import {
   storages,
 } from "../../src";
 import { DB, openDataSource } from "../support/dataSource";
-import { Article, Avatar, Document, Dossier, Folder, Page } from "./entities";
+import { Article, Avatar, Document, Dossier, Folder, Memo, Page } from "./entities";
 
 let ds: DataSource;
 let media: InMemoryStorage;
@@ -26,7 +26,7 @@ const ym = () => {
 };
 
 beforeAll(async () => {
-  ds = await openDataSource([Document, Avatar, Article, Dossier, Folder, Page], [FileFieldSubscriber]);
+  ds = await openDataSource([Document, Avatar, Article, Dossier, Folder, Page, Memo], [FileFieldSubscriber]);
 });
 
 afterAll(async () => {
@@ -39,7 +39,7 @@ beforeEach(async () => {
   storages.configure({ default: media, private: secret });
   // Each test starts with empty storages, and so with no rows: a row left by an earlier test naming a
   // key would, rightly, keep a new file of that name from being deleted (cleanup.ts).
-  for (const entity of [Page, Folder, Document, Avatar, Article, Dossier])
+  for (const entity of [Page, Folder, Document, Avatar, Article, Dossier, Memo])
     await ds.getRepository(entity).createQueryBuilder().delete().execute();
 });
 
@@ -896,31 +896,204 @@ describe(`file fields on ${DB}`, () => {
     expect((error as Error).message).toMatch(/No storage named "private".*"default".*never falls back/s);
   });
 
-  it("saves a row whose other file field's storage is not configured here, when the save leaves that field alone", async () => {
-    const doc = await savedDocument();
-    await doc.contract.save("c.pdf", Buffer.from("c"));
-    const contract = doc.contract.name as string;
-    // a process (a worker) that configures only the storages it uses loads the row and edits its title
-    storages.configure({ default: media });
-    const loaded = await docs().findOneByOrFail({ id: doc.id });
-    expect(loaded.contract.name).toBe(contract);
-    loaded.title = "edited";
-    await docs().save(loaded);
-    expect((await docs().findOneByOrFail({ id: doc.id })).title).toBe("edited");
-    // a new attachment, on the storage it has, replaces the old one as ever
-    const first = loaded.attachment.name as string;
-    await loaded.attachment.save("next.pdf", Buffer.from("n"));
-    expect(await media.exists(first)).toBe(false);
-    // removing the row would leave its private file behind: refused, naming the missing storage
-    const error = await docs()
-      .remove(loaded)
-      .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(StorageConfigError);
-    expect((error as Error).message).toMatch(/No storage named "private"/);
-    expect(await docs().countBy({ id: doc.id })).toBe(1);
-    storages.configure({ default: media, private: secret });
-    await docs().remove(await docs().findOneByOrFail({ id: doc.id }));
-    expect(await secret.exists(contract)).toBe(false);
+  describe("a file field whose storage this process has not configured (a worker configuring only what it uses)", () => {
+    /** A saved document holding a file in each field, loaded again where only "default" is configured. */
+    async function loadedWithoutPrivate(): Promise<{ loaded: Document; contract: string }> {
+      const doc = await savedDocument();
+      const contract = await doc.contract.save("c.pdf", Buffer.from("c"));
+      storages.configure({ default: media });
+      return { loaded: await docs().findOneByOrFail({ id: doc.id }), contract };
+    }
+
+    /** The refusal: names the field and its storage, says what to do, and carries the registry's error. */
+    function expectRefused(error: unknown, field: string, storage: string, doing: RegExp): void {
+      expect(error).toBeInstanceOf(StorageConfigError);
+      const refusal = error as StorageConfigError;
+      expect(refusal.storage).toBe(storage);
+      expect(refusal.message).toContain(`${field} keeps its files on storage "${storage}"`);
+      expect(refusal.message).toMatch(doing);
+      expect(refusal.message).toMatch(/nothing was written.*storages\.configure\(\).*keepFiles: true/s);
+      expect(refusal.cause).toBeInstanceOf(StorageConfigError);
+      expect((refusal.cause as Error).message).toMatch(new RegExp(`No storage named "${storage}"`));
+    }
+
+    it("saves a row whose other file field's storage is not configured here, when the save leaves that field alone", async () => {
+      const doc = await savedDocument();
+      await doc.contract.save("c.pdf", Buffer.from("c"));
+      const contract = doc.contract.name as string;
+      // a process (a worker) that configures only the storages it uses loads the row and edits its title
+      storages.configure({ default: media });
+      const loaded = await docs().findOneByOrFail({ id: doc.id });
+      expect(loaded.contract.name).toBe(contract);
+      loaded.title = "edited";
+      await docs().save(loaded);
+      expect((await docs().findOneByOrFail({ id: doc.id })).title).toBe("edited");
+      // a new attachment, on the storage it has, replaces the old one as ever
+      const first = loaded.attachment.name as string;
+      await loaded.attachment.save("next.pdf", Buffer.from("n"));
+      expect(await media.exists(first)).toBe(false);
+      // removing the row would leave its private file behind: refused, naming the missing storage
+      const error = await docs()
+        .remove(loaded)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StorageConfigError);
+      expect((error as Error).message).toMatch(/No storage named "private"/);
+      expect(await docs().countBy({ id: doc.id })).toBe(1);
+      storages.configure({ default: media, private: secret });
+      await docs().remove(await docs().findOneByOrFail({ id: doc.id }));
+      expect(await secret.exists(contract)).toBe(false);
+    });
+
+    it("refuses to remove a row holding a file there before the DELETE, leaving the row, the entity and the file", async () => {
+      const { loaded, contract } = await loadedWithoutPrivate();
+      const { id } = loaded;
+      for (const options of [{}, { transaction: false }]) {
+        const error = await docs()
+          .remove(loaded, options)
+          .catch((e: unknown) => e);
+        expectRefused(error, "Document.contract", "private", /removing the row would leave its file ".*c\.pdf" behind/);
+        expect(loaded.id).toBe(id);
+        expect(await docs().countBy({ id })).toBe(1);
+      }
+      expect(await secret.exists(contract)).toBe(true);
+      expect(await media.exists(loaded.attachment.name as string)).toBe(true);
+      // configured, the same entity is removed, without loading it again
+      storages.configure({ default: media, private: secret });
+      await docs().remove(loaded);
+      expect(await docs().countBy({ id })).toBe(0);
+      expect(await secret.exists(contract)).toBe(false);
+    });
+
+    it("refuses the removal inside your transaction before the DELETE, so that committing the rest keeps the row", async () => {
+      const { loaded, contract } = await loadedWithoutPrivate();
+      const { id } = loaded;
+      await ds.transaction(async (em) => {
+        const error = await em.remove(loaded).catch((e: unknown) => e);
+        expectRefused(error, "Document.contract", "private", /removing the row/);
+        await em.save(Object.assign(new Document(), { title: "saved with it" }));
+      });
+      expect(loaded.id).toBe(id);
+      expect((await docs().findOneByOrFail({ id })).contract.name).toBe(contract);
+      expect(await docs().countBy({ title: "saved with it" })).toBe(1);
+      expect(await secret.exists(contract)).toBe(true);
+    });
+
+    it("refuses a removal of several rows as a whole when one of them holds a file there, removing none", async () => {
+      const { loaded, contract } = await loadedWithoutPrivate();
+      const plain = await savedDocument("no contract");
+      const ids = [plain.id, loaded.id];
+      const plainKey = plain.attachment.name as string;
+      for (const options of [{}, { transaction: false }]) {
+        const error = await docs()
+          .remove([plain, loaded], options)
+          .catch((e: unknown) => e);
+        expectRefused(error, "Document.contract", "private", /removing the row/);
+        expect([plain.id, loaded.id]).toEqual(ids);
+        expect(await docs().countBy({ id: In(ids) })).toBe(2);
+      }
+      expect(await media.exists(plainKey)).toBe(true);
+      expect(await secret.exists(contract)).toBe(true);
+    });
+
+    it("refuses a cascaded removal, or an orphan's, whose related row holds a file there, before any row goes", async () => {
+      const folders = ds.getRepository(Folder);
+      const folder = new Folder();
+      folder.pages = [new Page(), new Page()];
+      await folders.save(folder);
+      const [scanned, blank] = folder.pages;
+      const key = await scanned.scan.save("1.txt", "1");
+      storages.configure({ private: secret });
+      const loaded = await folders.findOneOrFail({ where: { id: folder.id }, relations: { pages: true } });
+      const error = await folders.remove(loaded).catch((e: unknown) => e);
+      expectRefused(error, "Page.scan", "default", /removing the row/);
+      expect(loaded.id).toBe(folder.id);
+      expect(await folders.countBy({ id: folder.id })).toBe(1);
+      expect(await ds.getRepository(Page).countBy({ id: In([scanned.id, blank.id]) })).toBe(2);
+      // a page TypeORM deletes as an orphan (orphanedRowAction: "delete"), a row it never loads
+      loaded.pages = loaded.pages.filter((page) => page.id === blank.id);
+      const orphaned = await folders.save(loaded).catch((e: unknown) => e);
+      expectRefused(orphaned, "Page.scan", "default", /removing the row/);
+      expect(await ds.getRepository(Page).countBy({ id: scanned.id })).toBe(1);
+      expect(await media.exists(key)).toBe(true);
+      storages.configure({ default: media, private: secret });
+      await folders.remove(await folders.findOneOrFail({ where: { id: folder.id }, relations: { pages: true } }));
+      expect(await ds.getRepository(Page).countBy({ id: In([scanned.id, blank.id]) })).toBe(0);
+      expect(await media.exists(key)).toBe(false);
+    });
+
+    it("removes rows whose fields there are empty or keep their files (keepFiles), and soft-removes any row", async () => {
+      const avatar = new Avatar();
+      const image = await avatar.image.save("a.png", Buffer.from("1"));
+      const memo = new Memo();
+      const note = await memo.note.save("n.txt", "n");
+      const doc = await savedDocument("no contract");
+      const attachment = doc.attachment.name as string;
+      storages.configure({ default: media });
+      await docs().remove(doc);
+      expect(await media.exists(attachment)).toBe(false);
+      // softRemove keeps the row, and so its file: nothing to delete, no storage needed
+      const memos = ds.getRepository(Memo);
+      await memos.softRemove(memo);
+      expect(await memos.countBy({ id: memo.id })).toBe(0);
+      await memos.recover(memo);
+      expect((await memos.findOneByOrFail({ id: memo.id })).note.name).toBe(note);
+      expect(await secret.exists(note)).toBe(true);
+      // a keepFiles field never deletes its file, so its storage is not needed to remove the row
+      storages.configure({ private: secret });
+      const { id } = avatar;
+      await ds.getRepository(Avatar).remove(avatar);
+      expect(await ds.getRepository(Avatar).countBy({ id })).toBe(0);
+      expect(await media.exists(image)).toBe(true);
+    });
+
+    it("refuses a save that clears or replaces its file before the UPDATE, keeping your change for a retry", async () => {
+      const { loaded, contract } = await loadedWithoutPrivate();
+      const { id } = loaded;
+      // delete() refuses before it clears the field: the file would stay, and a retry would find it empty
+      const deleted = await loaded.contract.delete().catch((e: unknown) => e);
+      expectRefused(
+        deleted,
+        "Document.contract",
+        "private",
+        /clearing the field would leave its file ".*c\.pdf" behind/,
+      );
+      expect(loaded.contract.name).toBe(contract);
+      loaded.contract.assign("users/7/other.pdf");
+      for (const options of [{}, { transaction: false }]) {
+        const error = await docs()
+          .save(loaded, options)
+          .catch((e: unknown) => e);
+        expectRefused(
+          error,
+          "Document.contract",
+          "private",
+          /saving its new value would leave its file ".*c\.pdf" behind/,
+        );
+        expect((await docs().findOneByOrFail({ id })).contract.name).toBe(contract);
+      }
+      expect(loaded.contract.name).toBe("users/7/other.pdf");
+      expect(await secret.exists(contract)).toBe(true);
+      // configured, saving the entity again writes the change and deletes the file it replaced
+      storages.configure({ default: media, private: secret });
+      await docs().save(loaded);
+      expect((await docs().findOneByOrFail({ id })).contract.name).toBe("users/7/other.pdf");
+      expect(await secret.exists(contract)).toBe(false);
+    });
+
+    it("saves a change to a field that deletes nothing (keepFiles, or an empty field given a key) without it", async () => {
+      const avatar = new Avatar();
+      const image = await avatar.image.save("a.png", Buffer.from("1"));
+      const doc = await savedDocument("no contract");
+      storages.configure({ private: secret });
+      avatar.image.assign("avatars/other.png");
+      await ds.getRepository(Avatar).save(avatar);
+      expect((await ds.getRepository(Avatar).findOneByOrFail({ id: avatar.id })).image.name).toBe("avatars/other.png");
+      expect(await media.exists(image)).toBe(true);
+      storages.configure({ default: media });
+      doc.contract.assign("users/7/existing.pdf");
+      await docs().save(doc);
+      expect((await docs().findOneByOrFail({ id: doc.id })).contract.name).toBe("users/7/existing.pdf");
+    });
   });
 
   it("reports a failed deletion to onCleanupError without failing the committed save", async () => {
