@@ -14,6 +14,8 @@ export interface KeyLookup {
    * about: its DataSource is asked through it.
    */
   queryRunner?: QueryRunner;
+  /** Only these DataSources (without `manager`). Else every initialized DataSource. */
+  dataSources?: readonly DataSource[];
 }
 
 /*
@@ -23,7 +25,9 @@ export interface KeyLookup {
  * pool holds, every commit waits for another, and none ever returns. And a DataSource's reads go to a
  * replica when it has some, which may not have the rows just committed yet: the key would read as
  * free, and a file a committed row names be deleted. So the committing connection answers for its
- * own DataSource, and every other DataSource is asked on its master.
+ * own DataSource, and every other DataSource is asked on its master, once the committing connection
+ * is released (cleanup.ts): holding it while waiting for another pool's, two DataSources committing
+ * at once could each wait for the other.
  */
 
 /**
@@ -54,15 +58,12 @@ async function askMaster<T>(
 export async function keyHolder(
   storage: Storage,
   key: string,
-  { manager, own, queryRunner }: KeyLookup = {},
+  { manager, own, queryRunner, dataSources }: KeyLookup = {},
 ): Promise<"other" | "own" | "none"> {
   let held: "own" | "none" = "none";
-  for (const target of manager ? [manager] : liveDataSources()) {
+  for (const target of manager ? [manager] : (dataSources ?? liveDataSources())) {
     const dataSource = target instanceof DataSource ? target : target.connection;
-    // a field whose storage this process has not configured holds no key of `storage` (an instance)
-    const columns = fileKeyColumns(dataSource, { skipUnconfigured: true }).filter((column) =>
-      column.uses.some((use) => use.storage === storage),
-    );
+    const columns = columnsOn(dataSource, storage);
     if (columns.length === 0) continue;
     const look = (through: EntityManager) => holderIn(through, columns, key, own);
     // a manager in a transaction answers from inside it; a DataSource's own manager is the DataSource
@@ -74,6 +75,19 @@ export async function keyHolder(
     if (found === "own") held = "own";
   }
   return held;
+}
+
+/** The file columns of `dataSource` whose fields keep their files on `storage`. */
+function columnsOn(dataSource: DataSource, storage: Storage): FileKeyColumn[] {
+  // a field whose storage this process has not configured holds no key of `storage` (an instance)
+  return fileKeyColumns(dataSource, { skipUnconfigured: true }).filter((column) =>
+    column.uses.some((use) => use.storage === storage),
+  );
+}
+
+/** The initialized DataSources other than `dataSource` with a file column on `storage`. */
+export function otherDataSourcesUsing(dataSource: DataSource, storage: Storage): DataSource[] {
+  return liveDataSources().filter((other) => other !== dataSource && columnsOn(other, storage).length > 0);
 }
 
 /** `keyHolder` within one DataSource's `columns`, through `through`. */

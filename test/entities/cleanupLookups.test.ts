@@ -1,5 +1,5 @@
-import { DataSource, type DataSourceOptions } from "typeorm";
-import { FileFieldSubscriber, InMemoryStorage, storages } from "../../src";
+import { DataSource, type DataSourceOptions, Entity, PrimaryGeneratedColumn } from "typeorm";
+import { type FieldFile, FileColumn, FileFieldSubscriber, InMemoryStorage, storages } from "../../src";
 import { DB, dataSourceOptions } from "../support/dataSource";
 import { Sheet } from "./entities";
 
@@ -92,6 +92,69 @@ describe(`the key lookup before a cleanup deletion, on ${DB}`, () => {
       } finally {
         await ds.query("DROP SCHEMA IF EXISTS lagging CASCADE");
       }
+    },
+  );
+});
+
+/** A table of its own for a second DataSource: a file column on the same storage as Sheet's. */
+@Entity()
+class Ledger {
+  @PrimaryGeneratedColumn() id!: number;
+  @FileColumn({ uploadTo: "ledgers/" }) file!: FieldFile;
+}
+
+describe(`the key lookup in other DataSources before a cleanup deletion, on ${DB}`, () => {
+  let sheets: DataSource;
+  let ledgers: DataSource;
+  afterEach(async () => {
+    await sheets?.destroy();
+    await ledgers?.destroy();
+  });
+
+  // sql.js runs every query on one connection and has no pool to wait for
+  (DB === "sqljs" ? it.skip : it)(
+    "waits for the committing connection's release, so two DataSources with a pool of one committing at once do not wait for each other",
+    async () => {
+      const options = { ...dataSourceOptions([Sheet], [FileFieldSubscriber]), poolSize: 1 } as DataSourceOptions;
+      sheets = await new DataSource(options).initialize();
+      // the first DataSource dropped the schema: the second only adds its table
+      ledgers = await new DataSource({
+        ...options,
+        entities: [Ledger],
+        dropSchema: false,
+      } as DataSourceOptions).initialize();
+      const sheet = new Sheet();
+      const sheetKey = await sheet.file.save("s.txt", "s", { manager: sheets.manager });
+      const ledger = new Ledger();
+      const ledgerKey = await ledger.file.save("l.txt", "l", { manager: ledgers.manager });
+      await within(
+        5000,
+        "two removals committing at once",
+        Promise.all([sheets.getRepository(Sheet).remove(sheet), ledgers.getRepository(Ledger).remove(ledger)]),
+      );
+      expect(await media.exists(sheetKey)).toBe(false);
+      expect(await media.exists(ledgerKey)).toBe(false);
+
+      // the other DataSource is still asked: a key its row names stays, and goes with that row
+      const sheet2 = new Sheet();
+      const shared = await sheet2.file.save("shared.txt", "x", { manager: sheets.manager });
+      const holder = new Ledger();
+      holder.file.assign(shared);
+      await ledgers.getRepository(Ledger).save(holder);
+      const ledger2 = new Ledger();
+      const ledger2Key = await ledger2.file.save("l2.txt", "l", { manager: ledgers.manager });
+      await within(
+        5000,
+        "a transaction and a removal without one committing at once",
+        Promise.all([
+          sheets.transaction((em) => em.remove(sheet2)),
+          ledgers.getRepository(Ledger).remove(ledger2, { transaction: false }),
+        ]),
+      );
+      expect(await media.exists(shared)).toBe(true);
+      expect(await media.exists(ledger2Key)).toBe(false);
+      await ledgers.getRepository(Ledger).remove(holder);
+      expect(await media.exists(shared)).toBe(false);
     },
   );
 });
