@@ -49,6 +49,9 @@ Options:
   --manifest-name <n>  The manifest's name in the storage (default "${DEFAULT_MANIFEST_NAME}").
   --static-url <path>  The URL path the storage is served under (e.g. /static/): stylesheet
                        references starting with it are hashed too (else left as written).
+  --js-modules         Also rewrite ES module imports and exports in scripts (import ... from
+                       "./util.js", import("./x.js")) to the hashed names, as Django's opt-in
+                       support_js_module_import_aggregation; bare specifiers ("vue") are left alone.
   --config <module>    A JavaScript module exporting the storages, as its default export or as
                        "storages" ({ name: Storage | () => Storage }). Without it, the storages come
                        from the environment (storagesFromEnv: default, private, staticfiles).
@@ -74,6 +77,7 @@ const OPTIONS = {
   manifest: { type: "boolean" },
   "manifest-name": { type: "string" },
   "static-url": { type: "string" },
+  "js-modules": { type: "boolean" },
   config: { type: "string" },
   verbose: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -171,9 +175,14 @@ export async function collectStaticCommand(args: string[], io: CliIo): Promise<n
   const dryRun = values["dry-run"] ?? false;
   const name = values.storage ?? "staticfiles";
   const ignore = [...(values["no-default-ignore"] ? [] : DEFAULT_STATIC_IGNORE), ...(values.ignore ?? [])];
-  if (!values.manifest && (values["manifest-name"] !== undefined || values["static-url"] !== undefined))
-    throw new UsageError("--manifest-name and --static-url go with --manifest.");
-  const manifest = values.manifest ? { name: values["manifest-name"], staticUrl: values["static-url"] } : false;
+  if (
+    !values.manifest &&
+    (values["manifest-name"] !== undefined || values["static-url"] !== undefined || values["js-modules"] !== undefined)
+  )
+    throw new UsageError("--manifest-name, --static-url and --js-modules go with --manifest.");
+  const manifest = values.manifest
+    ? { name: values["manifest-name"], staticUrl: values["static-url"], jsModules: values["js-modules"] ?? false }
+    : false;
 
   const registry = new StorageRegistry();
   registry.configure(await loadStorages(values.config, io.env, io.cwd));

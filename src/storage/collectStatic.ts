@@ -62,6 +62,14 @@ export interface CollectStaticManifestOptions {
    * are hashed too. Without it, absolute paths are left as written (Django's `STATIC_URL`).
    */
   staticUrl?: string;
+  /**
+   * Also rewrite the specifiers of ES module imports and exports in scripts (`import { f } from
+   * "./util.js"`, `export * from "./x.js"`, `import "./x.js"`, `import("./x.js")`) to the hashed names,
+   * as Django's `support_js_module_import_aggregation`. Off by default, as in Django: they are found by
+   * regular expressions, not a JavaScript parser, and a module graph with a cycle of imports fails.
+   * Only specifiers starting with `.` or `/` are rewritten (not bare ones like "vue").
+   */
+  jsModules?: boolean;
 }
 
 /**

@@ -1,9 +1,13 @@
 import path from "node:path";
 import { hashedStaticName } from "../keys/hashedStaticName";
+import { scanScript } from "./scanScript";
 
 /** One reference from a stylesheet or script to another static file, as written in it. */
 export interface StaticReference {
-  /** Where the matched text (`url(...)`, `@import "..."`, a sourceMappingURL comment) starts and ends. */
+  /**
+   * Where the matched text (`url(...)`, `@import "..."`, a sourceMappingURL comment, a module
+   * specifier with its quotes) starts and ends.
+   */
   readonly start: number;
   readonly end: number;
   /** The URL as written, without surrounding quotes and spaces. */
@@ -29,6 +33,14 @@ interface Pattern {
   readonly sourceMap: boolean;
 }
 
+/** What `findStaticReferences` looks for besides what Django always rewrites. */
+export interface StaticReferenceOptions {
+  /** The URL path the storage is served under (`/static/`): absolute references under it are files too. */
+  staticUrl?: string;
+  /** Also ES module specifiers in scripts (`import ... from "./x.js"`), as Django's opt-in. */
+  jsModules?: boolean;
+}
+
 /*
  * Django's HashedFilesMixin patterns (django/contrib/staticfiles/storage.py), with its templates:
  * `url(...)` and `@import "..."` in stylesheets, source map comments in stylesheets and scripts.
@@ -50,6 +62,23 @@ const JS_PATTERNS: readonly Pattern[] = [
     render: (url) => `//# sourceMappingURL=${url}`,
     sourceMap: true,
   },
+];
+
+/*
+ * Django's `_js_module_import_aggregation_patterns`, which its `support_js_module_import_aggregation`
+ * turns on: static `import ... from`, `export ... from`, side-effect `import "..."` and dynamic
+ * `import("...")`, each only with a specifier starting with `.` or `/` (bare ones like "vue" are
+ * resolved by an import map or a bundler, not by path). They are regular expressions, not a parser,
+ * hence opt-in, as in Django. Unlike Django's, they match in the code only (not in comments, strings or
+ * regular expression literals), `import`/`export` must be a keyword (not `obj.import(`), the statement
+ * needs no semicolon, and a dynamic `import()` of a bare specifier is left alone (Django fails the
+ * file on it). Each names its specifier, quotes included, `spec`; only that is rewritten.
+ */
+const JS_MODULE_PATTERNS: readonly RegExp[] = [
+  /(?<![\w$.])import[\s{*][^;'"`]*?\bfrom\s*(?<spec>(["'])[./][^"'\n]*?\2)/g,
+  /(?<![\w$.])export[\s{*][^;'"`]*?\bfrom\s*(?<spec>(["'])[./][^"'\n]*?\2)/g,
+  /(?<![\w$.])import\s*(?<spec>(["'])[./][^"'\n]*?\2)/g,
+  /(?<![\w$.])import\(\s*(?<spec>(["'])[./][^"'\n]*?\2)\s*\)/g,
 ];
 
 /** A URL put between double quotes: a quote, backslash or line break in it is percent-encoded. */
@@ -105,9 +134,15 @@ function decode(text: string): string {
  * The references from the stylesheet or script `name` (relative to the storage) to other static
  * files, in order. Like Django, it leaves out URLs with a scheme (`data:`, `https:`), protocol-relative
  * ones (`//cdn/...`), bare fragments (`#icon`), references inside CSS comments, and absolute paths
- * unless they start with `staticUrl` (the path the storage is served under, e.g. `/static/`).
+ * unless they start with `options.staticUrl` (the path the storage is served under, e.g. `/static/`).
+ * With `options.jsModules`, a script's ES module specifiers are references too.
  */
-export function findStaticReferences(name: string, text: string, staticUrl?: string): StaticReference[] {
+export function findStaticReferences(
+  name: string,
+  text: string,
+  options: StaticReferenceOptions = {},
+): StaticReference[] {
+  const { staticUrl } = options;
   const patterns = patternsFor(name);
   if (patterns.length === 0) return [];
   const code = patterns === CSS_PATTERNS ? blankComments(text) : text;
@@ -128,11 +163,37 @@ export function findStaticReferences(name: string, text: string, staticUrl?: str
         });
     }
   }
+  if (options.jsModules && patterns === JS_PATTERNS) found.push(...findModuleSpecifiers(name, text, staticUrl));
   found.sort((a, b) => a.start - b.start);
   // a url() inside a matched @import (or the reverse) is one reference, not two
   const kept: StaticReference[] = [];
   for (const reference of found) if (reference.start >= (kept.at(-1)?.end ?? 0)) kept.push(reference);
   return kept;
+}
+
+/** The specifiers of a script's module imports and exports, each reference spanning the quoted string. */
+function findModuleSpecifiers(name: string, text: string, staticUrl: string | undefined): StaticReference[] {
+  const script = scanScript(text);
+  const found: StaticReference[] = [];
+  for (const pattern of JS_MODULE_PATTERNS) {
+    const regexp = new RegExp(pattern.source, "dg");
+    for (let match = regexp.exec(script.code); match; match = regexp.exec(script.code)) {
+      const spec = match.indices?.groups?.spec;
+      if (!spec) continue;
+      const [start, end] = spec;
+      // an `import` inside a literal, or a "specifier" that is not a string of the code: look again
+      // one character on, since a false match may hide a true one
+      if (script.insideLiteral(match.index) || !script.stringStarts.has(start)) {
+        regexp.lastIndex = match.index + 1;
+        continue;
+      }
+      const url = text.slice(start + 1, end - 1).trim();
+      const reference = resolve(name, url, staticUrl);
+      if (reference)
+        found.push({ start, end, url, render: (hashed) => `"${quotable(hashed)}"`, sourceMap: false, ...reference });
+    }
+  }
+  return found;
 }
 
 function resolve(

@@ -7,6 +7,7 @@ import {
   mayReferenceFiles,
   rewriteReferences,
   type StaticReference,
+  type StaticReferenceOptions,
 } from "./findStaticReferences";
 
 /** A file of the collected set and its content-hashed copy. */
@@ -54,7 +55,7 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 /**
  * Gives every file a copy named after its content (Django's `ManifestStaticFilesStorage`): the first
  * 12 hex digits of its MD5 before the extension. Stylesheets and scripts first get their references
- * to other collected files (`url()`, `@import`, source maps) rewritten to the hashed names, so a file's
+ * to other collected files (`url()`, `@import`, source maps; module specifiers with `jsModules`) rewritten to the hashed names, so a file's
  * hash covers the hashes of what it uses, and the files are hashed in dependency order; one pass,
  * where Django repeats up to five.
  *
@@ -65,7 +66,7 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
  */
 export async function hashStaticFiles(
   files: readonly { name: string; path: string }[],
-  options: { staticUrl?: string; concurrency: number },
+  options: StaticReferenceOptions & { concurrency: number },
 ): Promise<{ hashed: HashedStaticFile[]; failures: StaticHashFailure[]; warnings: StaticHashFailure[] }> {
   const scanned = new Map<string, Scanned>(files.map((file) => [file.name, { name: file.name, path: file.path }]));
   const failures = new Map<string, string>();
@@ -78,7 +79,7 @@ export async function hashStaticFiles(
         if (mayReferenceFiles(file.name)) {
           const bytes = await readFile(file.path);
           const text = textOf(bytes);
-          const references = text === null ? [] : findStaticReferences(file.name, text, options.staticUrl);
+          const references = text === null ? [] : findStaticReferences(file.name, text, options);
           if (references.length > 0) {
             // its copy is made of these bytes, rewritten and kept: later edits cannot reach it
             file.text = text as string;

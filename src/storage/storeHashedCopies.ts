@@ -14,7 +14,7 @@ export interface HashedCopiesRun {
   files: readonly { name: string; path: string }[];
   /** The storage's objects before the run, by name (empty after `clear`). */
   stored: ReadonlyMap<string, StoredObject>;
-  manifest: { name: string; staticUrl?: string };
+  manifest: { name: string; staticUrl?: string; jsModules?: boolean };
   dryRun: boolean;
   concurrency: number;
   signal?: AbortSignal;
@@ -33,6 +33,7 @@ export async function storeHashedCopies(run: HashedCopiesRun): Promise<void> {
   const { storage, stored, manifest, dryRun, signal, summary, report } = run;
   const { hashed, failures, warnings } = await hashStaticFiles(run.files, {
     staticUrl: manifest.staticUrl,
+    jsModules: manifest.jsModules,
     concurrency: run.concurrency,
   });
   for (const { name, path: source, reason } of warnings) summary.warnings.push({ name, source, reason });

@@ -210,6 +210,31 @@ describe.each(backends)("collectStatic with a manifest, into %s storage", (_labe
   });
 });
 
+describe("collectStatic with a manifest and jsModules", () => {
+  it("rewrites relative module imports in scripts only when asked, as Django's opt-in does", async () => {
+    const storage = new InMemoryStorage({ baseUrl: "/static/" });
+    await put(
+      "js/main.js",
+      'import { f } from "./util.js";\nimport("../vendor/lazy.js");\nimport { h } from "htmx";\nf();',
+    );
+    await put("js/util.js", "export const f = () => 1;");
+    await put("vendor/lazy.js", "export default 2;");
+    const plain = await collectStatic(storage, [app], { manifest: true });
+    expect(plain.failed).toBe(0);
+    const before = await StaticManifest.load(storage);
+    expect((await storage.read(before.hashedName("js/main.js"))).toString()).toContain('from "./util.js"');
+
+    const summary = await collectStatic(storage, [app], { manifest: { jsModules: true } });
+    expect(summary.failures).toEqual([]);
+    const loaded = await StaticManifest.load(storage);
+    const util = `util.${h("export const f = () => 1;")}.js`;
+    const lazy = `lazy.${h("export default 2;")}.js`;
+    const main = `import { f } from "./${util}";\nimport("../vendor/${lazy}");\nimport { h } from "htmx";\nf();`;
+    expect(loaded.hashedName("js/main.js")).toBe(`js/main.${h(main)}.js`);
+    expect((await storage.read(loaded.hashedName("js/main.js"))).toString()).toBe(main);
+  });
+});
+
 describe("StaticManifest", () => {
   const paths = new Map([["css/site.css", "css/site.0123456789ab.css"]]);
 
@@ -291,6 +316,17 @@ describe("typeorm-storages collectstatic --manifest", () => {
       'warning: js/vendor.min.js: its source map comment names js/vendor.min.js.map ("vendor.min.js.map"), which is not among the collected files',
     );
     expect(result.stdout).toContain("manifest written");
+  });
+
+  it("rewrites module imports with --js-modules, which goes with --manifest", async () => {
+    await put("js/main.js", 'import "./util.js";');
+    await put("js/util.js", "u()");
+    expect((await run(["app", "--js-modules"])).code).toBe(2);
+    const result = await run(["app", "--manifest", "--js-modules"]);
+    expect(result.code).toBe(0);
+    const storage = new FileSystemStorage({ location: path.join(root, "static-root") });
+    const loaded = await StaticManifest.load(storage);
+    expect((await storage.read(loaded.hashedName("js/main.js"))).toString()).toBe(`import "./util.${h("u()")}.js";`);
   });
 
   it("exits with 1 and keeps the manifest out when a reference is broken; 2 for manifest flags alone", async () => {

@@ -5,9 +5,10 @@ import path from "node:path";
 import { hashedStaticName, isHashedStaticName } from "../../src/keys/hashedStaticName";
 import { findStaticReferences, rewriteReferences } from "../../src/storage/findStaticReferences";
 import { hashStaticFiles } from "../../src/storage/hashStaticFiles";
+import { scanScript } from "../../src/storage/scanScript";
 
-const targets = (name: string, text: string, staticUrl?: string) =>
-  findStaticReferences(name, text, staticUrl).map((r) => r.target);
+const targets = (name: string, text: string, staticUrl?: string, jsModules?: boolean) =>
+  findStaticReferences(name, text, { staticUrl, jsModules }).map((r) => r.target);
 
 describe("findStaticReferences", () => {
   it("finds url() with any quoting, @import and source maps in a stylesheet, relative to its directory", () => {
@@ -55,8 +56,75 @@ describe("findStaticReferences", () => {
     expect(targets("css/a.css", 'a[title="/*"] { background: url(a.png) } b { content: "*/" }')).toEqual(["css/a.png"]);
   });
 
+  it("finds ES module imports and exports in a script only with jsModules, as Django's support_js_module_import_aggregation", () => {
+    const js = [
+      'import a from "./a.js";',
+      "import * as b from './b.js';",
+      'import*as c from "./c.js";',
+      "import {",
+      "  first as one,",
+      "  $second_2 as two",
+      '} from "../lib/d.js";',
+      'import "./e.js";',
+      'export * from "./f.js";',
+      'export { g } from "./g.js"',
+      'const h = import("./h.js");',
+      'import root from "/static/root.js";',
+      "//# sourceMappingURL=app.js.map",
+    ].join("\n");
+    expect(targets("js/app.js", js, "/static/", true)).toEqual([
+      "js/a.js",
+      "js/b.js",
+      "js/c.js",
+      "lib/d.js",
+      "js/e.js",
+      "js/f.js",
+      "js/g.js",
+      "js/h.js",
+      "root.js",
+      "js/app.js.map",
+    ]);
+    expect(targets("js/app.js", js, "/static/")).toEqual(["js/app.js.map"]);
+    expect(targets("js/app.mjs", 'export { x } from "./x.mjs";', undefined, true)).toEqual(["js/x.mjs"]);
+  });
+
+  it("leaves bare specifiers, full URLs, and imports in comments and strings as written", () => {
+    const js = [
+      'import { createApp } from "vue";',
+      'import lodash from "https://cdn.example.com/lodash.js";',
+      'import cdn from "//cdn.example.com/x.js";',
+      'import data from "data:text/javascript,export default 1";',
+      'const lazy = import("some-package");',
+      '// import gone from "./line-comment.js";',
+      '/* import "./block-comment.js";',
+      '   export * from "./block-comment.js"; */',
+      "const s = 'import x from \"./in-string.js\";';",
+      'const t = `import("./in-template.js")`;',
+      'const re = /import "/; const m = obj.import("./member.js");',
+      'import other from "/elsewhere/x.js";',
+      'import real from "./real.js";',
+    ].join("\n");
+    expect(targets("app.js", js, "/static/", true)).toEqual(["real.js"]);
+  });
+
   it("gives a null target for a reference above the static root", () => {
     expect(targets("site.css", "a { background: url(../../etc/passwd) }")).toEqual([null]);
+  });
+});
+
+describe("scanScript", () => {
+  it("blanks comments, keeps offsets, and tells strings, templates and regular expressions from code", () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a script with a template literal, as text
+    const js = 'a = b / c; // x "y"\nd = /["/]/g; e = `t${"}"}`; /* f\n g */ h("i")';
+    const { code, stringStarts, insideLiteral } = scanScript(js);
+    expect(code).toBe(
+      js.replace('// x "y"', " ".repeat(8)).replace("/* f\n g */", `${" ".repeat(4)}\n${" ".repeat(5)}`),
+    );
+    expect(code.length).toBe(js.length);
+    expect([...stringStarts].map((at) => js[at] + js[at + 1])).toEqual(["`t", '"i']);
+    expect(insideLiteral(js.indexOf('["'))).toBe(true);
+    expect(insideLiteral(js.indexOf("b /"))).toBe(false);
+    expect(insideLiteral(js.indexOf("h("))).toBe(false);
   });
 });
 
@@ -86,7 +154,11 @@ describe("rewriteReferences", () => {
 
   it("names the hashed file by its own path when the last segment is not its name, else keeps the path as written", () => {
     const css = "a { background: url(img/a.png/.) } b { background: url(/static/img/x/../a.png) }";
-    const out = rewriteReferences(css, findStaticReferences("css/s.css", css, "/static/"), () => "0123456789ab");
+    const out = rewriteReferences(
+      css,
+      findStaticReferences("css/s.css", css, { staticUrl: "/static/" }),
+      () => "0123456789ab",
+    );
     expect(out).toBe(
       'a { background: url("img/a.0123456789ab.png") } b { background: url("/static/img/x/../a.0123456789ab.png") }',
     );
@@ -96,6 +168,21 @@ describe("rewriteReferences", () => {
     const css = "a { background: url(my%20logo.png) }";
     const out = rewriteReferences(css, findStaticReferences("x.css", css), () => "0123456789ab");
     expect(out).toBe('a { background: url("my%20logo.0123456789ab.png") }');
+  });
+
+  it("rewrites a module specifier to the hashed name between double quotes, keeping the statement as written", () => {
+    const js =
+      "import {\n  a,\n  b\n} from './lib/x.js?v=1';\nimport   './y.js';\nexport * from \"./z.js\"\nimport('./lazy.js')";
+    const out = rewriteReferences(
+      js,
+      findStaticReferences("app.js", js, { jsModules: true }),
+      (target) =>
+        ({ "lib/x.js": "aaaaaaaaaaaa", "y.js": "bbbbbbbbbbbb", "z.js": "cccccccccccc" })[target] ?? "dddddddddddd",
+    );
+    expect(out).toBe(
+      'import {\n  a,\n  b\n} from "./lib/x.aaaaaaaaaaaa.js?v=1";\nimport   "./y.bbbbbbbbbbbb.js";\n' +
+        'export * from "./z.cccccccccccc.js"\nimport("./lazy.dddddddddddd.js")',
+    );
   });
 
   it("names hashed copies as Django does", () => {
@@ -212,6 +299,23 @@ describe("hashStaticFiles", () => {
     expect(reasons["b.css"]).toMatch(/^is in a cycle of references \(a\.css → b\.css → a\.css\)/);
     expect(reasons["a.css"]).toMatch(/^refers to b\.css, which could not be hashed/);
     expect(reasons["up.css"]).toMatch(/^refers to "\.\.\/outside\.png", above the static root/);
+  });
+
+  it("hashes scripts after the modules they import with jsModules, and fails one importing a missing module", async () => {
+    const list = await files({
+      "js/app.js": 'import { f } from "./util.js";\nf();',
+      "js/util.js": "export const f = () => 1;",
+      "js/broken.js": 'import "./missing.js";',
+    });
+    const plain = await hashStaticFiles(list, { concurrency: 1 });
+    expect(plain.failures).toEqual([]);
+    const { hashed, failures } = await hashStaticFiles(list, { concurrency: 1, jsModules: true });
+    const app = `import { f } from "./util.${md5("export const f = () => 1;")}.js";\nf();`;
+    expect(hashed.find((f) => f.name === "js/app.js")).toMatchObject({ hashedName: `js/app.${md5(app)}.js` });
+    expect(hashed.find((f) => f.name === "js/app.js")?.content?.toString()).toBe(app);
+    expect(failures).toEqual([
+      expect.objectContaining({ name: "js/broken.js", reason: expect.stringMatching(/^refers to js\/missing\.js/) }),
+    ]);
   });
 
   it("hashes a stylesheet that is not UTF-8 as it is, and keeps a byte order mark", async () => {
