@@ -1,6 +1,7 @@
 import path from "node:path";
 import { hashedStaticName } from "../keys/hashedStaticName";
 import { scanScript } from "./scanScript";
+import { scanStylesheet } from "./scanStylesheet";
 
 /** One reference from a stylesheet or script to another static file, as written in it. */
 export interface StaticReference {
@@ -86,29 +87,6 @@ function quotable(url: string): string {
   return url.replace(/["\\\n\r\f]/g, (c) => encodeURIComponent(c));
 }
 
-/**
- * `css` with the text of its comments replaced by spaces, offsets unchanged, so that patterns never
- * match inside a comment nor start there and run on into the code. Strings are skipped whole: a
- * quoted slash-star is not a comment.
- */
-function blankComments(css: string): string {
-  let out = "";
-  let at = 0;
-  for (let i = 0; i < css.length; i++) {
-    const c = css[i];
-    if (c === '"' || c === "'") {
-      for (i++; i < css.length && css[i] !== c && css[i] !== "\n"; i++) if (css[i] === "\\") i++;
-    } else if (c === "/" && css[i + 1] === "*") {
-      const end = css.indexOf("*/", i + 2);
-      const stop = end === -1 ? css.length : end + 2;
-      out += css.slice(at, i) + css.slice(i, stop).replace(/[^\n]/g, " ");
-      at = stop;
-      i = stop - 1;
-    }
-  }
-  return out + css.slice(at);
-}
-
 /** The patterns that apply to a file, by its extension; none for files that are not rewritten. */
 function patternsFor(name: string): readonly Pattern[] {
   const ext = path.posix.extname(name).toLowerCase();
@@ -133,8 +111,9 @@ function decode(text: string): string {
 /**
  * The references from the stylesheet or script `name` (relative to the storage) to other static
  * files, in order. Like Django, it leaves out URLs with a scheme (`data:`, `https:`), protocol-relative
- * ones (`//cdn/...`), bare fragments (`#icon`), references inside CSS comments, and absolute paths
- * unless they start with `options.staticUrl` (the path the storage is served under, e.g. `/static/`).
+ * ones (`//cdn/...`), bare fragments (`#icon`), references inside CSS comments and strings, and
+ * absolute paths unless they start with `options.staticUrl` (the path the storage is served under,
+ * e.g. `/static/`).
  * With `options.jsModules`, a script's ES module specifiers are references too.
  */
 export function findStaticReferences(
@@ -145,11 +124,19 @@ export function findStaticReferences(
   const { staticUrl } = options;
   const patterns = patternsFor(name);
   if (patterns.length === 0) return [];
-  const code = patterns === CSS_PATTERNS ? blankComments(text) : text;
+  const stylesheet = patterns === CSS_PATTERNS ? scanStylesheet(text) : null;
+  const code = stylesheet?.code ?? text;
   const found: StaticReference[] = [];
   for (const pattern of patterns) {
-    for (const match of (pattern.sourceMap ? text : code).matchAll(pattern.regexp)) {
+    const regexp = new RegExp(pattern.regexp);
+    const searched = pattern.sourceMap ? text : code;
+    for (let match = regexp.exec(searched); match; match = regexp.exec(searched)) {
       const start = match.index;
+      if (!pattern.sourceMap && stylesheet?.insideString(start)) {
+        // text in a string, not a reference: look again one character on, as it may hide one
+        regexp.lastIndex = start + 1;
+        continue;
+      }
       const url = (match.length > 2 ? match[2] : match[1]).trim();
       const reference = resolve(name, url, staticUrl);
       if (reference)

@@ -107,6 +107,18 @@ describe("findStaticReferences", () => {
     expect(targets("app.js", js, "/static/", true)).toEqual(["real.js"]);
   });
 
+  it("leaves url() and @import written inside a CSS string as text, as Django does, and an escaped quote opens none", () => {
+    const css = [
+      'a { content: "url(not-a-file.png)"; }',
+      "b { content: 'see @import \"x.css\"'; }",
+      'c { background: url("data:image/svg+xml,url(%23b) url(%23c)"); }',
+      ".tw\\:bg-\\[url\\(\\'x.png\\'\\)\\] { background: url(../img/real.png); }",
+      "d { font-family: 'sans-serif'; background: url('real2.png') }",
+      'e { content: "url("; background: url(real3.png) }',
+    ].join("\n");
+    expect(targets("css/a.css", css)).toEqual(["img/real.png", "css/real2.png", "css/real3.png"]);
+  });
+
   it("gives a null target for a reference above the static root", () => {
     expect(targets("site.css", "a { background: url(../../etc/passwd) }")).toEqual([null]);
   });
