@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { FileNotFoundError } from "../errors/FileNotFoundError";
 import { StorageConfigError } from "../errors/StorageConfigError";
 import type { UrlOptions } from "../types";
+import { pythonJsonDumps } from "./pythonJsonDumps";
 import type { Storage } from "./Storage";
 
 /** Where `collectstatic --manifest` writes the manifest and `StaticManifest.load` reads it (Django's name). */
@@ -87,11 +88,15 @@ export class StaticManifest {
     return map;
   }
 
-  /** The manifest's text for `paths`: Django's format, names sorted. */
+  /**
+   * The manifest's text for `paths`, byte for byte what Django's `save_manifest` writes for them: names
+   * sorted by code point, Python's `json.dumps` spacing and escapes, and its `hash` (the MD5 of the
+   * sorted pairs).
+   */
   static serialize(paths: ReadonlyMap<string, string>): string {
-    const sorted = [...paths].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const hash = createHash("md5").update(JSON.stringify(sorted)).digest("hex").slice(0, 12);
-    return JSON.stringify({ paths: Object.fromEntries(sorted), version: VERSION, hash });
+    const sorted = [...paths].sort(([a], [b]) => byCodePoint(a, b));
+    const hash = createHash("md5").update(pythonJsonDumps(sorted)).digest("hex").slice(0, 12);
+    return pythonJsonDumps({ paths: Object.fromEntries(sorted), version: VERSION, hash });
   }
 
   /** Every collected name and its hashed copy's name. */
@@ -136,6 +141,17 @@ export class StaticManifest {
     // it; the hashed name already does what a `?v=2` was for.
     return (url.includes("?") ? url : url + query) + fragment;
   }
+}
+
+/** Python's order of strings, by code point; UTF-16's `<` puts U+10000 and above before U+E000–U+FFFF. */
+function byCodePoint(a: string, b: string): number {
+  for (let i = 0; i < a.length && i < b.length; i++) {
+    const x = a.codePointAt(i) as number;
+    const y = b.codePointAt(i) as number;
+    if (x !== y) return x - y;
+    if (x > 0xffff) i++;
+  }
+  return a.length - b.length;
 }
 
 const label = (storage: Storage) => (storage.name ? `storage "${storage.name}"` : `the ${storage.driver.kind} storage`);

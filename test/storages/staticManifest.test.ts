@@ -266,6 +266,33 @@ describe("StaticManifest", () => {
     expect(StaticManifest.parse(django).get("admin/css/base.css")).toBe("admin/css/base.1f2e3d4c5b6a.css");
   });
 
+  it("writes the manifest as Django's json.dumps does, so its hash is the one Django computes for the same paths", () => {
+    const text = StaticManifest.serialize(
+      new Map([
+        ["css/\u00e9.css", "css/\u00e9.0123456789ab.css"],
+        ["a.js", "a.x.js"],
+      ]),
+    );
+    // what Django's save_manifest hashes: json.dumps(sorted(hashed_files.items()))
+    const sorted = '[["a.js", "a.x.js"], ["css/\\u00e9.css", "css/\\u00e9.0123456789ab.css"]]';
+    expect(text).toBe(
+      '{"paths": {"a.js": "a.x.js", "css/\\u00e9.css": "css/\\u00e9.0123456789ab.css"}, "version": "1.1", ' +
+        `"hash": "${h(sorted)}"}`,
+    );
+    expect(StaticManifest.parse(text).get("css/\u00e9.css")).toBe("css/\u00e9.0123456789ab.css");
+    // Python sorts by code point, where UTF-16 puts U+1F600 (a surrogate pair) before U+FF01
+    const astral = StaticManifest.serialize(
+      new Map([
+        ["\u{1F600}.css", "\u{1F600}.a.css"],
+        ["\uFF01.css", "\uFF01.b.css"],
+      ]),
+    );
+    expect(astral).toBe(
+      '{"paths": {"\\uff01.css": "\\uff01.b.css", "\\ud83d\\ude00.css": "\\ud83d\\ude00.a.css"}, "version": "1.1", ' +
+        `"hash": "${h('[["\\uff01.css", "\\uff01.b.css"], ["\\ud83d\\ude00.css", "\\ud83d\\ude00.a.css"]]')}"}`,
+    );
+  });
+
   it("keeps a name's query on plain URLs, and leaves it off signed ones, whose signature covers the query", async () => {
     const plain = new InMemoryStorage({ baseUrl: "/static/" });
     expect(new StaticManifest(plain, paths).url("css/site.css?v=2#top")).toBe(
