@@ -101,7 +101,8 @@ export interface CollectStaticSummary {
   failures: CollectStaticFileResult[];
   /**
    * With `manifest`: what was done differently from what was asked but fails nothing, in words: a
-   * source map comment naming a file not collected is left as written.
+   * source map comment naming a file not collected is left as written, and so are the references of
+   * a stylesheet or script that is not UTF-8.
    */
   warnings: { name: string; source: string; reason: string }[];
   dryRun: boolean;

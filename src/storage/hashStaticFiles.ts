@@ -62,7 +62,8 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
  * Never throws for a file: one that refers to a file not collected, to a path above the root, or
  * (through others) to itself is returned as a failure, with the files that refer to it; a source map
  * comment naming a missing file is left as written and returned as a warning instead (Django fails
- * the file). A stylesheet that is not valid UTF-8 is hashed as it is, unrewritten.
+ * the file). A stylesheet or script that is not valid UTF-8 is hashed as it is, unrewritten, with a
+ * warning when it has references (Django fails the file).
  */
 export async function hashStaticFiles(
   files: readonly { name: string; path: string }[],
@@ -80,6 +81,16 @@ export async function hashStaticFiles(
           const bytes = await readFile(file.path);
           const text = textOf(bytes);
           const references = text === null ? [] : findStaticReferences(file.name, text, options);
+          if (text === null) {
+            // Django fails such a file; its copy is still right, only its references keep the
+            // unhashed names, so say which, read as Latin-1 (every byte a character)
+            const urls = findStaticReferences(file.name, bytes.toString("latin1"), options).map((r) => r.url);
+            if (urls.length > 0) {
+              const listed = urls.length > 3 ? `${urls.slice(0, 3).join(", ")}, ...` : urls.join(", ");
+              const reason = `it is not UTF-8, so its references to other files (${listed}) were left as written. Save it as UTF-8 to have them hashed.`;
+              warnings.push({ name: file.name, path: file.path, reason });
+            }
+          }
           if (references.length > 0) {
             // its copy is made of these bytes, rewritten and kept: later edits cannot reach it
             file.text = text as string;

@@ -330,13 +330,29 @@ describe("hashStaticFiles", () => {
     ]);
   });
 
-  it("hashes a stylesheet that is not UTF-8 as it is, and keeps a byte order mark", async () => {
+  it("hashes a stylesheet that is not UTF-8 as it is, warning when it has references, and keeps a byte order mark", async () => {
     const latin1 = Buffer.from([0x61, 0xe9, 0x7b, 0x7d]);
+    const referring = Buffer.concat([
+      Buffer.from("/* caf"),
+      Buffer.from([0xe9]),
+      Buffer.from(" */ a { background: url(x.png) }"),
+    ]);
     const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from("a { background: url(x.png) }")]);
-    const list = await files({ "l.css": latin1, "b.css": bom, "x.png": "X" });
-    const { hashed } = await hashStaticFiles(list, { concurrency: 1 });
+    const list = await files({ "l.css": latin1, "r.css": referring, "b.css": bom, "x.png": "X" });
+    const { hashed, failures, warnings } = await hashStaticFiles(list, { concurrency: 1 });
+    expect(failures).toEqual([]);
     const byName = new Map(hashed.map((f) => [f.name, f]));
     expect(byName.get("l.css")).toMatchObject({ hashedName: `l.${md5(latin1)}.css`, content: null });
+    expect(byName.get("r.css")).toMatchObject({ hashedName: `r.${md5(referring)}.css`, content: null });
     expect(byName.get("b.css")?.content?.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+    // Django fails such a file; its references are not rewritten here, and the warning says so
+    expect(warnings).toEqual([
+      {
+        name: "r.css",
+        path: list[1].path,
+        reason:
+          "it is not UTF-8, so its references to other files (x.png) were left as written. Save it as UTF-8 to have them hashed.",
+      },
+    ]);
   });
 });
