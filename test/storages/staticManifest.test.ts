@@ -293,6 +293,25 @@ describe("StaticManifest", () => {
     );
   });
 
+  it("hashes only the path of a name with a fragment or query, keeping them as Django's url() does", () => {
+    const storage = new InMemoryStorage({ baseUrl: "/static/" });
+    const fonts = new Map([
+      ["fonts/font.svg", "fonts/font.aaaaaaaaaaaa.svg"],
+      ["fonts/font.eot", "fonts/font.bbbbbbbbbbbb.eot"],
+      ["css/site.css", "css/site.0123456789ab.css"],
+    ]);
+    const manifest = new StaticManifest(storage, fonts);
+    expect(manifest.url("fonts/font.svg#icon")).toBe("/static/fonts/font.aaaaaaaaaaaa.svg#icon");
+    expect(manifest.url("css/site.css?v=1")).toBe("/static/css/site.0123456789ab.css?v=1");
+    // the bulletproof @font-face hack Django keeps too
+    expect(manifest.url("fonts/font.eot?#iefix")).toBe("/static/fonts/font.bbbbbbbbbbbb.eot?#iefix");
+    expect(manifest.hashedName("fonts/font.svg#icon")).toBe("fonts/font.aaaaaaaaaaaa.svg#icon");
+    expect(() => manifest.url("fonts/gone.svg#icon")).toThrow('has no "fonts/gone.svg"');
+    expect(new StaticManifest(storage, fonts, { strict: false }).url("fonts/gone.svg#icon")).toBe(
+      "/static/fonts/gone.svg#icon",
+    );
+  });
+
   it("keeps a name's query on plain URLs, and leaves it off signed ones, whose signature covers the query", async () => {
     const plain = new InMemoryStorage({ baseUrl: "/static/" });
     expect(new StaticManifest(plain, paths).url("css/site.css?v=2#top")).toBe(
