@@ -76,9 +76,24 @@ export function fileKeyColumns(dataSource: DataSource, { skipUnconfigured = fals
  * The non-empty keys a column holds, soft-deleted rows included (`recover()` must find their files), a
  * page at a time in primary-key order. Only the keys are kept: `rowsNaming` finds the rows of the few
  * that need them.
+ *
+ * Each page seeks past the primary key of the last row read (`WHERE pk > :last ORDER BY pk LIMIT n`)
+ * rather than skipping rows with OFFSET, which rescans every skipped row on each page (quadratic on a
+ * large table) and shifts when rows are deleted or inserted meanwhile, so that a key is skipped or read
+ * twice. With the seek, a row that exists throughout is read exactly once; one inserted behind the last
+ * key read is not read. A composite key is compared as `a >= :a AND (a > :a OR (a = :a AND b > :b))`,
+ * not as the row value `(a, b) > (:a, :b)`: MariaDB does not seek an index with a row value (it scans
+ * from the start) and SQL Server has none. The values compared are those the driver read, so the
+ * database orders and compares them by its own types and collations.
  */
-export async function* keysOf(dataSource: DataSource, { metadata, column }: FileKeyColumn): AsyncGenerator<string> {
-  for (let offset = 0; ; offset += PAGE) {
+export async function* keysOf(
+  dataSource: DataSource,
+  { metadata, column }: FileKeyColumn,
+  { pageSize = PAGE } = {},
+): AsyncGenerator<string> {
+  const primary = metadata.primaryColumns.map((pk) => `t.${pk.propertyPath}`);
+  let last: unknown[] | null = null;
+  for (;;) {
     const query = dataSource
       .createQueryBuilder()
       .withDeleted()
@@ -86,11 +101,28 @@ export async function* keysOf(dataSource: DataSource, { metadata, column }: File
       .select(`t.${column.propertyPath}`, "key")
       .where(`t.${column.propertyPath} IS NOT NULL`)
       .andWhere(`t.${column.propertyPath} <> ''`);
-    for (const pk of metadata.primaryColumns) query.addOrderBy(`t.${pk.propertyPath}`, "ASC");
-    const rows: { key: unknown }[] = await query.offset(offset).limit(PAGE).getRawMany();
+    primary.forEach((pk, n) => {
+      query.addSelect(pk, `pk${n}`).addOrderBy(pk, "ASC");
+    });
+    if (last) query.andWhere(...after(primary, last));
+    const rows: Record<string, unknown>[] = await query.limit(pageSize).getRawMany();
     for (const row of rows) yield String(row.key);
-    if (rows.length < PAGE) return;
+    if (rows.length < pageSize) return;
+    const end = rows[rows.length - 1];
+    last = primary.map((_, n) => end[`pk${n}`]);
   }
+}
+
+/** The condition and parameters of the rows whose primary key `columns` sort after the values `last`. */
+function after(columns: readonly string[], last: readonly unknown[]): [string, Record<string, unknown>] {
+  const parameters = Object.fromEntries(last.map((value, n) => [`after${n}`, value]));
+  // a > :a OR (a = :a AND b > :b) OR (a = :a AND b = :b AND c > :c) ...
+  const branches = columns.map((column, n) =>
+    [...columns.slice(0, n).map((before, m) => `${before} = :after${m}`), `${column} > :after${n}`].join(" AND "),
+  );
+  if (columns.length === 1) return [branches[0], parameters];
+  // the bound on the first column alone is what lets every database seek the index instead of scanning it
+  return [`${columns[0]} >= :after0 AND (${branches.map((b) => `(${b})`).join(" OR ")})`, parameters];
 }
 
 /**
