@@ -5,6 +5,7 @@ import {
   type ListObjectsV2CommandOutput,
 } from "@aws-sdk/client-s3";
 import { copyInParts } from "../drivers/s3/copyInParts";
+import { isMissingObject } from "../drivers/s3/isMissingObject";
 import { listObjectsPage } from "../drivers/s3/listObjectsPage";
 import { planMetadataUpdate, type S3HeaderChange } from "../drivers/s3/planMetadataUpdate";
 import { readParameters } from "../drivers/s3/readParameters";
@@ -94,12 +95,6 @@ function isS3Storage(storage: Storage): storage is S3Storage {
     candidate.client !== undefined &&
     candidate.settings !== undefined
   );
-}
-
-function isNotFound(error: unknown): boolean {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } } | null;
-  if (e?.name === "NoSuchBucket") return false;
-  return e?.name === "NotFound" || e?.name === "NoSuchKey" || e?.$metadata?.httpStatusCode === 404;
 }
 
 /**
@@ -263,7 +258,7 @@ export async function syncMetadata(
       }
       return { status: "updated", changes };
     } catch (error) {
-      return isNotFound(error) ? { status: "missing", changes } : { status: "failed", changes, error };
+      return isMissingObject(error) ? { status: "missing", changes } : { status: "failed", changes, error };
     }
   }
 
