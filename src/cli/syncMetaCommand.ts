@@ -34,7 +34,8 @@ Options:
   -h, --help           Show this help.
 
 Exit codes: 0 every object is up to date; 1 some objects failed (see the summary) or the run failed;
-2 bad arguments or configuration (unknown storage, not S3, bucket not listable); 130 interrupted.
+2 bad arguments or configuration (unknown storage, not S3, bucket not listable, credentials refused or
+expired during the run: it stops, lists the objects not attempted, and a new run resumes); 130 interrupted.
 `;
 
 const OPTIONS = {
@@ -74,6 +75,13 @@ function printSummary(out: CliStream, name: string, summary: SyncMetadataSummary
     for (const { reason } of summary.failures) byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
     lines.push(`    ... ${summary.failures.length - LISTED_FAILURES} more; all failures by reason:`);
     for (const [reason, count] of [...byReason].sort((a, b) => b[1] - a[1])) lines.push(`    ${count} x ${reason}`);
+  }
+  if (summary.stopped) {
+    lines.push(`  not attempted ${summary.notAttempted.length}`);
+    for (const key of summary.notAttempted.slice(0, LISTED_FAILURES)) lines.push(`    ${key}`);
+    if (summary.notAttempted.length > LISTED_FAILURES)
+      lines.push(`    ... ${summary.notAttempted.length - LISTED_FAILURES} more`);
+    lines.push(`Stopped: ${summary.stopped.message}`);
   }
   out.write(`${lines.join("\n")}\n`);
 }
@@ -126,6 +134,8 @@ export async function syncMetaCommand(args: string[], io: CliIo): Promise<number
     progress?.finish();
     printSummary(io.stdout, name, summary);
     if (summary.aborted) return 130;
+    // refused or expired credentials, as when they are refused before the run: the configuration
+    if (summary.stopped) return 2;
     return summary.failed > 0 ? 1 : 0;
   } finally {
     await registry.close();

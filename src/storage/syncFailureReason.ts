@@ -1,14 +1,7 @@
 import { explainAclError } from "../drivers/s3/explainAclError";
-import { CREDENTIAL_ERRORS, type S3ErrorLike } from "../drivers/s3/s3ErrorCodes";
+import { CREDENTIAL_ERRORS, describeS3Error as describe, type S3ErrorLike } from "../drivers/s3/s3ErrorCodes";
 import { StorageConfigError } from "../errors/StorageConfigError";
 import { StorageOperationError } from "../errors/StorageOperationError";
-
-function describe(error: unknown): string {
-  const e = error as S3ErrorLike | null;
-  const message =
-    e?.message && e.message !== "UnknownError" ? e.message : `HTTP ${e?.$metadata?.httpStatusCode ?? "?"}`;
-  return e?.name ? `${e.name}: ${message}` : String(error);
-}
 
 /**
  * Why one object could not be examined or rewritten, in words that say what to do: refused credentials,

@@ -14,6 +14,7 @@ import { encodeKeyPath } from "../http/encodeKeyPath";
 import type { S3Storage } from "./S3Storage";
 import type { Storage } from "./Storage";
 import { listFailure, syncFailureReason } from "./syncFailureReason";
+import { type SyncProbeFailure, syncStop, syncStopReason } from "./syncStop";
 
 export type { S3HeaderChange };
 
@@ -84,6 +85,14 @@ export interface SyncMetadataSummary extends SyncMetadataCounts {
   failures: SyncMetadataFailure[];
   /** True when `signal` stopped the run before every object was examined. */
   aborted: boolean;
+  /**
+   * Why the run stopped before the end, when an object's failure proved to be the whole run's (refused
+   * or expired credentials, a failing credential provider, a bucket it may no longer list): its message
+   * says what to fix; `cause` is the SDK's error. Null when the run went through.
+   */
+  stopped: StorageConfigError | null;
+  /** The listed objects the run never started because it `stopped` (relative keys, in listing order). */
+  notAttempted: string[];
 }
 
 function isS3Storage(storage: Storage): storage is S3Storage {
@@ -106,7 +115,11 @@ function isS3Storage(storage: Storage): storage is S3Storage {
  * configured every object is rewritten; without one, a rewritten object gets the bucket's default ACL,
  * as CopyObject does not copy ACLs. Objects over 5 GiB (`multipartCopyThreshold`) are copied in parts
  * onto themselves (`copyInParts`), their tags carried over.
- * Resolves with the summary; failures of single objects are counted there, never thrown. Throws
+ * Resolves with the summary; failures of single objects are counted there, never thrown. After an object
+ * fails, it asks the credential provider and lists one key of the bucket: when either is refused (see
+ * `syncStopReason`), the failure is the whole run's, not the object's (a 403 of HEAD has no error code to
+ * tell an expired token from an object's ACL), so it starts no more objects, lets those in flight finish,
+ * and reports `stopped` and the objects `notAttempted` instead of failing each of them. Throws
  * `StorageConfigError` for a storage that is not on S3, a bad `concurrency`, or a bucket it may not list
  * (naming `s3:ListBucket`), and `StorageOperationError` when listing fails otherwise.
  */
@@ -150,7 +163,14 @@ export async function syncMetadata(
     failed: 0,
     failures: [],
     aborted: false,
+    stopped: null,
+    notAttempted: [],
   };
+  /** Listed keys not handed to a worker yet. */
+  const queue: string[] = [];
+  /** What showed an object's failure to be the whole run's; once set, no object is started. */
+  let stop: SyncProbeFailure | null = null;
+  let probing: Promise<SyncProbeFailure | null> | null = null;
   let listed = 0;
   let listingComplete = false;
   const progress = () =>
@@ -176,8 +196,9 @@ export async function syncMetadata(
       const keys = (current.Contents ?? []).map((object) => object.Key as string).filter((key) => !key.endsWith("/"));
       listed += keys.length;
       listingComplete = page === null;
+      queue.push(...keys);
       progress();
-      yield* keys;
+      while (queue.length > 0) yield queue.shift() as string;
     }
   }
 
@@ -192,12 +213,24 @@ export async function syncMetadata(
     });
   }
 
-  function record(key: string, status: SyncMetadataObjectResult["status"], changes: S3HeaderChange[], error?: unknown) {
+  function record(
+    key: string,
+    status: SyncMetadataObjectResult["status"],
+    changes: S3HeaderChange[],
+    error?: unknown,
+    stoppedBy?: SyncProbeFailure | null,
+  ) {
     summary.examined++;
     summary[status]++;
     let reason: string | undefined;
     if (status === "failed") {
-      reason = typeof error === "string" ? error : syncFailureReason(error, bucket);
+      const why = stoppedBy ? syncStopReason(stoppedBy, bucket, listPrefix) : null;
+      reason =
+        why !== null
+          ? `${why}; sync-meta stopped here`
+          : typeof error === "string"
+            ? error
+            : syncFailureReason(error, bucket);
       summary.failures.push({ key, reason, error });
     }
     options.onObject?.({ key, status, changes, ...(reason === undefined ? {} : { reason }) });
@@ -207,7 +240,45 @@ export async function syncMetadata(
   async function examine(objectKey: string): Promise<void> {
     const key = objectKey.slice(settings.keyPrefix.length);
     const outcome = await rewrite(objectKey, key);
-    record(key, outcome.status, outcome.changes, outcome.error);
+    const stoppedBy = outcome.status === "failed" ? await stopFor() : null;
+    record(key, outcome.status, outcome.changes, outcome.error, stoppedBy);
+  }
+
+  /**
+   * After an object failed: what shows the failure to be the whole run's (`syncStopReason`), if
+   * anything, from the credential provider and a listing of one key; failures meanwhile share the answer.
+   */
+  async function stopFor(): Promise<SyncProbeFailure | null> {
+    if (stop !== null) return stop;
+    probing ??= probe().finally(() => {
+      probing = null;
+    });
+    const failure = await probing;
+    if (failure !== null && syncStopReason(failure, bucket, listPrefix) !== null) stop ??= failure;
+    return stop;
+  }
+
+  async function probe(): Promise<SyncProbeFailure | null> {
+    try {
+      // a refresh that fails surfaces here with the provider's own error, whatever it is
+      await client.config.credentials();
+    } catch (error) {
+      return { during: "credentials", error };
+    }
+    const { RequestPayer, ExpectedBucketOwner } = settings.objectParameters;
+    try {
+      // unlike HEAD's bare 403, a listing's error carries S3's code: ExpiredToken, InvalidAccessKeyId, ...
+      await listObjectsPage(client, {
+        Bucket: bucket,
+        Prefix: listPrefix,
+        MaxKeys: 1,
+        RequestPayer,
+        ExpectedBucketOwner,
+      });
+    } catch (error) {
+      return { during: "listing", error };
+    }
+    return null;
   }
 
   /** HEAD, plan, copy; never throws (callbacks run in `record`, outside, so they cannot count twice). */
@@ -265,7 +336,7 @@ export async function syncMetadata(
   const keys = objectKeys();
   let listError: unknown = null;
   async function worker(): Promise<void> {
-    while (!options.signal?.aborted) {
+    while (!options.signal?.aborted && stop === null) {
       let next: IteratorResult<string>;
       try {
         next = await keys.next();
@@ -274,13 +345,29 @@ export async function syncMetadata(
         return;
       }
       if (next.done) return;
+      if (stop !== null) {
+        queue.unshift(next.value); // the run stopped while this worker waited for the listing
+        return;
+      }
       await examine(next.value);
     }
   }
   await Promise.all(Array.from({ length: concurrency }, worker));
-  if (options.signal?.aborted) {
-    summary.aborted = !listingComplete || summary.examined < listed;
+  if (options.signal?.aborted || stop !== null) {
+    summary.aborted = options.signal?.aborted === true && (!listingComplete || summary.examined < listed);
     await keys.return(undefined).catch(() => undefined);
+  }
+  if (stop !== null) {
+    summary.notAttempted = queue.map((objectKey) => objectKey.slice(settings.keyPrefix.length));
+    summary.stopped = syncStop(stop, {
+      storage: storage.name,
+      bucket,
+      prefix: listPrefix,
+      examined: summary.examined,
+      notAttempted: queue.length,
+      listingComplete,
+    });
+    return summary; // a listing that failed meanwhile failed for the same reason, most likely
   }
   if (listError !== null) throw listFailure(listError, storage.name, bucket, listPrefix, summary.examined);
   return summary;

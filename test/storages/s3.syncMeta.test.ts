@@ -83,6 +83,8 @@ describe("syncMetadata (sync-meta)", () => {
       failed: 0,
       failures: [],
       aborted: false,
+      stopped: null,
+      notAttempted: [],
     });
     const report = await head("headers/docs/report.pdf");
     expect(report.CacheControl).toBe("public, max-age=3600");
@@ -312,6 +314,96 @@ describe("syncMetadata (sync-meta)", () => {
       },
     ]);
     expect((await head("fail/ok.txt")).Metadata).toEqual({ label: "fine" });
+  });
+
+  /** Five objects under `location`, of which sync-meta rewrites each (no Cache-Control yet). */
+  async function fiveObjects(location: string): Promise<string[]> {
+    const names = ["a.txt", "b.txt", "c.txt", "d.txt", "e.txt"];
+    await Promise.all(names.map((name) => put(`${location}/${name}`, name)));
+    return names;
+  }
+
+  /** From the `after`-th HEAD on, the client signs with what `credentials` gives: rotated or failing keys. */
+  function swapCredentialsAfter(current: S3Storage, after: number, credentials: () => Promise<unknown>): void {
+    let heads = 0;
+    current.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "HeadObjectCommand" && ++heads === after)
+          current.client.config.credentials = credentials as never;
+        return next(args);
+      },
+      { step: "initialize", name: "swapCredentials" },
+    );
+  }
+
+  it("stops at the first object whose credentials are refused mid-run, and lists the objects not attempted", async () => {
+    await fiveObjects("revoked");
+    const current = storage({ location: "revoked", maxAgeSeconds: 60 });
+    const requests = countRequests(current.client);
+    // the keys are revoked after two objects: S3 refuses the third HEAD with a bare 403, no error code
+    swapCredentialsAfter(current, 3, async () => ({ accessKeyId: "REVOKED", secretAccessKey: "revoked" }));
+
+    const summary = await syncMetadata(current, "", { concurrency: 1 });
+
+    expect(summary).toMatchObject({ examined: 3, updated: 2, failed: 1, notAttempted: ["d.txt", "e.txt"] });
+    expect(summary.stopped).toBeInstanceOf(StorageConfigError);
+    const message = (summary.stopped as Error).message;
+    expect(message).toContain("the credentials were refused (InvalidAccessKeyId");
+    expect(message).toContain("AWS_S3_ACCESS_KEY_ID");
+    expect(message).toContain("2 listed objects were not attempted");
+    expect(message).toContain("run sync-meta again");
+    expect(((summary.stopped as Error).cause as Error).name).toBe("InvalidAccessKeyId");
+    expect(summary.failures).toEqual([
+      { key: "c.txt", reason: expect.stringContaining("the credentials were refused"), error: expect.any(Error) },
+    ]);
+    expect(requests.names.filter((n) => n === "HeadObjectCommand")).toHaveLength(3);
+  });
+
+  it.each([
+    [
+      "the SDK's credential chain",
+      Object.assign(new Error("Could not load credentials"), { name: "CredentialsProviderError" }),
+    ],
+    ["a provider of the app's own", new Error("token refresh failed: the identity service answered 401")],
+  ])("stops when %s fails to refresh the credentials, naming the provider", async (_what, failure) => {
+    await fiveObjects("refresh");
+    const current = storage({ location: "refresh", maxAgeSeconds: 60 });
+    swapCredentialsAfter(current, 2, async () => {
+      throw failure;
+    });
+
+    const summary = await syncMetadata(current, "", { concurrency: 1 });
+
+    expect(summary).toMatchObject({ examined: 2, updated: 1, failed: 1, notAttempted: ["c.txt", "d.txt", "e.txt"] });
+    expect(summary.stopped).toBeInstanceOf(StorageConfigError);
+    expect((summary.stopped as Error).message).toContain(
+      `the credential provider failed (${failure.name}: ${failure.message})`,
+    );
+    expect((summary.stopped as Error).cause).toBe(failure);
+  });
+
+  it("goes on past an object S3 refuses alone, as an object's ACL does, when the bucket still answers", async () => {
+    await fiveObjects("acl-denied");
+    const current = storage({ location: "acl-denied", maxAgeSeconds: 60 });
+    const stranger = makeS3Storage(bucket, "default", { accessKey: "NOBODY", secretKey: "nothing" });
+    opened.push(stranger);
+    // the HEAD of b.txt alone is refused as S3 refuses an object whose ACL denies it: a bare 403
+    current.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { Key?: string };
+        if (context.commandName === "HeadObjectCommand" && input.Key === "acl-denied/b.txt")
+          await stranger.client.send(new HeadObjectCommand({ Bucket: bucket, Key: "acl-denied/b.txt" }));
+        return next(args);
+      },
+      { step: "initialize", name: "refuseOne" },
+    );
+
+    const summary = await syncMetadata(current, "", { concurrency: 2 });
+
+    expect(summary).toMatchObject({ examined: 5, updated: 4, failed: 1, stopped: null, notAttempted: [] });
+    expect(summary.failures).toEqual([
+      { key: "b.txt", reason: expect.stringContaining("s3:GetObject and s3:PutObject"), error: expect.any(Error) },
+    ]);
   });
 
   it("copies objects over multipartCopyThreshold in parts, keeping bytes, type, metadata and tags (Ceph; s3rver has no UploadPartCopy)", async () => {

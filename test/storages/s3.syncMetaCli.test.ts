@@ -81,6 +81,22 @@ exports.storages = {
       clientConfig: { maxAttempts: 1 },
     }),
   local: () => new FileSystemStorage({ location: ${JSON.stringify(path.join(dir, "files"))} }),
+  // temporary credentials (renewed for every request) whose renewal is refused after a few objects
+  expiring: () => {
+    let calls = 0;
+    const { accessKey, secretKey, ...rest } = connection;
+    return new S3Storage({
+      ...rest,
+      location: "expiring",
+      maxAgeSeconds: 60,
+      clientConfig: {
+        credentials: async () => {
+          if (++calls > 12) throw new Error("the identity service refused to renew the token");
+          return { accessKeyId: accessKey, secretAccessKey: secretKey, expiration: new Date(Date.now() + 1000) };
+        },
+      },
+    });
+  },
 };
 `,
     );
@@ -176,6 +192,29 @@ export default { media: new library.S3Storage({ ...connection, location: "cfg", 
     expect(run.stdout).toMatch(/failed +1\n +bad\.txt: TypeError: Invalid character in header content/);
   });
 
+  it("stops with exit code 2 when the credentials cannot be renewed mid-run, listing the objects not attempted", async () => {
+    const names = ["a.txt", "b.txt", "c.txt", "d.txt", "e.txt"];
+    await Promise.all(names.map((name) => put(`expiring/${name}`)));
+    const run = await cli(
+      ["sync-meta", "expiring", "--config", path.join(dir, "storages.js"), "--concurrency", "1"],
+      {},
+    );
+    expect(run.code).toBe(2);
+    const examined = Number(/examined +(\d+)\n/.exec(run.stdout)?.[1]);
+    const updated = Number(/updated +(\d+)\n/.exec(run.stdout)?.[1]);
+    const left = /not attempted (\d+)\n((?: {4}.+\n)*)/.exec(run.stdout);
+    expect(updated).toBeGreaterThan(0);
+    expect(run.stdout).toMatch(/failed +1\n +[a-e]\.txt: the credential provider failed/);
+    expect(Number(left?.[1])).toBeGreaterThan(0);
+    expect(examined + Number(left?.[1])).toBe(names.length);
+    expect(left?.[2].trim().split(/\s+/)).toEqual(names.slice(examined));
+    expect(run.stdout).toContain(
+      `Stopped: sync-meta stopped after ${examined} ${examined === 1 ? "object" : "objects"} of bucket ` +
+        `"${bucket}": the credential provider failed (Error: the identity service refused to renew the token)`,
+    );
+    expect(run.stdout).toContain("then run sync-meta again");
+  });
+
   it("refuses, with exit code 2, a storage that is not on S3, an unknown one, and a bucket it cannot list", async () => {
     const local = await cli(["sync-meta", "local", "--config", path.join(dir, "storages.js")], {});
     expect(local.code).toBe(2);
@@ -190,7 +229,7 @@ export default { media: new library.S3Storage({ ...connection, location: "cfg", 
     const unknown = await cli(["sync-meta", "nope", "--config", path.join(dir, "storages.js")], {});
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain(
-      'No storage named "nope" is configured. Configured storages: "media", "labelled", "local".',
+      'No storage named "nope" is configured. Configured storages: "media", "labelled", "local", "expiring".',
     );
 
     const missingConfig = await cli(["sync-meta", "media", "--config", "nowhere.js"], {}, dir);

@@ -15,3 +15,11 @@ export const CREDENTIAL_ERRORS: ReadonlySet<string> = new Set([
   "TokenRefreshRequired",
   "CredentialsProviderError",
 ]);
+
+/** An SDK error as `Name: message`, or `Name: HTTP 403` for a response without a body (HEAD's). Never throws. */
+export function describeS3Error(error: unknown): string {
+  const e = error as S3ErrorLike | null;
+  const message =
+    e?.message && e.message !== "UnknownError" ? e.message : `HTTP ${e?.$metadata?.httpStatusCode ?? "?"}`;
+  return e?.name ? `${e.name}: ${message}` : String(error);
+}
