@@ -1,13 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { access, stat } from "node:fs/promises";
-import {
-  GetBucketLifecycleConfigurationCommand,
-  GetBucketOwnershipControlsCommand,
-  HeadBucketCommand,
-  type LifecycleRule,
-  ListObjectsV2Command,
-  type S3Client,
-} from "@aws-sdk/client-s3";
+import type { LifecycleRule, S3Client } from "@aws-sdk/client-s3";
+import { awsSdk } from "../drivers/s3/awsSdk";
 import { s3UrlMode } from "../drivers/s3/s3UrlMode";
 import { FileSystemStorage } from "./FileSystemStorage";
 import { InMemoryStorage } from "./InMemoryStorage";
@@ -90,7 +84,7 @@ async function checkBucket(storage: S3Storage, note: Note): Promise<boolean> {
   const { ExpectedBucketOwner, RequestPayer } = objectParameters;
   try {
     await storage.ready();
-    await client.send(new HeadBucketCommand({ Bucket, ExpectedBucketOwner }));
+    await client.send(new awsSdk.clientS3.HeadBucketCommand({ Bucket, ExpectedBucketOwner }));
     note("bucket", "ok", `bucket "${Bucket}" answers.`);
   } catch (error) {
     const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
@@ -108,7 +102,13 @@ async function checkBucket(storage: S3Storage, note: Note): Promise<boolean> {
   }
   try {
     await client.send(
-      new ListObjectsV2Command({ Bucket, Prefix: keyPrefix, MaxKeys: 1, ExpectedBucketOwner, RequestPayer }),
+      new awsSdk.clientS3.ListObjectsV2Command({
+        Bucket,
+        Prefix: keyPrefix,
+        MaxKeys: 1,
+        ExpectedBucketOwner,
+        RequestPayer,
+      }),
     );
     note("list", "ok", `listing "${keyPrefix || "/"}" is allowed.`);
   } catch (error) {
@@ -123,7 +123,9 @@ async function checkBucket(storage: S3Storage, note: Note): Promise<boolean> {
   const acl = objectParameters.ACL ?? defaultAcl;
   if (acl !== undefined) {
     try {
-      const controls = await client.send(new GetBucketOwnershipControlsCommand({ Bucket, ExpectedBucketOwner }));
+      const controls = await client.send(
+        new awsSdk.clientS3.GetBucketOwnershipControlsCommand({ Bucket, ExpectedBucketOwner }),
+      );
       const ownership = controls.OwnershipControls?.Rules?.[0]?.ObjectOwnership;
       if (ownership === "BucketOwnerEnforced")
         note(
@@ -162,7 +164,10 @@ async function checkPendingRule(storage: S3Storage, tag: { key: string; value: s
   let rules: LifecycleRule[];
   try {
     const answer = await storage.client.send(
-      new GetBucketLifecycleConfigurationCommand({ Bucket, ExpectedBucketOwner: objectParameters.ExpectedBucketOwner }),
+      new awsSdk.clientS3.GetBucketLifecycleConfigurationCommand({
+        Bucket,
+        ExpectedBucketOwner: objectParameters.ExpectedBucketOwner,
+      }),
     );
     rules = answer.Rules ?? [];
   } catch (error) {

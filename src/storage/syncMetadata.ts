@@ -1,9 +1,5 @@
-import {
-  CopyObjectCommand,
-  HeadObjectCommand,
-  type HeadObjectCommandOutput,
-  type ListObjectsV2CommandOutput,
-} from "@aws-sdk/client-s3";
+import type { HeadObjectCommandOutput, ListObjectsV2CommandOutput } from "@aws-sdk/client-s3";
+import { awsSdk } from "../drivers/s3/awsSdk";
 import { copyInParts } from "../drivers/s3/copyInParts";
 import { isMissingObject } from "../drivers/s3/isMissingObject";
 import { listObjectsPage } from "../drivers/s3/listObjectsPage";
@@ -292,7 +288,7 @@ export async function syncMetadata(
       // An SSE-C object can only be read, and copied, with its key (and a requester-pays bucket only by a payer).
       const read = readParameters(parameters);
       const head: HeadObjectCommandOutput = await client.send(
-        new HeadObjectCommand({ ...read, Bucket: bucket, Key: objectKey }),
+        new awsSdk.clientS3.HeadObjectCommand({ ...read, Bucket: bucket, Key: objectKey }),
       );
       const plan = planMetadataUpdate(key, head, parameters, settings);
       changes = plan.changes;
@@ -310,7 +306,7 @@ export async function syncMetadata(
         });
       } else if (!dryRun) {
         await client.send(
-          new CopyObjectCommand({
+          new awsSdk.clientS3.CopyObjectCommand({
             ...plan.headers,
             Bucket: bucket,
             Key: objectKey,

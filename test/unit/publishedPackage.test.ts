@@ -7,7 +7,8 @@ import { promisify } from "node:util";
 // with `npm pack` (so `prepack` builds them), and the tarball is unpacked into throwaway consumer
 // projects that take typeorm, reflect-metadata and the SDK from the repository's node_modules, as an
 // app's single copy: a CommonJS and an ES-module TypeScript project type-check against it with the
-// README's settings under `strict`, and an ES module runs on it.
+// README's settings under `strict`, and an ES module runs on it. Apps and CLI commands on local disk or in
+// memory load no AWS SDK module; the first S3 storage built loads it and works.
 
 const ROOT = join(__dirname, "..", "..");
 const run = promisify(execFile);
@@ -131,6 +132,66 @@ const differ = Object.keys(required).filter((name) => imported[name] !== require
 console.log(JSON.stringify(differ));
 `;
 
+/**
+ * The AWS SDK modules (and the Smithy ones under them) this process has loaded. The package is
+ * CommonJS (see the test above: an ES module gets require()'s objects), so whatever it loads, for an
+ * ES-module consumer too, passes through require() and stays in its cache.
+ */
+const SDK_LOADED = `
+const sdkLoaded = (cache) =>
+  Object.keys(cache).filter((file) => /[\\\\/]node_modules[\\\\/]@(aws-sdk|smithy|aws-crypto)[\\\\/]/.test(file));
+`;
+
+/**
+ * A disk-only and memory-only app: saves, opens and links a file on each storage and says which SDK
+ * modules that loaded, then builds an S3 storage (no request: static keys, a local endpoint) and says
+ * whether the SDK came then and the storage works: \`ready()\` asks the SDK's endpoint rules, \`url()\` signs.
+ */
+const diskAndMemoryApp = (imports: string) => `
+${imports}
+${SDK_LOADED}
+const { mkdtempSync, rmSync } = require("node:fs");
+const { tmpdir } = require("node:os");
+const { join } = require("node:path");
+
+async function useStorage(storage) {
+  const name = await storage.save("notes/a.txt", "hello");
+  let text = "";
+  for await (const chunk of await storage.open(name)) text += chunk;
+  return \`\${storage.url(name)} \${text} \${await storage.exists(name)}\`;
+}
+
+async function run() {
+  const location = mkdtempSync(join(tmpdir(), "sdk-loading-"));
+  try {
+    const used = [
+      await useStorage(new FileSystemStorage({ location, baseUrl: "/files/" })),
+      await useStorage(new InMemoryStorage()),
+    ];
+    const before = sdkLoaded(require.cache);
+    const s3 = new S3Storage({
+      bucketName: "b",
+      endpointUrl: "http://127.0.0.1:9",
+      accessKey: "AKIAEXAMPLE",
+      secretKey: "secret",
+    });
+    await s3.ready();
+    const signed = new URL(s3.url("a.txt")).searchParams.has("X-Amz-Signature");
+    const after = sdkLoaded(require.cache).length > 0;
+    console.log(JSON.stringify({ used, before, after, signed, client: s3.client.constructor.name }));
+  } finally {
+    rmSync(location, { recursive: true, force: true });
+  }
+}
+run();
+`;
+
+/** Preloaded into the CLI: prints, as it exits, the SDK modules the process loaded. */
+const SDK_REPORT_CJS = `
+${SDK_LOADED}
+process.on("exit", () => process.stderr.write("SDK " + JSON.stringify(sdkLoaded(require.cache)) + "\\n"));
+`;
+
 describe("the published package", () => {
   let dir: string;
   let files: PackedFile[];
@@ -236,5 +297,49 @@ describe("the published package", () => {
     writeFileSync(join(project, "check.mjs"), SAME_COPY_MJS);
     const { stdout } = await run(process.execPath, [join(project, "check.mjs")], { cwd: project });
     expect(JSON.parse(stdout)).toEqual([]);
+  }, 30_000);
+
+  it("loads no AWS SDK module for disk and memory storages, in CommonJS and ES modules, until an S3 storage is built", async () => {
+    const project = join(dir, "consumer", "sdk-loading");
+    mkdirSync(project, { recursive: true });
+    writeFileSync(join(project, "package.json"), JSON.stringify({ name: "sdk-loading", private: true }));
+    const cjs = `const { FileSystemStorage, InMemoryStorage, S3Storage } = require("typeorm-storages");`;
+    const esm = `import { createRequire } from "node:module";
+const require = createRequire(import.meta.url);
+import { FileSystemStorage, InMemoryStorage, S3Storage } from "typeorm-storages";`;
+    writeFileSync(join(project, "app.cjs"), diskAndMemoryApp(cjs));
+    writeFileSync(join(project, "app.mjs"), diskAndMemoryApp(esm));
+    for (const app of ["app.cjs", "app.mjs"]) {
+      const { stdout } = await run(process.execPath, [join(project, app)], { cwd: project });
+      expect({ app, ...JSON.parse(stdout) }).toEqual({
+        app,
+        used: ["/files/notes/a.txt hello true", "/media/notes/a.txt hello true"],
+        before: [],
+        after: true,
+        signed: true,
+        client: "S3Client",
+      });
+    }
+  }, 30_000);
+
+  it("starts its CLI without the AWS SDK for storages on local disk", async () => {
+    const project = join(dir, "consumer", "cli-on-disk");
+    mkdirSync(join(project, "assets"), { recursive: true });
+    writeFileSync(join(project, "assets", "site.css"), "body {}");
+    writeFileSync(join(project, "sdk-report.cjs"), SDK_REPORT_CJS);
+    const bin = join(installed, pkg.bin["typeorm-storages"]);
+    const env = { PATH: process.env.PATH ?? "", STORAGES_SIGNING_SECRET: "x".repeat(48) };
+    for (const command of [["check"], ["collectstatic", "assets"]]) {
+      const { stdout, stderr } = await run(
+        process.execPath,
+        ["--require", join(project, "sdk-report.cjs"), bin, ...command],
+        { cwd: project, env },
+      );
+      expect({ command: command[0], ok: !stdout.includes("FAILED"), stderr }).toEqual({
+        command: command[0],
+        ok: true,
+        stderr: "SDK []\n",
+      });
+    }
   }, 30_000);
 });

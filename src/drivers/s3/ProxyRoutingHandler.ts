@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from "node:tls";
-import { NodeHttpHandler, type NodeHttpHandlerOptions } from "@smithy/node-http-handler";
+import type { NodeHttpHandler, NodeHttpHandlerOptions } from "@smithy/node-http-handler";
+import { awsSdk } from "./awsSdk";
 import { type AgentSettings, httpAgents } from "./httpAgents";
 import { selectProxy } from "./selectProxy";
 
@@ -76,7 +77,7 @@ export class ProxyRoutingHandler {
     let handler = this.#routes.get(proxy);
     if (handler === undefined) {
       const agents = httpAgents(proxy === "" ? undefined : proxy, this.#agents, this.#tls);
-      handler = new NodeHttpHandler({ ...this.#handlerOptions, ...agents });
+      handler = new awsSdk.nodeHttpHandler.NodeHttpHandler({ ...this.#handlerOptions, ...agents });
       this.#routes.set(proxy, handler);
     }
     return handler;

@@ -1,16 +1,9 @@
 import { pipeline, Readable } from "node:stream";
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  type GetObjectCommandOutput,
-  HeadObjectCommand,
-  type HeadObjectCommandOutput,
-  type ListObjectsV2CommandOutput,
-  PutObjectTaggingCommand,
-  type S3Client,
+import type {
+  GetObjectCommandOutput,
+  HeadObjectCommandOutput,
+  ListObjectsV2CommandOutput,
+  S3Client,
 } from "@aws-sdk/client-s3";
 import { StorageConfigError } from "../../errors/StorageConfigError";
 import type { StorageOperation } from "../../errors/StorageOperationError";
@@ -31,6 +24,7 @@ import type {
   UploadPart,
   UrlOptions,
 } from "../../types";
+import { awsSdk } from "./awsSdk";
 import { buildS3Client } from "./buildS3Client";
 import { isPreconditionFailed } from "./conditionalErrors";
 import { defaultObjectParameters } from "./defaultObjectParameters";
@@ -230,7 +224,7 @@ export class S3Driver implements StorageDriver {
   async #get(key: string, Range: string | undefined, IfMatch?: string): Promise<GetObjectCommandOutput | null> {
     try {
       return await this.#client.send(
-        new GetObjectCommand({
+        new awsSdk.clientS3.GetObjectCommand({
           ...readParameters(this.#parametersFor(key)),
           Bucket: this.#options.bucketName,
           Key: this.#objectKey(key),
@@ -289,7 +283,7 @@ export class S3Driver implements StorageDriver {
 
   #head(key: string): Promise<HeadObjectCommandOutput> {
     return this.#client.send(
-      new HeadObjectCommand({
+      new awsSdk.clientS3.HeadObjectCommand({
         ...readParameters(this.#parametersFor(key)),
         Bucket: this.#options.bucketName,
         Key: this.#objectKey(key),
@@ -321,7 +315,7 @@ export class S3Driver implements StorageDriver {
   async delete(key: string): Promise<void> {
     const read = readParameters(this.#parametersFor(key));
     await this.#client.send(
-      new DeleteObjectCommand({
+      new awsSdk.clientS3.DeleteObjectCommand({
         Bucket: this.#options.bucketName,
         Key: this.#objectKey(key),
         RequestPayer: read?.RequestPayer,
@@ -455,7 +449,7 @@ export class S3Driver implements StorageDriver {
     putObjectHeaders(params, this.#label());
     const Key = this.#objectKey(key);
     const { UploadId } = await this.#client.send(
-      new CreateMultipartUploadCommand({ ...params, Bucket: this.#options.bucketName, Key }),
+      new awsSdk.clientS3.CreateMultipartUploadCommand({ ...params, Bucket: this.#options.bucketName, Key }),
     );
     if (!UploadId) throw new Error("CreateMultipartUpload answered without an UploadId.");
     const numbers = Array.from({ length: Math.max(1, Math.ceil(options.size / options.partSize)) }, (_, i) => i + 1);
@@ -505,7 +499,7 @@ export class S3Driver implements StorageDriver {
   ): Promise<void> {
     const { ExpectedBucketOwner, RequestPayer } = this.#parametersFor(key);
     await this.#client.send(
-      new CompleteMultipartUploadCommand({
+      new awsSdk.clientS3.CompleteMultipartUploadCommand({
         Bucket: this.#options.bucketName,
         Key: this.#objectKey(key),
         UploadId: uploadId,
@@ -521,7 +515,7 @@ export class S3Driver implements StorageDriver {
     const { ExpectedBucketOwner, RequestPayer } = this.#parametersFor(key);
     try {
       await this.#client.send(
-        new AbortMultipartUploadCommand({
+        new awsSdk.clientS3.AbortMultipartUploadCommand({
           Bucket: this.#options.bucketName,
           Key: this.#objectKey(key),
           UploadId: uploadId,
@@ -548,7 +542,7 @@ export class S3Driver implements StorageDriver {
     if (pending) TagSet.push({ Key: tag.key, Value: tag.value });
     // one PutObjectTagging, with no tags when the storage sets none (s3:PutObjectTagging only)
     await this.#client.send(
-      new PutObjectTaggingCommand({
+      new awsSdk.clientS3.PutObjectTaggingCommand({
         Bucket: this.#options.bucketName,
         Key: this.#objectKey(key),
         ExpectedBucketOwner,

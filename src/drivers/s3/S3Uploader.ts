@@ -1,7 +1,8 @@
 import type { Readable } from "node:stream";
-import { DeleteObjectCommand, PutObjectCommand, type PutObjectCommandInput, type S3Client } from "@aws-sdk/client-s3";
+import type { PutObjectCommandInput, S3Client } from "@aws-sdk/client-s3";
 import { assertAnnouncedLength } from "../../content/assertAnnouncedLength";
 import type { DriverBody, DriverWriteOptions, DriverWriteResult } from "../../types";
+import { awsSdk } from "./awsSdk";
 import { isConditionalConflict, isPreconditionFailed } from "./conditionalErrors";
 import { explainAclError } from "./explainAclError";
 import { gzipIfSmaller, UNCOMPRESSED_SIZE } from "./gzipIfSmaller";
@@ -107,7 +108,7 @@ export class S3Uploader {
         IfNoneMatch: options.overwrite ? undefined : "*",
       };
       try {
-        await this.#client.send(new PutObjectCommand(input), { abortSignal: options.signal });
+        await this.#client.send(new awsSdk.clientS3.PutObjectCommand(input), { abortSignal: options.signal });
         return { key: candidate, size: buffer.length };
       } catch (error) {
         if (options.overwrite || !(isPreconditionFailed(error) || isConditionalConflict(error))) {
@@ -187,7 +188,12 @@ export class S3Uploader {
 
   async #delete(objectKey: string, { RequestPayer, ExpectedBucketOwner }: S3ObjectParameters): Promise<void> {
     await this.#client.send(
-      new DeleteObjectCommand({ Bucket: this.#options.bucketName, Key: objectKey, RequestPayer, ExpectedBucketOwner }),
+      new awsSdk.clientS3.DeleteObjectCommand({
+        Bucket: this.#options.bucketName,
+        Key: objectKey,
+        RequestPayer,
+        ExpectedBucketOwner,
+      }),
     );
   }
 }

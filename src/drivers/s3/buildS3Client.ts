@@ -1,7 +1,8 @@
 import type { AgentOptions } from "node:http";
-import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
-import { NodeHttpHandler, type NodeHttpHandlerOptions } from "@smithy/node-http-handler";
+import type { S3Client, S3ClientConfig } from "@aws-sdk/client-s3";
+import type { NodeHttpHandlerOptions } from "@smithy/node-http-handler";
 import { StorageConfigError } from "../../errors/StorageConfigError";
+import { awsSdk } from "./awsSdk";
 import { environmentProxies } from "./environmentProxies";
 import { type AgentSettings, httpAgents } from "./httpAgents";
 import { ProxyRoutingHandler } from "./ProxyRoutingHandler";
@@ -38,7 +39,7 @@ export function buildS3Client(options: ResolvedS3Options): S3Client {
   }
   const requestHandler = buildRequestHandler(options, config.requestHandler);
   if (requestHandler !== undefined) config.requestHandler = requestHandler;
-  const client = new S3Client(config);
+  const client = new awsSdk.clientS3.S3Client(config);
   if (!options.useSsl && options.endpointUrl === undefined) useHttpEndpoints(client);
   if (options.sessionProfile !== undefined) explainMissingProfile(client, options.sessionProfile);
   return client;
@@ -102,7 +103,7 @@ function buildRequestHandler(
     https: { ...defaults, ...(httpsAgent as AgentOptions | undefined) },
   };
   if (proxied) return new ProxyRoutingHandler(proxies, handlerOptions, agents, tls, environment?.bypass);
-  return new NodeHttpHandler({ ...handlerOptions, ...httpAgents(undefined, agents, tls) });
+  return new awsSdk.nodeHttpHandler.NodeHttpHandler({ ...handlerOptions, ...httpAgents(undefined, agents, tls) });
 }
 
 /** `clientConfig.requestHandler` as NodeHttpHandler options; a ready handler or agent cannot take `verify`/`proxies`. */

@@ -1,6 +1,6 @@
 import { createPrivateKey, type KeyObject } from "node:crypto";
-import { getSignedUrl } from "@aws-sdk/cloudfront-signer";
 import { StorageConfigError } from "../../errors/StorageConfigError";
+import { awsSdk } from "./awsSdk";
 import type { CloudFrontUrlSigner } from "./S3StorageOptions";
 
 /** Signed URLs kept per signer; at ~0.5 KB each, about half a megabyte. */
@@ -30,7 +30,7 @@ export function cloudFrontKeySigner(privateKey: string, keyPairId: string): Clou
     const cacheKey = `${expiresAt.getTime()} ${url}`;
     const cached = signed.get(cacheKey);
     if (cached !== undefined) return cached;
-    const result = getSignedUrl({
+    const result = awsSdk.cloudFrontSigner.getSignedUrl({
       url,
       keyPairId,
       privateKey: key as unknown as string,

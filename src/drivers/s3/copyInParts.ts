@@ -1,15 +1,6 @@
-import {
-  AbortMultipartUploadCommand,
-  type CompletedPart,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  GetObjectTaggingCommand,
-  HeadObjectCommand,
-  PutObjectTaggingCommand,
-  type S3Client,
-  UploadPartCopyCommand,
-} from "@aws-sdk/client-s3";
+import type { CompletedPart, S3Client } from "@aws-sdk/client-s3";
 import { encodeKeyPath } from "../../http/encodeKeyPath";
+import { awsSdk } from "./awsSdk";
 import type { S3ReplacementHeaders } from "./planMetadataUpdate";
 import type { S3ReadParameters } from "./readParameters";
 
@@ -49,12 +40,19 @@ export interface CopyInPartsInput {
 export async function copyInParts(client: S3Client, input: CopyInPartsInput): Promise<void> {
   const { bucket, key, size, etag, headers, read } = input;
   const owner = { RequestPayer: read?.RequestPayer, ExpectedBucketOwner: read?.ExpectedBucketOwner };
-  const tagging = await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key, ...owner }));
+  const tagging = await client.send(
+    new awsSdk.clientS3.GetObjectTaggingCommand({ Bucket: bucket, Key: key, ...owner }),
+  );
   const tags = (tagging.TagSet ?? [])
     .map(({ Key, Value }) => `${encodeURIComponent(Key ?? "")}=${encodeURIComponent(Value ?? "")}`)
     .join("&");
   const created = await client.send(
-    new CreateMultipartUploadCommand({ ...headers, Bucket: bucket, Key: key, Tagging: tags || undefined }),
+    new awsSdk.clientS3.CreateMultipartUploadCommand({
+      ...headers,
+      Bucket: bucket,
+      Key: key,
+      Tagging: tags || undefined,
+    }),
   );
   const uploadId = created.UploadId as string;
   const destination = {
@@ -74,7 +72,7 @@ export async function copyInParts(client: S3Client, input: CopyInPartsInput): Pr
       const start = index * partSize;
       const end = Math.min(size, start + partSize) - 1;
       const copied = await client.send(
-        new UploadPartCopyCommand({
+        new awsSdk.clientS3.UploadPartCopyCommand({
           ...destination,
           PartNumber: index + 1,
           CopySource: `${bucket}/${encodeKeyPath(key)}`,
@@ -119,15 +117,19 @@ export async function copyInParts(client: S3Client, input: CopyInPartsInput): Pr
     if (errors.length > 0) throw errors[0];
     // Completing writes the key unconditionally unless the server honours If-Match (S3 does): check the
     // object is still the one copied, since Ceph RGW ignores CopySourceIfMatch on UploadPartCopy.
-    const now = await client.send(new HeadObjectCommand({ ...read, Bucket: bucket, Key: key }));
+    const now = await client.send(new awsSdk.clientS3.HeadObjectCommand({ ...read, Bucket: bucket, Key: key }));
     if (now.ETag !== etag)
       throw Object.assign(new Error("the object changed while its parts were copied"), { name: "PreconditionFailed" });
     await client.send(
-      new CompleteMultipartUploadCommand({ ...destination, MultipartUpload: { Parts: parts }, IfMatch: etag }),
+      new awsSdk.clientS3.CompleteMultipartUploadCommand({
+        ...destination,
+        MultipartUpload: { Parts: parts },
+        IfMatch: etag,
+      }),
     );
   } catch (error) {
     await client
-      .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, ...owner }))
+      .send(new awsSdk.clientS3.AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, ...owner }))
       .catch(() => undefined);
     throw error;
   }
@@ -136,7 +138,12 @@ export async function copyInParts(client: S3Client, input: CopyInPartsInput): Pr
   if (tagging.TagSet?.length) {
     try {
       await client.send(
-        new PutObjectTaggingCommand({ Bucket: bucket, Key: key, Tagging: { TagSet: tagging.TagSet }, ...owner }),
+        new awsSdk.clientS3.PutObjectTaggingCommand({
+          Bucket: bucket,
+          Key: key,
+          Tagging: { TagSet: tagging.TagSet },
+          ...owner,
+        }),
       );
     } catch (error) {
       throw new Error(

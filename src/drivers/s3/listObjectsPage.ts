@@ -1,9 +1,5 @@
-import {
-  ListObjectsV2Command,
-  type ListObjectsV2CommandInput,
-  type ListObjectsV2CommandOutput,
-  type S3Client,
-} from "@aws-sdk/client-s3";
+import type { ListObjectsV2CommandInput, ListObjectsV2CommandOutput, S3Client } from "@aws-sdk/client-s3";
+import { awsSdk } from "./awsSdk";
 
 /** S3's `encoding-type=url` is form encoding: a space comes as "+", a plus as "%2B". */
 function decode(value: string | undefined): string | undefined {
@@ -20,7 +16,7 @@ export async function listObjectsPage(
   client: S3Client,
   input: Omit<ListObjectsV2CommandInput, "EncodingType">,
 ): Promise<ListObjectsV2CommandOutput> {
-  const page = await client.send(new ListObjectsV2Command({ ...input, EncodingType: "url" }));
+  const page = await client.send(new awsSdk.clientS3.ListObjectsV2Command({ ...input, EncodingType: "url" }));
   if (page.EncodingType !== "url") return page;
   return {
     ...page,

@@ -1,5 +1,5 @@
-import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { getEndpointFromInstructions } from "@smithy/core/endpoints";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { awsSdk } from "./awsSdk";
 import type { ResolvedS3Options } from "./S3StorageOptions";
 import { usesPathStyle } from "./usesPathStyle";
 
@@ -36,9 +36,9 @@ export async function clientUrlBase(client: S3Client, settings: Settings): Promi
     config.endpoint = async () => withoutTrailingSlash(settings.publicEndpointUrl as URL);
     config.isCustomEndpoint = true;
   }
-  const endpoint = await getEndpointFromInstructions(
+  const endpoint = await awsSdk.endpoints.getEndpointFromInstructions(
     { Bucket: settings.bucketName, ...PROBE },
-    GetObjectCommand,
+    awsSdk.clientS3.GetObjectCommand,
     config as never,
   );
   return baseOf(endpoint, await client.config.region());

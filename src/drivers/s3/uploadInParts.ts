@@ -1,14 +1,5 @@
-import {
-  AbortMultipartUploadCommand,
-  ChecksumAlgorithm,
-  type CompletedPart,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  PutObjectCommand,
-  type PutObjectCommandInput,
-  type S3Client,
-  UploadPartCommand,
-} from "@aws-sdk/client-s3";
+import type { ChecksumAlgorithm, CompletedPart, PutObjectCommandInput, S3Client } from "@aws-sdk/client-s3";
+import { awsSdk } from "./awsSdk";
 import { abortError } from "./readHead";
 
 /** The upload being written, and the checksum algorithm every part must carry. */
@@ -92,10 +83,14 @@ export async function uploadInParts(upload: PartsUpload): Promise<void> {
     if (created) return created;
     const checksums = await client.config.requestChecksumCalculation();
     const algorithm =
-      params.ChecksumAlgorithm ?? (checksums === "WHEN_SUPPORTED" ? ChecksumAlgorithm.CRC32 : undefined);
-    const response = await client.send(new CreateMultipartUploadCommand({ ...params, ChecksumAlgorithm: algorithm }), {
-      abortSignal: signal,
-    });
+      params.ChecksumAlgorithm ??
+      (checksums === "WHEN_SUPPORTED" ? awsSdk.clientS3.ChecksumAlgorithm.CRC32 : undefined);
+    const response = await client.send(
+      new awsSdk.clientS3.CreateMultipartUploadCommand({ ...params, ChecksumAlgorithm: algorithm }),
+      {
+        abortSignal: signal,
+      },
+    );
     if (!response.UploadId) throw new Error(`CreateMultipartUpload for ${params.Key} returned no UploadId.`);
     created = { UploadId: response.UploadId, ChecksumAlgorithm: algorithm };
     return created;
@@ -105,7 +100,7 @@ export async function uploadInParts(upload: PartsUpload): Promise<void> {
     const sending = (async () => {
       try {
         const result = await client.send(
-          new UploadPartCommand({
+          new awsSdk.clientS3.UploadPartCommand({
             ...target,
             UploadId: multipart.UploadId,
             PartNumber: number,
@@ -193,7 +188,7 @@ export async function uploadInParts(upload: PartsUpload): Promise<void> {
     }
     if (failures.length === 0 && partNumber === 0) {
       await client.send(
-        new PutObjectCommand({
+        new awsSdk.clientS3.PutObjectCommand({
           ...params,
           Body: (current ?? Buffer.alloc(0)).subarray(0, filled),
           ContentLength: filled,
@@ -215,7 +210,11 @@ export async function uploadInParts(upload: PartsUpload): Promise<void> {
   parts.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
   try {
     await client.send(
-      new CompleteMultipartUploadCommand({ ...target, UploadId: pending?.UploadId, MultipartUpload: { Parts: parts } }),
+      new awsSdk.clientS3.CompleteMultipartUploadCommand({
+        ...target,
+        UploadId: pending?.UploadId,
+        MultipartUpload: { Parts: parts },
+      }),
       { abortSignal: signal },
     );
   } catch (error) {
@@ -233,7 +232,13 @@ async function abortUpload(client: S3Client, target: UploadTarget, uploadId: str
   const { Bucket, Key, ExpectedBucketOwner, RequestPayer } = target;
   try {
     await client.send(
-      new AbortMultipartUploadCommand({ Bucket, Key, ExpectedBucketOwner, RequestPayer, UploadId: uploadId }),
+      new awsSdk.clientS3.AbortMultipartUploadCommand({
+        Bucket,
+        Key,
+        ExpectedBucketOwner,
+        RequestPayer,
+        UploadId: uploadId,
+      }),
     );
   } catch (abortFailure) {
     if (error instanceof Error && error.cause === undefined) error.cause = abortFailure;
